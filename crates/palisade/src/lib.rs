@@ -1,0 +1,30 @@
+//! Palisade: security building blocks for services that receive webhooks, hold personal data
+//! and expose public endpoints. This facade re-exports each `palisade-*` crate behind a cargo
+//! feature of the same name.
+//!
+//! | feature | crate | what |
+//! |---|---|---|
+//! | `webhook` (default) | [`palisade-webhook`](webhook) | verify and sign webhook requests for Standard Webhooks, Stripe, GitHub, Meta, Slack, Twilio, Shopify, Vapi and any HMAC scheme |
+//! | `ed25519` | | Standard Webhooks `v1a` (Ed25519) signatures |
+//!
+//! ```
+//! # #[cfg(feature = "webhook")] {
+//! use palisade::webhook::{GitHub, Request, Verifier};
+//! use palisade::webhook::SecretString;
+//!
+//! // GitHub's documented example delivery.
+//! let v = Verifier::new(GitHub::new(), [SecretString::from("It's a Secret to Everybody")])?;
+//! let headers = [(
+//!     "X-Hub-Signature-256",
+//!     "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+//! )];
+//! v.verify(&Request::new(&headers, b"Hello, World!"))?;
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "webhook")]
+#[doc(inline)]
+pub use palisade_webhook as webhook;

@@ -1,0 +1,100 @@
+//! The one error type of this crate.
+
+use std::borrow::Cow;
+
+/// Why a webhook request was refused, or why a verifier could not be built.
+///
+/// No variant ever carries a secret, a signature or a body: the messages are safe to log and
+/// to return to the caller. Header names are written as the scheme names them; lookups
+/// ignore ASCII case.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WebhookError {
+    /// A header the scheme needs is absent (for example `stripe-signature`).
+    #[error("missing header `{name}`")]
+    MissingHeader {
+        /// Name of the absent header.
+        name: Cow<'static, str>,
+    },
+    /// A header is present but cannot be parsed: not visible ASCII, repeated, wrong prefix,
+    /// bad hex or base64, a timestamp that is not a whole number of seconds, and so on.
+    #[error("malformed header `{name}`: {reason}")]
+    MalformedHeader {
+        /// Name of the header.
+        name: Cow<'static, str>,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The signed timestamp is further from `now` than the tolerance allows.
+    ///
+    /// `skew_secs` is `now - timestamp` in seconds: positive when the request was signed in
+    /// the past (too old), negative when it claims to be from the future.
+    #[error(
+        "timestamp outside tolerance: signed {} s {} (tolerance {tolerance_secs} s)",
+        skew_secs.unsigned_abs(),
+        if *skew_secs >= 0 { "ago" } else { "in the future" }
+    )]
+    TimestampOutsideTolerance {
+        /// `now - timestamp`, in seconds.
+        skew_secs: i64,
+        /// The tolerance that was exceeded in that direction, in seconds.
+        tolerance_secs: u64,
+    },
+    /// The request carries well-formed signatures, but none matches any configured secret.
+    #[error("no matching signature")]
+    NoMatchingSignature,
+    /// The body does not hash to the value the signed material commits to
+    /// (Twilio's `bodySHA256` query parameter).
+    #[error("body hash mismatch")]
+    BodyHashMismatch,
+    /// The scheme signs the request URL (Twilio, or a `{url}` template) and none was given.
+    #[error("the request URL is required by this scheme and was not given")]
+    MissingUrl,
+    /// The request URL cannot be used: not absolute `http`/`https`, or unparsable.
+    #[error("invalid request URL: {reason}")]
+    InvalidUrl {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// The scheme signs the HTTP method (a `{method}` template) and none was given.
+    #[error("the request method is required by this scheme and was not given")]
+    MissingMethod,
+    /// A configured secret is unusable (for Standard Webhooks: not base64, or a decoded key
+    /// outside 24 to 64 bytes). The secret itself is never shown.
+    #[error("invalid secret #{index}: {reason}")]
+    InvalidSecret {
+        /// Position of the secret in the list given to the verifier, from 0.
+        index: usize,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// A verifier was built with no secret at all.
+    #[error("no secret configured")]
+    NoSecrets,
+    /// A scheme configuration is inconsistent (an unknown `{placeholder}` in a message
+    /// template, an empty header name, a signing key that cannot sign, …).
+    #[error("invalid scheme configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong with it.
+        reason: Cow<'static, str>,
+    },
+}
+
+impl WebhookError {
+    pub(crate) fn malformed(name: impl Into<Cow<'static, str>>, reason: &'static str) -> Self {
+        Self::MalformedHeader {
+            name: name.into(),
+            reason,
+        }
+    }
+
+    pub(crate) fn missing(name: impl Into<Cow<'static, str>>) -> Self {
+        Self::MissingHeader { name: name.into() }
+    }
+
+    pub(crate) fn config(reason: impl Into<Cow<'static, str>>) -> Self {
+        Self::InvalidConfig {
+            reason: reason.into(),
+        }
+    }
+}

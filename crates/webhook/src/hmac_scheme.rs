@@ -1,0 +1,557 @@
+//! A configurable HMAC scheme for any sender: header, algorithm, encoding, prefix, and a
+//! message template. GitHub, Meta, Slack, Shopify and Vapi's HMAC credential are instances.
+
+use std::borrow::Cow;
+
+use crate::encoding::Encoding;
+use crate::headers;
+use crate::key::Key;
+use crate::mac::{Algorithm, Sink};
+use crate::time::{Tolerance, parse_unix_secs};
+use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, signing_key};
+use crate::{Provider, ReplayKey, Verified, WebhookError};
+
+/// One piece of a signed-message template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Part {
+    Literal(Cow<'static, str>),
+    Body,
+    Timestamp,
+    Id,
+    Method,
+    Url,
+}
+
+/// The unit of a timestamp header.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TimestampUnit {
+    /// Whole seconds since the Unix epoch (Slack, Stripe, Standard Webhooks).
+    #[default]
+    Seconds,
+    /// Whole milliseconds since the Unix epoch.
+    Milliseconds,
+}
+
+/// A configurable HMAC signature scheme.
+///
+/// The signed message is a template over the request: `{body}` (raw bytes), `{timestamp}`
+/// (the timestamp header's exact text), `{id}` (the message-id header's text; `{svix-id}` is
+/// accepted as a synonym, as in Vapi's configuration), `{method}` and `{url}` (from the
+/// [`Request`]); any other text is literal, and `{{` / `}}` write a brace. The signature
+/// header holds an optional prefix followed by the MAC in hex or base64. When the template
+/// contains `{timestamp}`, the timestamp is checked against the verifier's tolerance.
+///
+/// This is the form of Vapi's HMAC credential (`algorithm`, `signatureHeader`,
+/// `timestampHeader`, `signaturePrefix`, `payloadFormat`, `signatureEncoding`,
+/// `secretIsBase64`) and of most home-grown schemes (Cal.com, internal services).
+///
+/// ```
+/// use palisade_webhook::{Algorithm, Encoding, HmacScheme, Message, Request, Verifier};
+/// use secrecy::SecretString;
+///
+/// // Cal.com: `X-Cal-Signature-256: <hex HMAC-SHA256 of the body>`.
+/// let cal = HmacScheme::builder("X-Cal-Signature-256", Algorithm::Sha256, Encoding::Hex).build()?;
+/// // A scheme that also signs a timestamp header.
+/// let internal = HmacScheme::builder("X-Signature", Algorithm::Sha512, Encoding::Base64)
+///     .prefix("v1=")
+///     .timestamp_header("X-Timestamp")
+///     .template("{timestamp}.{method}.{body}")
+///     .build()?;
+/// let v = Verifier::new(internal, [SecretString::from("s3cret")])?;
+/// let headers = v.sign(&Message::new(b"{}").method("POST"))?;
+/// v.verify(&Request::new(&headers, b"{}").with_method("POST"))?;
+/// # let _ = cal;
+/// # Ok::<(), palisade_webhook::WebhookError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HmacScheme {
+    provider: Provider,
+    algorithm: Algorithm,
+    encoding: Encoding,
+    signature_header: Cow<'static, str>,
+    prefix: Cow<'static, str>,
+    template: Cow<'static, [Part]>,
+    timestamp_header: Option<Cow<'static, str>>,
+    timestamp_unit: TimestampUnit,
+    id_header: Option<Cow<'static, str>>,
+    secret_is_base64: bool,
+}
+
+/// Builds an [`HmacScheme`]; see [`HmacScheme::builder`].
+#[derive(Debug, Clone)]
+pub struct HmacSchemeBuilder {
+    scheme: HmacScheme,
+    template: Option<String>,
+}
+
+const BODY_ONLY: &[Part] = &[Part::Body];
+
+impl HmacScheme {
+    /// Starts a scheme whose signature is in `signature_header`, computed with `algorithm` and
+    /// written in `encoding`. Defaults: no prefix, template `{body}`, no timestamp or id.
+    pub fn builder(
+        signature_header: impl Into<Cow<'static, str>>,
+        algorithm: Algorithm,
+        encoding: Encoding,
+    ) -> HmacSchemeBuilder {
+        HmacSchemeBuilder {
+            scheme: Self {
+                provider: Provider::Hmac,
+                algorithm,
+                encoding,
+                signature_header: signature_header.into(),
+                prefix: Cow::Borrowed(""),
+                template: Cow::Borrowed(BODY_ONLY),
+                timestamp_header: None,
+                timestamp_unit: TimestampUnit::Seconds,
+                id_header: None,
+                secret_is_base64: false,
+            },
+            template: None,
+        }
+    }
+
+    /// A fixed scheme of this crate (GitHub, Meta, Slack, Shopify).
+    pub(crate) const fn fixed(
+        provider: Provider,
+        signature_header: &'static str,
+        prefix: &'static str,
+        encoding: Encoding,
+        algorithm: Algorithm,
+        template: &'static [Part],
+        timestamp_header: Option<&'static str>,
+    ) -> Self {
+        Self {
+            provider,
+            algorithm,
+            encoding,
+            signature_header: Cow::Borrowed(signature_header),
+            prefix: Cow::Borrowed(prefix),
+            template: Cow::Borrowed(template),
+            timestamp_header: match timestamp_header {
+                Some(h) => Some(Cow::Borrowed(h)),
+                None => None,
+            },
+            timestamp_unit: TimestampUnit::Seconds,
+            id_header: None,
+            secret_is_base64: false,
+        }
+    }
+
+    /// The HMAC algorithm.
+    pub fn algorithm(&self) -> Algorithm {
+        self.algorithm
+    }
+
+    /// The signature header's name, as configured.
+    pub fn signature_header(&self) -> &str {
+        &self.signature_header
+    }
+
+    fn uses(&self, part: &Part) -> bool {
+        self.template.contains(part)
+    }
+
+    /// A header name for lookups and errors: free for the fixed schemes' static names.
+    fn header_name(name: &Cow<'static, str>) -> Cow<'static, str> {
+        name.clone()
+    }
+
+    /// Writes the signed message.
+    fn feed(
+        &self,
+        sink: &mut dyn Sink,
+        body: &[u8],
+        timestamp: &str,
+        id: &str,
+        method: &str,
+        url: &str,
+    ) {
+        for part in self.template.iter() {
+            sink.put(match part {
+                Part::Literal(s) => s.as_bytes(),
+                Part::Body => body,
+                Part::Timestamp => timestamp.as_bytes(),
+                Part::Id => id.as_bytes(),
+                Part::Method => method.as_bytes(),
+                Part::Url => url.as_bytes(),
+            });
+        }
+    }
+
+    fn timestamp_secs(&self, raw: i64) -> i64 {
+        match self.timestamp_unit {
+            TimestampUnit::Seconds => raw,
+            TimestampUnit::Milliseconds => raw.div_euclid(1000),
+        }
+    }
+}
+
+impl HmacSchemeBuilder {
+    /// Text before the encoded MAC in the header, such as `sha256=` (compared without regard
+    /// to ASCII case).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.scheme.prefix = prefix.into();
+        self
+    }
+
+    /// The signed-message template (default `{body}`); see [`HmacScheme`].
+    #[must_use]
+    pub fn template(mut self, template: impl Into<String>) -> Self {
+        self.template = Some(template.into());
+        self
+    }
+
+    /// The header carrying the timestamp that `{timestamp}` refers to.
+    #[must_use]
+    pub fn timestamp_header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.scheme.timestamp_header = Some(name.into());
+        self
+    }
+
+    /// The unit of the timestamp header (default seconds).
+    #[must_use]
+    pub fn timestamp_unit(mut self, unit: TimestampUnit) -> Self {
+        self.scheme.timestamp_unit = unit;
+        self
+    }
+
+    /// The header carrying the message id that `{id}` refers to.
+    #[must_use]
+    pub fn id_header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
+        self.scheme.id_header = Some(name.into());
+        self
+    }
+
+    /// Secrets are base64 and are decoded to get the HMAC key (Vapi's `secretIsBase64`).
+    #[must_use]
+    pub fn secret_is_base64(mut self, yes: bool) -> Self {
+        self.scheme.secret_is_base64 = yes;
+        self
+    }
+
+    pub(crate) fn provider(mut self, provider: Provider) -> Self {
+        self.scheme.provider = provider;
+        self
+    }
+
+    /// Checks the configuration and returns the scheme.
+    ///
+    /// # Errors
+    /// [`WebhookError::InvalidConfig`] for an empty or invalid header name, an unknown
+    /// placeholder or unbalanced brace in the template, or a `{timestamp}` / `{id}` placeholder
+    /// without its header (or such a header without its placeholder).
+    pub fn build(mut self) -> Result<HmacScheme, WebhookError> {
+        if let Some(t) = self.template.take() {
+            self.scheme.template = Cow::Owned(parse_template(&t)?);
+        }
+        let s = self.scheme;
+        for name in [Some(&s.signature_header), s.timestamp_header.as_ref(), s.id_header.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(WebhookError::config(format!(
+                    "`{name}` is not a valid HTTP header name"
+                )));
+            }
+        }
+        if s.uses(&Part::Timestamp) != s.timestamp_header.is_some() {
+            return Err(WebhookError::config(
+                "`{timestamp}` in the template and a timestamp header go together",
+            ));
+        }
+        if s.uses(&Part::Id) != s.id_header.is_some() {
+            return Err(WebhookError::config(
+                "`{id}` in the template and a message-id header go together",
+            ));
+        }
+        if !s.uses(&Part::Body) {
+            return Err(WebhookError::config(
+                "the template must contain `{body}`: a signature that does not cover the body authenticates nothing",
+            ));
+        }
+        Ok(s)
+    }
+}
+
+fn parse_template(t: &str) -> Result<Vec<Part>, WebhookError> {
+    let mut parts = Vec::new();
+    let mut literal = String::new();
+    let mut rest = t;
+    while let Some(c) = rest.chars().next() {
+        if let Some(r) = rest.strip_prefix("{{") {
+            literal.push('{');
+            rest = r;
+        } else if let Some(r) = rest.strip_prefix("}}") {
+            literal.push('}');
+            rest = r;
+        } else if c == '{' {
+            let end = rest
+                .find('}')
+                .ok_or_else(|| WebhookError::config("unclosed `{` in the template"))?;
+            let name = rest.get(1..end).unwrap_or_default();
+            let part = match name {
+                "body" => Part::Body,
+                "timestamp" => Part::Timestamp,
+                "id" | "svix-id" => Part::Id,
+                "method" => Part::Method,
+                "url" => Part::Url,
+                other => {
+                    return Err(WebhookError::config(format!(
+                        "unknown placeholder `{{{other}}}` (expected body, timestamp, id, method or url)"
+                    )));
+                }
+            };
+            if !literal.is_empty() {
+                parts.push(Part::Literal(Cow::Owned(std::mem::take(&mut literal))));
+            }
+            parts.push(part);
+            rest = rest.get(end + 1..).unwrap_or_default();
+        } else if c == '}' {
+            return Err(WebhookError::config("unmatched `}` in the template"));
+        } else {
+            literal.push(c);
+            rest = rest.get(c.len_utf8()..).unwrap_or_default();
+        }
+    }
+    if !literal.is_empty() {
+        parts.push(Part::Literal(Cow::Owned(literal)));
+    }
+    Ok(parts)
+}
+
+impl Scheme for HmacScheme {
+    fn provider(&self) -> Provider {
+        self.provider
+    }
+
+    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
+        if secret.is_empty() {
+            return Err("empty secret");
+        }
+        if self.secret_is_base64 {
+            let bytes = crate::encoding::decode_base64_secret(secret).ok_or("not valid base64")?;
+            if bytes.is_empty() {
+                return Err("empty secret");
+            }
+            return Ok(Key::hmac(&bytes));
+        }
+        Ok(Key::hmac(secret.as_bytes()))
+    }
+
+    fn verify(
+        &self,
+        keys: &[Key],
+        request: &Request<'_>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Verified, WebhookError> {
+        let sig_name = Self::header_name(&self.signature_header);
+        let raw = headers::required(request.headers, sig_name.clone())?;
+        let encoded = strip_prefix_ignore_case(raw, &self.prefix)
+            .ok_or_else(|| WebhookError::malformed(sig_name.clone(), "signature prefix missing"))?;
+        let mut buf = [0u8; 64];
+        let signature = self.encoding.decode(encoded, &mut buf).ok_or_else(|| {
+            WebhookError::malformed(
+                sig_name.clone(),
+                match self.encoding {
+                    Encoding::Hex => "signature is not valid hex",
+                    Encoding::Base64 => "signature is not valid base64",
+                },
+            )
+        })?;
+        if signature.len() != self.algorithm.tag_len() {
+            return Err(WebhookError::malformed(
+                sig_name,
+                "signature length does not match the HMAC algorithm",
+            ));
+        }
+
+        let (timestamp_text, timestamp) = match &self.timestamp_header {
+            Some(h) if self.uses(&Part::Timestamp) => {
+                let name = Self::header_name(h);
+                let text = headers::required(request.headers, name.clone())?;
+                let raw = parse_unix_secs(text).ok_or_else(|| {
+                    WebhookError::malformed(name, "timestamp is not a whole number")
+                })?;
+                let secs = self.timestamp_secs(raw);
+                tolerance.check(secs, now)?;
+                (text, Some(secs))
+            }
+            _ => ("", None),
+        };
+        let id = match &self.id_header {
+            Some(h) if self.uses(&Part::Id) => {
+                let id = headers::required(request.headers, Self::header_name(h))?;
+                Some(id)
+            }
+            _ => None,
+        };
+        let url = if self.uses(&Part::Url) {
+            request.url.ok_or(WebhookError::MissingUrl)?
+        } else {
+            ""
+        };
+        let method = if self.uses(&Part::Method) {
+            request.method.ok_or(WebhookError::MissingMethod)?
+        } else {
+            ""
+        };
+        let id_text = id.unwrap_or("");
+        let feed = |s: &mut dyn Sink| {
+            self.feed(s, request.body, timestamp_text, id_text, method, url);
+        };
+        let (secret_index, ()) = first_match(keys, self.algorithm, &feed, |tag| {
+            tag.matches(signature).then_some(())
+        })
+        .ok_or(WebhookError::NoMatchingSignature)?;
+
+        let replay_key = match (id, timestamp) {
+            (Some(id), _) => ReplayKey::derive(self.provider, &|s| s.put(id.as_bytes())),
+            (None, Some(_)) => {
+                ReplayKey::from_timestamp_and_signature(self.provider, timestamp_text, signature)
+            }
+            (None, None) => ReplayKey::derive(self.provider, &feed),
+        };
+        Ok(Verified {
+            provider: self.provider,
+            timestamp,
+            replay_key,
+            secret_index,
+        })
+    }
+
+    fn sign(
+        &self,
+        key: &Key,
+        message: &Message<'_>,
+        now: i64,
+    ) -> Result<SignedHeaders, WebhookError> {
+        let secs = message.timestamp.unwrap_or(now);
+        let timestamp = match self.timestamp_unit {
+            TimestampUnit::Seconds => secs.to_string(),
+            TimestampUnit::Milliseconds => secs.saturating_mul(1000).to_string(),
+        };
+        let generated;
+        let id = match message.id {
+            Some(id) => id,
+            None => {
+                generated = crate::verifier::random_id()?;
+                &generated
+            }
+        };
+        let url = if self.uses(&Part::Url) {
+            message.url.ok_or(WebhookError::MissingUrl)?
+        } else {
+            ""
+        };
+        let method = if self.uses(&Part::Method) {
+            message.method.ok_or(WebhookError::MissingMethod)?
+        } else {
+            ""
+        };
+        let tag = crate::mac::hmac(self.algorithm, signing_key(key)?, &|s| {
+            self.feed(s, message.body, &timestamp, id, method, url);
+        })
+        .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+        let mut out = SignedHeaders::default();
+        if let Some(h) = self.timestamp_header.as_ref().filter(|_| self.uses(&Part::Timestamp)) {
+            out.push(h.as_ref(), timestamp.clone());
+        }
+        if let Some(h) = self.id_header.as_ref().filter(|_| self.uses(&Part::Id)) {
+            out.push(h.as_ref(), id);
+        }
+        out.push(
+            self.signature_header.as_ref(),
+            format!("{}{}", self.prefix, self.encoding.encode(tag.as_bytes())),
+        );
+        Ok(out)
+    }
+}
+
+fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
+    let head = s.get(..prefix.len())?;
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| s.get(prefix.len()..))
+        .flatten()
+}
+
+/// Declares a unit struct whose [`Scheme`] is a fixed [`HmacScheme`] constant.
+macro_rules! fixed_hmac_scheme {
+    ($(#[$doc:meta])* $name:ident = $scheme:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl $name {
+            const SCHEME: $crate::HmacScheme = $scheme;
+        }
+
+        impl $crate::Scheme for $name {
+            fn provider(&self) -> $crate::Provider {
+                $crate::Scheme::provider(&Self::SCHEME)
+            }
+
+            fn verify(
+                &self,
+                keys: &[$crate::Key],
+                request: &$crate::Request<'_>,
+                now: i64,
+                tolerance: &$crate::Tolerance,
+            ) -> Result<$crate::Verified, $crate::WebhookError> {
+                $crate::Scheme::verify(&Self::SCHEME, keys, request, now, tolerance)
+            }
+
+            fn sign(
+                &self,
+                key: &$crate::Key,
+                message: &$crate::Message<'_>,
+                now: i64,
+            ) -> Result<$crate::SignedHeaders, $crate::WebhookError> {
+                $crate::Scheme::sign(&Self::SCHEME, key, message, now)
+            }
+        }
+    };
+}
+pub(crate) use fixed_hmac_scheme;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_parse() {
+        assert_eq!(
+            parse_template("{timestamp}.{body}").unwrap(),
+            vec![
+                Part::Timestamp,
+                Part::Literal(".".into()),
+                Part::Body
+            ]
+        );
+        assert_eq!(
+            parse_template("{{x}}{svix-id}").unwrap(),
+            vec![Part::Literal("{x}".into()), Part::Id]
+        );
+        for bad in ["{nope}", "{body", "body}", "{}"] {
+            assert!(parse_template(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn build_checks_consistency() {
+        let b = || HmacScheme::builder("x-sig", Algorithm::Sha256, Encoding::Hex);
+        assert!(b().template("{timestamp}.{body}").build().is_err());
+        assert!(b().timestamp_header("x-ts").build().is_err());
+        assert!(b().template("{timestamp}").timestamp_header("x-ts").build().is_err());
+        assert!(b().template("{id}:{body}").id_header("x-id").build().is_ok());
+        assert!(
+            HmacScheme::builder("bad header", Algorithm::Sha256, Encoding::Hex)
+                .build()
+                .is_err()
+        );
+    }
+}

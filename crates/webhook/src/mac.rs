@@ -1,0 +1,207 @@
+//! HMAC computation, tags, and constant-time comparison.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+use subtle::ConstantTimeEq;
+
+/// The hash function under HMAC (RFC 2104) that a scheme uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Algorithm {
+    /// HMAC-SHA1, 20-byte tags. Only for senders that still use it (Twilio, GitHub's legacy
+    /// `X-Hub-Signature`); HMAC-SHA1 remains a secure MAC, but prefer SHA-256.
+    Sha1,
+    /// HMAC-SHA256, 32-byte tags.
+    Sha256,
+    /// HMAC-SHA512, 64-byte tags.
+    Sha512,
+}
+
+impl Algorithm {
+    /// Tag length in bytes.
+    pub const fn tag_len(self) -> usize {
+        match self {
+            Self::Sha1 => 20,
+            Self::Sha256 => 32,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// Lowercase name as providers write it: `sha1`, `sha256`, `sha512`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Sha1 => "sha1",
+            Self::Sha256 => "sha256",
+            Self::Sha512 => "sha512",
+        }
+    }
+}
+
+impl std::str::FromStr for Algorithm {
+    type Err = crate::WebhookError;
+
+    /// Accepts `sha1`, `sha256`, `sha512`, any case, with an optional `hmac-`/`hmac_` prefix.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        let name = lower
+            .strip_prefix("hmac-")
+            .or_else(|| lower.strip_prefix("hmac_"))
+            .unwrap_or(&lower);
+        match name {
+            "sha1" | "sha-1" => Ok(Self::Sha1),
+            "sha256" | "sha-256" => Ok(Self::Sha256),
+            "sha512" | "sha-512" => Ok(Self::Sha512),
+            _ => Err(crate::WebhookError::config(
+                "unknown HMAC algorithm (expected sha1, sha256 or sha512)",
+            )),
+        }
+    }
+}
+
+/// Anything the signed message can be fed into: a MAC or a plain hash.
+pub(crate) trait Sink {
+    fn put(&mut self, data: &[u8]);
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn put(&mut self, data: &[u8]) {
+        self.extend_from_slice(data);
+    }
+}
+
+/// An HMAC in progress.
+pub(crate) enum MacState {
+    Sha1(Hmac<Sha1>),
+    Sha256(Hmac<Sha256>),
+    Sha512(Hmac<Sha512>),
+}
+
+impl MacState {
+    /// Starts an HMAC. HMAC accepts keys of any length (RFC 2104 §2), so `None` never
+    /// happens in practice; callers treat it as "this key matches nothing".
+    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Option<Self> {
+        Some(match algorithm {
+            Algorithm::Sha1 => Self::Sha1(KeyInit::new_from_slice(key).ok()?),
+            Algorithm::Sha256 => Self::Sha256(KeyInit::new_from_slice(key).ok()?),
+            Algorithm::Sha512 => Self::Sha512(KeyInit::new_from_slice(key).ok()?),
+        })
+    }
+
+    pub(crate) fn finalize(self) -> Tag {
+        let mut tag = Tag {
+            bytes: [0; 64],
+            len: 0,
+        };
+        match self {
+            Self::Sha1(m) => tag.set(&m.finalize().into_bytes()),
+            Self::Sha256(m) => tag.set(&m.finalize().into_bytes()),
+            Self::Sha512(m) => tag.set(&m.finalize().into_bytes()),
+        }
+        tag
+    }
+}
+
+impl Sink for MacState {
+    fn put(&mut self, data: &[u8]) {
+        match self {
+            Self::Sha1(m) => m.update(data),
+            Self::Sha256(m) => m.update(data),
+            Self::Sha512(m) => m.update(data),
+        }
+    }
+}
+
+/// A computed MAC tag (at most 64 bytes), kept on the stack.
+pub(crate) struct Tag {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl Tag {
+    fn set(&mut self, out: &[u8]) {
+        let n = out.len().min(self.bytes.len());
+        if let (Some(dst), Some(src)) = (self.bytes.get_mut(..n), out.get(..n)) {
+            dst.copy_from_slice(src);
+            self.len = n;
+        }
+    }
+
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&[])
+    }
+
+    /// Constant-time equality with `candidate`, after a (public) length check.
+    pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
+        let mine = self.as_bytes();
+        mine.len() == candidate.len() && bool::from(mine.ct_eq(candidate))
+    }
+}
+
+/// Computes the HMAC of the message that `feed` writes.
+pub(crate) fn hmac(
+    algorithm: Algorithm,
+    key: &[u8],
+    feed: &dyn Fn(&mut dyn Sink),
+) -> Option<Tag> {
+    let mut mac = MacState::new(algorithm, key)?;
+    feed(&mut mac);
+    Some(mac.finalize())
+}
+
+/// SHA-256 of the message that `feed` writes.
+pub(crate) fn sha256(feed: &dyn Fn(&mut dyn Sink)) -> [u8; 32] {
+    let mut h = Sha256::new();
+    feed(&mut h);
+    h.finalize().into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // RFC 4231 test case 2 ("Jefe" / "what do ya want for nothing?").
+    #[test]
+    fn rfc4231_case_2() {
+        let tag = hmac(Algorithm::Sha256, b"Jefe", &|s| {
+            s.put(b"what do ya want ");
+            s.put(b"for nothing?");
+        })
+        .unwrap();
+        assert_eq!(
+            hex::encode(tag.as_bytes()),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        let tag = hmac(Algorithm::Sha512, b"Jefe", &|s| s.put(b"what do ya want for nothing?")).unwrap();
+        assert_eq!(
+            hex::encode(tag.as_bytes()),
+            "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
+        );
+    }
+
+    // RFC 2202 test case 2 for HMAC-SHA1.
+    #[test]
+    fn rfc2202_case_2() {
+        let tag = hmac(Algorithm::Sha1, b"Jefe", &|s| s.put(b"what do ya want for nothing?")).unwrap();
+        assert_eq!(
+            hex::encode(tag.as_bytes()),
+            "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"
+        );
+        assert!(tag.matches(&hex::decode("effcdf6ae5eb2fa2d27416d5f184df9c259a7c79").unwrap()));
+        assert!(!tag.matches(&[0u8; 20]));
+        assert!(!tag.matches(&[]));
+    }
+
+    #[test]
+    fn algorithm_names() {
+        assert_eq!("SHA256".parse::<Algorithm>().unwrap(), Algorithm::Sha256);
+        assert_eq!("hmac_sha1".parse::<Algorithm>().unwrap(), Algorithm::Sha1);
+        assert!("md5".parse::<Algorithm>().is_err());
+    }
+}

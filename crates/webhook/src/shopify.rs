@@ -1,0 +1,25 @@
+//! Shopify: `X-Shopify-Hmac-Sha256: <base64 HMAC-SHA256 of the body>`, keyed with the app's
+//! client secret.
+//!
+//! Source: <https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook>.
+
+use crate::encoding::Encoding;
+use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
+use crate::mac::Algorithm;
+use crate::Provider;
+
+fixed_hmac_scheme! {
+    /// Shopify's webhook signature scheme.
+    ///
+    /// No timestamp is signed: the replay key is a hash of the body. Shopify's
+    /// `X-Shopify-Webhook-Id` is not signed, so it is not used for replay detection.
+    Shopify = HmacScheme::fixed(
+        Provider::Shopify,
+        "X-Shopify-Hmac-Sha256",
+        "",
+        Encoding::Base64,
+        Algorithm::Sha256,
+        &[Part::Body],
+        None,
+    )
+}

@@ -1,0 +1,292 @@
+//! Standard Webhooks (<https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md>),
+//! the scheme Svix sends.
+//!
+//! Headers `webhook-id`, `webhook-timestamp` (Unix seconds) and `webhook-signature`, or the
+//! same with `svix-` names. The signed content is `<id>.<timestamp>.<body>`. The signature
+//! header is a space-separated list of `<version>,<base64>` entries, any of which may match:
+//! `v1` is HMAC-SHA256 keyed with the base64-decoded secret (`whsec_` prefix optional, padding
+//! optional, 24 to 64 bytes once decoded), `v1a` is Ed25519 (feature `ed25519`; public keys
+//! `whpk_`, secret keys `whsk_`, base64). Unknown versions are ignored.
+
+use crate::encoding::{Encoding, decode_base64_secret};
+use crate::key::{Key, KeyRepr};
+use crate::mac::{Algorithm, Sink};
+use crate::time::{Tolerance, parse_unix_secs};
+use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, random_id};
+use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
+
+/// Shortest and longest HMAC key the spec allows, in bytes once decoded.
+pub const KEY_LEN_RANGE: std::ops::RangeInclusive<usize> = 24..=64;
+
+/// The Standard Webhooks (Svix) signature scheme.
+///
+/// ```
+/// use palisade_webhook::{Request, StandardWebhooks, Verifier};
+/// use secrecy::SecretString;
+///
+/// // From the Standard Webhooks reference libraries' tests.
+/// let v = Verifier::new(StandardWebhooks, [SecretString::from("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")])?;
+/// let headers = [
+///     ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek"),
+///     ("webhook-timestamp", "1614265330"),
+///     ("webhook-signature", "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="),
+/// ];
+/// let ok = v.verify_at(&Request::new(&headers, br#"{"test": 2432232314}"#), 1_614_265_330)?;
+/// assert_eq!(ok.timestamp, Some(1_614_265_330));
+/// # Ok::<(), palisade_webhook::WebhookError>(())
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StandardWebhooks;
+
+struct Names {
+    id: &'static str,
+    timestamp: &'static str,
+    signature: &'static str,
+}
+
+const WEBHOOK: Names = Names {
+    id: "webhook-id",
+    timestamp: "webhook-timestamp",
+    signature: "webhook-signature",
+};
+const SVIX: Names = Names {
+    id: "svix-id",
+    timestamp: "svix-timestamp",
+    signature: "svix-signature",
+};
+
+fn names(headers: &dyn headers::Headers) -> &'static Names {
+    let has = |n| !matches!(headers.lookup(n), headers::Lookup::Missing);
+    if has(WEBHOOK.id) || has(WEBHOOK.signature) || !(has(SVIX.id) || has(SVIX.signature)) {
+        &WEBHOOK
+    } else {
+        &SVIX
+    }
+}
+
+/// The `(version, signature)` entries of a signature header.
+fn entries(value: &str) -> impl Iterator<Item = (&str, &str)> {
+    value.split(' ').filter_map(|e| e.split_once(','))
+}
+
+impl Scheme for StandardWebhooks {
+    fn provider(&self) -> Provider {
+        Provider::Standard
+    }
+
+    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
+        if let Some(_rest) = secret
+            .strip_prefix("whpk_")
+            .or_else(|| secret.strip_prefix("whsk_"))
+        {
+            #[cfg(feature = "ed25519")]
+            return ed25519::parse(secret);
+            #[cfg(not(feature = "ed25519"))]
+            return Err("Ed25519 keys (whpk_/whsk_) need the `ed25519` feature");
+        }
+        let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
+        let key = decode_base64_secret(b64).ok_or("not valid base64 after the `whsec_` prefix")?;
+        if !KEY_LEN_RANGE.contains(&key.len()) {
+            return Err("decoded key must be 24 to 64 bytes");
+        }
+        Ok(Key::hmac(&key))
+    }
+
+    fn verify(
+        &self,
+        keys: &[Key],
+        request: &Request<'_>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Verified, WebhookError> {
+        let n = names(request.headers);
+        let id = headers::required(request.headers, n.id)?;
+        let ts = headers::required(request.headers, n.timestamp)?;
+        let sigs = headers::required(request.headers, n.signature)?;
+        if id.is_empty() {
+            return Err(WebhookError::malformed(n.id, "empty message id"));
+        }
+        let timestamp = parse_unix_secs(ts)
+            .ok_or_else(|| WebhookError::malformed(n.timestamp, "not a whole number of seconds"))?;
+        tolerance.check(timestamp, now)?;
+
+        let feed = |s: &mut dyn Sink| {
+            s.put(id.as_bytes());
+            s.put(b".");
+            s.put(ts.as_bytes());
+            s.put(b".");
+            s.put(request.body);
+        };
+        let mut buf = [0u8; 64];
+        let hmac_match = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+            entries(sigs)
+                .filter(|(v, _)| *v == "v1")
+                .any(|(_, sig)| {
+                    Encoding::Base64
+                        .decode(sig, &mut buf)
+                        .is_some_and(|s| tag.matches(s))
+                })
+                .then_some(())
+        });
+        let secret_index = match hmac_match {
+            Some((i, ())) => i,
+            None => asymmetric_match(keys, sigs, &feed).ok_or(WebhookError::NoMatchingSignature)?,
+        };
+        Ok(Verified {
+            provider: Provider::Standard,
+            timestamp: Some(timestamp),
+            replay_key: ReplayKey::derive(Provider::Standard, &|s| s.put(id.as_bytes())),
+            secret_index,
+        })
+    }
+
+    fn sign(
+        &self,
+        key: &Key,
+        message: &Message<'_>,
+        now: i64,
+    ) -> Result<SignedHeaders, WebhookError> {
+        let generated;
+        let id = match message.id {
+            Some(id) => id,
+            None => {
+                generated = random_id()?;
+                &generated
+            }
+        };
+        let ts = message.timestamp.unwrap_or(now).to_string();
+        let feed = |s: &mut dyn Sink| {
+            s.put(id.as_bytes());
+            s.put(b".");
+            s.put(ts.as_bytes());
+            s.put(b".");
+            s.put(message.body);
+        };
+        let signature = match &key.0 {
+            KeyRepr::Hmac(_) => {
+                let bytes = crate::verifier::signing_key(key)?;
+                let tag = crate::mac::hmac(Algorithm::Sha256, bytes, &feed)
+                    .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+                format!("v1,{}", Encoding::Base64.encode(tag.as_bytes()))
+            }
+            #[cfg(feature = "ed25519")]
+            _ => ed25519::sign(key, &feed)?,
+        };
+        let mut out = SignedHeaders::default();
+        out.push(WEBHOOK.id, id);
+        out.push(WEBHOOK.timestamp, ts);
+        out.push(WEBHOOK.signature, signature);
+        Ok(out)
+    }
+}
+
+#[cfg(not(feature = "ed25519"))]
+fn asymmetric_match(_: &[Key], _: &str, _: &dyn Fn(&mut dyn Sink)) -> Option<usize> {
+    None
+}
+
+#[cfg(feature = "ed25519")]
+use ed25519::asymmetric_match;
+
+#[cfg(feature = "ed25519")]
+mod ed25519 {
+    //! `v1a`: Ed25519 (RFC 8032) over the same signed content.
+
+    use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+
+    use super::entries;
+    use crate::encoding::{Encoding, decode_base64_secret};
+    use crate::key::{Key, KeyRepr};
+    use crate::mac::Sink;
+    use crate::WebhookError;
+
+    pub(super) fn parse(secret: &str) -> Result<Key, &'static str> {
+        if let Some(b64) = secret.strip_prefix("whpk_") {
+            let bytes = decode_base64_secret(b64).ok_or("not valid base64 after `whpk_`")?;
+            let arr: [u8; 32] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| "an Ed25519 public key is 32 bytes")?;
+            let vk = VerifyingKey::from_bytes(&arr).map_err(|_| "not an Ed25519 public key")?;
+            return Ok(Key(KeyRepr::Ed25519Public(vk)));
+        }
+        let b64 = secret.strip_prefix("whsk_").ok_or("expected `whpk_` or `whsk_`")?;
+        let bytes = decode_base64_secret(b64).ok_or("not valid base64 after `whsk_`")?;
+        // Either the 32-byte seed, or seed followed by the public key (64 bytes).
+        let seed: [u8; 32] = bytes
+            .get(..32)
+            .and_then(|s| s.try_into().ok())
+            .filter(|_| bytes.len() == 32 || bytes.len() == 64)
+            .ok_or("an Ed25519 secret key is 32 bytes (or 64 with its public key)")?;
+        let sk = SigningKey::from_bytes(&seed);
+        if let Some(public) = bytes.get(32..64) {
+            if sk.verifying_key().as_bytes() != public {
+                return Err("the public half does not belong to this Ed25519 secret key");
+            }
+        }
+        Ok(Key(KeyRepr::Ed25519Secret(Box::new(sk))))
+    }
+
+    fn content(feed: &dyn Fn(&mut dyn Sink)) -> Vec<u8> {
+        let mut buf = Vec::new();
+        feed(&mut buf);
+        buf
+    }
+
+    pub(super) fn asymmetric_match(
+        keys: &[Key],
+        sigs: &str,
+        feed: &dyn Fn(&mut dyn Sink),
+    ) -> Option<usize> {
+        let mut msg = None;
+        keys.iter().enumerate().find_map(|(i, key)| {
+            let vk = match &key.0 {
+                KeyRepr::Ed25519Public(vk) => *vk,
+                KeyRepr::Ed25519Secret(sk) => sk.verifying_key(),
+                KeyRepr::Hmac(_) => return None,
+            };
+            let msg: &Vec<u8> = msg.get_or_insert_with(|| content(feed));
+            let mut buf = [0u8; 64];
+            entries(sigs)
+                .filter(|(v, _)| *v == "v1a")
+                .any(|(_, sig)| {
+                    Encoding::Base64
+                        .decode(sig, &mut buf)
+                        .and_then(|b| Signature::from_slice(b).ok())
+                        .is_some_and(|s| vk.verify_strict(msg, &s).is_ok())
+                })
+                .then_some(i)
+        })
+    }
+
+    pub(super) fn sign(key: &Key, feed: &dyn Fn(&mut dyn Sink)) -> Result<String, WebhookError> {
+        match &key.0 {
+            KeyRepr::Ed25519Secret(sk) => Ok(format!(
+                "v1a,{}",
+                Encoding::Base64.encode(&sk.sign(&content(feed)).to_bytes())
+            )),
+            _ => Err(WebhookError::config(
+                "an Ed25519 public key (whpk_) can verify but not sign",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_are_checked() {
+        let s = StandardWebhooks;
+        assert!(s.parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+        assert!(s.parse_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+        // Unpadded base64 of 25 bytes.
+        assert!(s.parse_secret("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQ").is_ok());
+        assert_eq!(
+            s.parse_secret("whsec_c2hvcnQ=").unwrap_err(),
+            "decoded key must be 24 to 64 bytes"
+        );
+        assert!(s.parse_secret("whsec_!!!").is_err());
+    }
+}

@@ -1,0 +1,189 @@
+//! What a successful verification proves.
+
+use std::fmt;
+
+use crate::WebhookError;
+
+/// The senders this crate knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum Provider {
+    /// Standard Webhooks (<https://www.standardwebhooks.com/>), as sent by Svix and others.
+    Standard,
+    /// Stripe (`Stripe-Signature`).
+    Stripe,
+    /// GitHub (`X-Hub-Signature-256`).
+    GitHub,
+    /// Meta Graph API webhooks, including the WhatsApp Cloud API (`X-Hub-Signature-256`).
+    Meta,
+    /// Slack (`X-Slack-Signature`).
+    Slack,
+    /// Twilio (`X-Twilio-Signature`).
+    Twilio,
+    /// Shopify (`X-Shopify-Hmac-Sha256`).
+    Shopify,
+    /// Vapi (`x-vapi-secret`, or a Vapi HMAC credential).
+    Vapi,
+    /// Any other sender, through a configurable [`HmacScheme`](crate::HmacScheme).
+    Hmac,
+}
+
+impl Provider {
+    /// Every provider, in declaration order.
+    pub const ALL: [Self; 9] = [
+        Self::Standard,
+        Self::Stripe,
+        Self::GitHub,
+        Self::Meta,
+        Self::Slack,
+        Self::Twilio,
+        Self::Shopify,
+        Self::Vapi,
+        Self::Hmac,
+    ];
+
+    /// The lowercase name used in configuration and on the command line: `standard`,
+    /// `stripe`, `github`, `meta`, `slack`, `twilio`, `shopify`, `vapi`, `hmac`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Standard => "standard",
+            Self::Stripe => "stripe",
+            Self::GitHub => "github",
+            Self::Meta => "meta",
+            Self::Slack => "slack",
+            Self::Twilio => "twilio",
+            Self::Shopify => "shopify",
+            Self::Vapi => "vapi",
+            Self::Hmac => "hmac",
+        }
+    }
+}
+
+impl fmt::Display for Provider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = WebhookError;
+
+    /// Parses the names of [`Provider::as_str`], any case; `svix` and `standard-webhooks`
+    /// mean [`Provider::Standard`], `whatsapp` means [`Provider::Meta`].
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let lower = s.to_ascii_lowercase();
+        match lower.as_str() {
+            "svix" | "standard-webhooks" | "standardwebhooks" => Ok(Self::Standard),
+            "whatsapp" | "facebook" => Ok(Self::Meta),
+            other => Self::ALL
+                .into_iter()
+                .find(|p| p.as_str() == other)
+                .ok_or_else(|| WebhookError::config("unknown provider")),
+        }
+    }
+}
+
+/// A fixed-size key that identifies one signed delivery, for replay detection.
+///
+/// It is the SHA-256 of the provider's name, a zero byte, and material taken **only from what
+/// the signature covers**, so an attacker cannot mint fresh keys for a captured request:
+///
+/// | scheme | material |
+/// |---|---|
+/// | Standard Webhooks | the signed `webhook-id` |
+/// | Stripe, Slack, HMAC schemes with a signed timestamp | the timestamp, `.`, and the matching signature's bytes |
+/// | HMAC schemes with a signed message id (`{id}`) | that id |
+/// | GitHub, Meta, Shopify, Twilio, Vapi, other HMAC schemes | the signed bytes themselves |
+///
+/// Providers in the last row sign no timestamp, so the same bytes may legitimately arrive
+/// again only as a provider retry; a replay store should keep such keys for a long TTL.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReplayKey([u8; 32]);
+
+impl ReplayKey {
+    pub(crate) fn derive(provider: Provider, feed: &dyn Fn(&mut dyn crate::mac::Sink)) -> Self {
+        Self(crate::mac::sha256(&|sink| {
+            sink.put(provider.as_str().as_bytes());
+            sink.put(&[0]);
+            feed(sink);
+        }))
+    }
+
+    pub(crate) fn from_timestamp_and_signature(
+        provider: Provider,
+        timestamp: &str,
+        signature: &[u8],
+    ) -> Self {
+        Self::derive(provider, &|s| {
+            s.put(timestamp.as_bytes());
+            s.put(b".");
+            s.put(signature);
+        })
+    }
+
+    /// The 32 key bytes.
+    pub const fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// Builds a key from raw bytes, for stores that persisted [`ReplayKey::as_bytes`].
+    pub const fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// Lowercase hex, 64 characters.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+}
+
+impl fmt::Debug for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ReplayKey({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for ReplayKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// The facts a successful verification establishes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Verified {
+    /// Which scheme verified the request.
+    pub provider: Provider,
+    /// The signed timestamp in Unix seconds, for schemes that sign one (Standard Webhooks,
+    /// Stripe, Slack, HMAC schemes with `{timestamp}`); it has passed the tolerance check.
+    pub timestamp: Option<i64>,
+    /// Replay key derived from signed material only; see [`ReplayKey`].
+    pub replay_key: ReplayKey,
+    /// Index, in the list given to the verifier, of the secret that matched. During a
+    /// rotation, once no request matches the old secret any more, it can be removed.
+    pub secret_index: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provider_names_round_trip() {
+        for p in Provider::ALL {
+            assert_eq!(p.as_str().parse::<Provider>().unwrap(), p);
+        }
+        assert_eq!("Svix".parse::<Provider>().unwrap(), Provider::Standard);
+        assert!("paypal".parse::<Provider>().is_err());
+    }
+
+    #[test]
+    fn replay_keys_are_domain_separated() {
+        let a = ReplayKey::derive(Provider::GitHub, &|s| s.put(b"body"));
+        let b = ReplayKey::derive(Provider::Meta, &|s| s.put(b"body"));
+        assert_ne!(a, b);
+        assert_eq!(a.to_hex().len(), 64);
+        assert_eq!(ReplayKey::from_bytes(*a.as_bytes()), a);
+    }
+}
