@@ -6,6 +6,8 @@
 //! |---|---|---|
 //! | `webhook` (default) | [`palisade-webhook`](webhook) | verify and sign webhook requests for Standard Webhooks, Stripe, GitHub, Meta, Slack, Twilio, Shopify, Vapi and any HMAC scheme |
 //! | `ed25519` | | Standard Webhooks `v1a` (Ed25519) signatures |
+//! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
+//! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -28,3 +30,11 @@
 #[cfg(feature = "webhook")]
 #[doc(inline)]
 pub use palisade_webhook as webhook;
+
+#[cfg(feature = "replay")]
+#[doc(inline)]
+pub use palisade_replay as replay;
+
+#[cfg(feature = "ratelimit")]
+#[doc(inline)]
+pub use palisade_ratelimit as ratelimit;

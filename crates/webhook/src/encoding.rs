@@ -28,7 +28,7 @@ impl Encoding {
     pub(crate) fn decode<'b>(self, text: &str, buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
         match self {
             Self::Hex => {
-                if text.len() % 2 != 0 || text.len() > 128 {
+                if !text.len().is_multiple_of(2) || text.len() > 128 {
                     return None;
                 }
                 let out = buf.get_mut(..text.len() / 2)?;
@@ -78,16 +78,34 @@ mod tests {
     #[test]
     fn round_trips_and_refusals() {
         let mut buf = [0u8; 64];
-        assert_eq!(Encoding::Hex.decode("00ff", &mut buf), Some(&[0u8, 255][..]));
-        assert_eq!(Encoding::Hex.decode("00FF", &mut buf), Some(&[0u8, 255][..]));
+        assert_eq!(
+            Encoding::Hex.decode("00ff", &mut buf),
+            Some(&[0u8, 255][..])
+        );
+        assert_eq!(
+            Encoding::Hex.decode("00FF", &mut buf),
+            Some(&[0u8, 255][..])
+        );
         assert_eq!(Encoding::Hex.decode("0", &mut buf), None);
         assert_eq!(Encoding::Hex.decode("zz", &mut buf), None);
         assert_eq!(Encoding::Hex.decode(&"00".repeat(65), &mut buf), None);
-        assert_eq!(Encoding::Base64.decode("AP8=", &mut buf), Some(&[0u8, 255][..]));
-        assert_eq!(Encoding::Base64.decode("AP8", &mut buf), Some(&[0u8, 255][..]));
+        assert_eq!(
+            Encoding::Base64.decode("AP8=", &mut buf),
+            Some(&[0u8, 255][..])
+        );
+        assert_eq!(
+            Encoding::Base64.decode("AP8", &mut buf),
+            Some(&[0u8, 255][..])
+        );
         assert_eq!(Encoding::Base64.decode("!!", &mut buf), None);
         let long = STANDARD.encode([7u8; 64]);
-        assert_eq!(Encoding::Base64.decode(&long, &mut buf), Some(&[7u8; 64][..]));
-        assert_eq!(Encoding::Base64.decode(&STANDARD.encode([7u8; 65]), &mut buf), None);
+        assert_eq!(
+            Encoding::Base64.decode(&long, &mut buf),
+            Some(&[7u8; 64][..])
+        );
+        assert_eq!(
+            Encoding::Base64.decode(&STANDARD.encode([7u8; 65]), &mut buf),
+            None
+        );
     }
 }

@@ -47,6 +47,11 @@ pub enum WebhookError {
     /// (Twilio's `bodySHA256` query parameter).
     #[error("body hash mismatch")]
     BodyHashMismatch,
+    /// The request has a body that the scheme's signature does not cover (Twilio: neither
+    /// form-encoded nor bound by `bodySHA256`), so it is refused rather than accepted
+    /// unauthenticated.
+    #[error("the body is not covered by the signature")]
+    UnsignedBody,
     /// The scheme signs the request URL (Twilio, or a `{url}` template) and none was given.
     #[error("the request URL is required by this scheme and was not given")]
     MissingUrl,

@@ -71,36 +71,57 @@ impl<H: Headers + ?Sized> Headers for &H {
     }
 }
 
+/// A header name as schemes hold it: a `&'static str` (the fixed schemes) or a
+/// `Cow<'static, str>` (configured ones). Looking it up borrows; only an error copies it.
+pub(crate) trait HeaderName: AsRef<str> + Copy {
+    fn to_cow(&self) -> Cow<'static, str>;
+}
+
+impl HeaderName for &'static str {
+    fn to_cow(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self)
+    }
+}
+
+impl HeaderName for &Cow<'static, str> {
+    fn to_cow(&self) -> Cow<'static, str> {
+        (*self).clone()
+    }
+}
+
 /// Returns the header as trimmed visible ASCII, or `None` when it is absent.
 ///
 /// # Errors
 /// [`WebhookError::MalformedHeader`] when it is repeated or not visible ASCII.
-pub(crate) fn optional<'h>(
-    headers: &'h dyn Headers,
-    name: impl Into<Cow<'static, str>> + AsRef<str>,
-) -> Result<Option<&'h str>, WebhookError> {
+pub(crate) fn optional(
+    headers: &dyn Headers,
+    name: impl HeaderName,
+) -> Result<Option<&str>, WebhookError> {
     match headers.lookup(name.as_ref()) {
         Lookup::Missing => Ok(None),
-        Lookup::Repeated => Err(WebhookError::malformed(name, "header appears more than once")),
+        Lookup::Repeated => Err(WebhookError::malformed(
+            name.to_cow(),
+            "header appears more than once",
+        )),
         Lookup::One(raw) => {
             // RFC 9110 field values: visible ASCII, spaces and tabs. Signature material is
             // always ASCII, so anything else is refused before parsing.
             if !raw.iter().all(|b| matches!(b, b' ' | b'\t' | 0x21..=0x7e)) {
-                return Err(WebhookError::malformed(name, "not visible ASCII"));
+                return Err(WebhookError::malformed(name.to_cow(), "not visible ASCII"));
             }
             std::str::from_utf8(raw)
                 .map(|s| Some(s.trim_matches([' ', '\t'])))
-                .map_err(|_| WebhookError::malformed(name, "not visible ASCII"))
+                .map_err(|_| WebhookError::malformed(name.to_cow(), "not visible ASCII"))
         }
     }
 }
 
 /// Like [`optional`], but an absent header is [`WebhookError::MissingHeader`].
-pub(crate) fn required<'h>(
-    headers: &'h dyn Headers,
-    name: impl Into<Cow<'static, str>> + AsRef<str> + Clone,
-) -> Result<&'h str, WebhookError> {
-    optional(headers, name.clone())?.ok_or_else(|| WebhookError::missing(name))
+pub(crate) fn required(headers: &dyn Headers, name: impl HeaderName) -> Result<&str, WebhookError> {
+    match optional(headers, name)? {
+        Some(v) => Ok(v),
+        None => Err(WebhookError::missing(name.to_cow())),
+    }
 }
 
 #[cfg(test)]
@@ -109,7 +130,11 @@ mod tests {
 
     #[test]
     fn pairs_are_case_insensitive_and_repeats_are_flagged() {
-        let h = [("Stripe-Signature", "a"), ("X-Other", "b"), ("x-other", "c")];
+        let h = [
+            ("Stripe-Signature", "a"),
+            ("X-Other", "b"),
+            ("x-other", "c"),
+        ];
         assert_eq!(h.lookup("stripe-signature"), Lookup::One(b"a"));
         assert_eq!(h.lookup("x-other"), Lookup::Repeated);
         assert_eq!(h.lookup("absent"), Lookup::Missing);

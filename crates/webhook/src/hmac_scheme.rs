@@ -8,7 +8,7 @@ use crate::headers;
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, signing_key};
+use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
 
 /// One piece of a signed-message template.
@@ -153,11 +153,6 @@ impl HmacScheme {
         self.template.contains(part)
     }
 
-    /// A header name for lookups and errors: free for the fixed schemes' static names.
-    fn header_name(name: &Cow<'static, str>) -> Cow<'static, str> {
-        name.clone()
-    }
-
     /// Writes the signed message.
     fn feed(
         &self,
@@ -248,9 +243,13 @@ impl HmacSchemeBuilder {
             self.scheme.template = Cow::Owned(parse_template(&t)?);
         }
         let s = self.scheme;
-        for name in [Some(&s.signature_header), s.timestamp_header.as_ref(), s.id_header.as_ref()]
-            .into_iter()
-            .flatten()
+        for name in [
+            Some(&s.signature_header),
+            s.timestamp_header.as_ref(),
+            s.id_header.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
         {
             if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
                 return Err(WebhookError::config(format!(
@@ -349,14 +348,14 @@ impl Scheme for HmacScheme {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        let sig_name = Self::header_name(&self.signature_header);
-        let raw = headers::required(request.headers, sig_name.clone())?;
-        let encoded = strip_prefix_ignore_case(raw, &self.prefix)
-            .ok_or_else(|| WebhookError::malformed(sig_name.clone(), "signature prefix missing"))?;
+        let raw = headers::required(request.headers, &self.signature_header)?;
+        let encoded = strip_prefix_ignore_case(raw, &self.prefix).ok_or_else(|| {
+            WebhookError::malformed(self.signature_header.clone(), "signature prefix missing")
+        })?;
         let mut buf = [0u8; 64];
         let signature = self.encoding.decode(encoded, &mut buf).ok_or_else(|| {
             WebhookError::malformed(
-                sig_name.clone(),
+                self.signature_header.clone(),
                 match self.encoding {
                     Encoding::Hex => "signature is not valid hex",
                     Encoding::Base64 => "signature is not valid base64",
@@ -365,17 +364,16 @@ impl Scheme for HmacScheme {
         })?;
         if signature.len() != self.algorithm.tag_len() {
             return Err(WebhookError::malformed(
-                sig_name,
+                self.signature_header.clone(),
                 "signature length does not match the HMAC algorithm",
             ));
         }
 
         let (timestamp_text, timestamp) = match &self.timestamp_header {
             Some(h) if self.uses(&Part::Timestamp) => {
-                let name = Self::header_name(h);
-                let text = headers::required(request.headers, name.clone())?;
+                let text = headers::required(request.headers, h)?;
                 let raw = parse_unix_secs(text).ok_or_else(|| {
-                    WebhookError::malformed(name, "timestamp is not a whole number")
+                    WebhookError::malformed(h.clone(), "timestamp is not a whole number")
                 })?;
                 let secs = self.timestamp_secs(raw);
                 tolerance.check(secs, now)?;
@@ -385,7 +383,7 @@ impl Scheme for HmacScheme {
         };
         let id = match &self.id_header {
             Some(h) if self.uses(&Part::Id) => {
-                let id = headers::required(request.headers, Self::header_name(h))?;
+                let id = headers::required(request.headers, h)?;
                 Some(id)
             }
             _ => None,
@@ -411,17 +409,15 @@ impl Scheme for HmacScheme {
 
         let replay_key = match (id, timestamp) {
             (Some(id), _) => ReplayKey::derive(self.provider, &|s| s.put(id.as_bytes())),
-            (None, Some(_)) => {
-                ReplayKey::from_timestamp_and_signature(self.provider, timestamp_text, signature)
-            }
+            (None, Some(_)) => ReplayKey::from_tag(signature),
             (None, None) => ReplayKey::derive(self.provider, &feed),
         };
-        Ok(Verified {
-            provider: self.provider,
+        Ok(Verified::body_signed(
+            self.provider,
             timestamp,
             replay_key,
             secret_index,
-        })
+        ))
     }
 
     fn sign(
@@ -453,12 +449,15 @@ impl Scheme for HmacScheme {
         } else {
             ""
         };
-        let tag = crate::mac::hmac(self.algorithm, signing_key(key)?, &|s| {
+        let tag = sign_tag(key, self.algorithm, &|s| {
             self.feed(s, message.body, &timestamp, id, method, url);
-        })
-        .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+        })?;
         let mut out = SignedHeaders::default();
-        if let Some(h) = self.timestamp_header.as_ref().filter(|_| self.uses(&Part::Timestamp)) {
+        if let Some(h) = self
+            .timestamp_header
+            .as_ref()
+            .filter(|_| self.uses(&Part::Timestamp))
+        {
             out.push(h.as_ref(), timestamp.clone());
         }
         if let Some(h) = self.id_header.as_ref().filter(|_| self.uses(&Part::Id)) {
@@ -526,11 +525,7 @@ mod tests {
     fn templates_parse() {
         assert_eq!(
             parse_template("{timestamp}.{body}").unwrap(),
-            vec![
-                Part::Timestamp,
-                Part::Literal(".".into()),
-                Part::Body
-            ]
+            vec![Part::Timestamp, Part::Literal(".".into()), Part::Body]
         );
         assert_eq!(
             parse_template("{{x}}{svix-id}").unwrap(),
@@ -546,8 +541,18 @@ mod tests {
         let b = || HmacScheme::builder("x-sig", Algorithm::Sha256, Encoding::Hex);
         assert!(b().template("{timestamp}.{body}").build().is_err());
         assert!(b().timestamp_header("x-ts").build().is_err());
-        assert!(b().template("{timestamp}").timestamp_header("x-ts").build().is_err());
-        assert!(b().template("{id}:{body}").id_header("x-id").build().is_ok());
+        assert!(
+            b().template("{timestamp}")
+                .timestamp_header("x-ts")
+                .build()
+                .is_err()
+        );
+        assert!(
+            b().template("{id}:{body}")
+                .id_header("x-id")
+                .build()
+                .is_ok()
+        );
         assert!(
             HmacScheme::builder("bad header", Algorithm::Sha256, Encoding::Hex)
                 .build()

@@ -1,9 +1,10 @@
 //! HMAC computation, tags, and constant-time comparison.
 
-use hmac::{Hmac, KeyInit, Mac};
-use sha1::Sha1;
-use sha2::{Digest, Sha256, Sha512};
+use hmac::{EagerHash, Hmac, Mac};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+
+use crate::key::Key;
 
 /// The hash function under HMAC (RFC 2104) that a scheme uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -76,48 +77,6 @@ impl Sink for Vec<u8> {
     }
 }
 
-/// An HMAC in progress.
-pub(crate) enum MacState {
-    Sha1(Hmac<Sha1>),
-    Sha256(Hmac<Sha256>),
-    Sha512(Hmac<Sha512>),
-}
-
-impl MacState {
-    /// Starts an HMAC. HMAC accepts keys of any length (RFC 2104 §2), so `None` never
-    /// happens in practice; callers treat it as "this key matches nothing".
-    pub(crate) fn new(algorithm: Algorithm, key: &[u8]) -> Option<Self> {
-        Some(match algorithm {
-            Algorithm::Sha1 => Self::Sha1(KeyInit::new_from_slice(key).ok()?),
-            Algorithm::Sha256 => Self::Sha256(KeyInit::new_from_slice(key).ok()?),
-            Algorithm::Sha512 => Self::Sha512(KeyInit::new_from_slice(key).ok()?),
-        })
-    }
-
-    pub(crate) fn finalize(self) -> Tag {
-        let mut tag = Tag {
-            bytes: [0; 64],
-            len: 0,
-        };
-        match self {
-            Self::Sha1(m) => tag.set(&m.finalize().into_bytes()),
-            Self::Sha256(m) => tag.set(&m.finalize().into_bytes()),
-            Self::Sha512(m) => tag.set(&m.finalize().into_bytes()),
-        }
-        tag
-    }
-}
-
-impl Sink for MacState {
-    fn put(&mut self, data: &[u8]) {
-        match self {
-            Self::Sha1(m) => m.update(data),
-            Self::Sha256(m) => m.update(data),
-            Self::Sha512(m) => m.update(data),
-        }
-    }
-}
-
 /// A computed MAC tag (at most 64 bytes), kept on the stack.
 pub(crate) struct Tag {
     bytes: [u8; 64],
@@ -139,20 +98,53 @@ impl Tag {
 
     /// Constant-time equality with `candidate`, after a (public) length check.
     pub(crate) fn matches(&self, candidate: &[u8]) -> bool {
-        let mine = self.as_bytes();
-        mine.len() == candidate.len() && bool::from(mine.ct_eq(candidate))
+        ct_eq(self.as_bytes(), candidate)
     }
 }
 
-/// Computes the HMAC of the message that `feed` writes.
-pub(crate) fn hmac(
-    algorithm: Algorithm,
-    key: &[u8],
-    feed: &dyn Fn(&mut dyn Sink),
-) -> Option<Tag> {
-    let mut mac = MacState::new(algorithm, key)?;
+/// Constant-time equality of two byte strings; only their lengths (public here: tag sizes)
+/// may shortcut. The bytes are folded with XOR/OR, which has no data-dependent branch, and the
+/// single folded byte is compared with `subtle`, whose optimization barrier keeps the compiler
+/// from turning the fold into an early exit.
+pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    bool::from(diff.ct_eq(&0u8))
+}
+
+fn tag_of<M: Mac>(mut mac: M, feed: &dyn Fn(&mut dyn Sink)) -> Tag
+where
+    M: Sink,
+{
     feed(&mut mac);
-    Some(mac.finalize())
+    let mut tag = Tag {
+        bytes: [0; 64],
+        len: 0,
+    };
+    tag.set(&mac.finalize().into_bytes());
+    tag
+}
+
+impl<D: EagerHash> Sink for Hmac<D>
+where
+    Hmac<D>: Mac,
+{
+    fn put(&mut self, data: &[u8]) {
+        Mac::update(self, data);
+    }
+}
+
+/// Computes the HMAC of the message that `feed` writes, from `key`'s precomputed keyed state.
+/// `None` when `key` is not an HMAC key.
+pub(crate) fn hmac(algorithm: Algorithm, key: &Key, feed: &dyn Fn(&mut dyn Sink)) -> Option<Tag> {
+    let key = key.as_hmac()?;
+    Some(match algorithm {
+        Algorithm::Sha1 => tag_of(key.sha1()?, feed),
+        Algorithm::Sha256 => tag_of(key.sha256()?, feed),
+        Algorithm::Sha512 => tag_of(key.sha512()?, feed),
+    })
 }
 
 /// SHA-256 of the message that `feed` writes.
@@ -169,7 +161,7 @@ mod tests {
     // RFC 4231 test case 2 ("Jefe" / "what do ya want for nothing?").
     #[test]
     fn rfc4231_case_2() {
-        let tag = hmac(Algorithm::Sha256, b"Jefe", &|s| {
+        let tag = hmac(Algorithm::Sha256, &Key::hmac(b"Jefe"), &|s| {
             s.put(b"what do ya want ");
             s.put(b"for nothing?");
         })
@@ -178,7 +170,10 @@ mod tests {
             hex::encode(tag.as_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        let tag = hmac(Algorithm::Sha512, b"Jefe", &|s| s.put(b"what do ya want for nothing?")).unwrap();
+        let tag = hmac(Algorithm::Sha512, &Key::hmac(b"Jefe"), &|s| {
+            s.put(b"what do ya want for nothing?")
+        })
+        .unwrap();
         assert_eq!(
             hex::encode(tag.as_bytes()),
             "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737"
@@ -188,7 +183,10 @@ mod tests {
     // RFC 2202 test case 2 for HMAC-SHA1.
     #[test]
     fn rfc2202_case_2() {
-        let tag = hmac(Algorithm::Sha1, b"Jefe", &|s| s.put(b"what do ya want for nothing?")).unwrap();
+        let tag = hmac(Algorithm::Sha1, &Key::hmac(b"Jefe"), &|s| {
+            s.put(b"what do ya want for nothing?")
+        })
+        .unwrap();
         assert_eq!(
             hex::encode(tag.as_bytes()),
             "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79"

@@ -5,10 +5,10 @@
 //! Meta signs the exact bytes it sends, in which non-ASCII characters are escaped as
 //! `\uXXXX`: verify the raw body, never a re-serialized one.
 
+use crate::Provider;
 use crate::encoding::Encoding;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
 use crate::mac::Algorithm;
-use crate::Provider;
 
 fixed_hmac_scheme! {
     /// Meta's (Facebook, Instagram, WhatsApp Cloud API) webhook signature scheme.

@@ -3,10 +3,10 @@
 //!
 //! Source: <https://shopify.dev/docs/apps/build/webhooks/subscribe/https#step-5-verify-the-webhook>.
 
+use crate::Provider;
 use crate::encoding::Encoding;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
 use crate::mac::Algorithm;
-use crate::Provider;
 
 fixed_hmac_scheme! {
     /// Shopify's webhook signature scheme.

@@ -5,10 +5,10 @@
 
 use std::borrow::Cow;
 
+use crate::Provider;
 use crate::encoding::Encoding;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
 use crate::mac::Algorithm;
-use crate::Provider;
 
 fixed_hmac_scheme! {
     /// Slack's request signature scheme (version `v0`).

@@ -55,12 +55,15 @@ const SVIX: Names = Names {
     signature: "svix-signature",
 };
 
-fn names(headers: &dyn headers::Headers) -> &'static Names {
-    let has = |n| !matches!(headers.lookup(n), headers::Lookup::Missing);
-    if has(WEBHOOK.id) || has(WEBHOOK.signature) || !(has(SVIX.id) || has(SVIX.signature)) {
-        &WEBHOOK
-    } else {
-        &SVIX
+/// The header set in use and its message id: `webhook-*` when `webhook-id` is present,
+/// otherwise `svix-*` when `svix-id` is, otherwise `webhook-id` is reported missing.
+fn names_and_id(headers: &dyn headers::Headers) -> Result<(&'static Names, &str), WebhookError> {
+    if let Some(id) = headers::optional(headers, WEBHOOK.id)? {
+        return Ok((&WEBHOOK, id));
+    }
+    match headers::optional(headers, SVIX.id)? {
+        Some(id) => Ok((&SVIX, id)),
+        None => Err(WebhookError::missing(WEBHOOK.id)),
     }
 }
 
@@ -99,8 +102,7 @@ impl Scheme for StandardWebhooks {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        let n = names(request.headers);
-        let id = headers::required(request.headers, n.id)?;
+        let (n, id) = names_and_id(request.headers)?;
         let ts = headers::required(request.headers, n.timestamp)?;
         let sigs = headers::required(request.headers, n.signature)?;
         if id.is_empty() {
@@ -130,14 +132,20 @@ impl Scheme for StandardWebhooks {
         });
         let secret_index = match hmac_match {
             Some((i, ())) => i,
-            None => asymmetric_match(keys, sigs, &feed).ok_or(WebhookError::NoMatchingSignature)?,
+            None => asymmetric_match(
+                keys,
+                sigs,
+                &feed,
+                id.len() + ts.len() + request.body.len() + 2,
+            )
+            .ok_or(WebhookError::NoMatchingSignature)?,
         };
-        Ok(Verified {
-            provider: Provider::Standard,
-            timestamp: Some(timestamp),
-            replay_key: ReplayKey::derive(Provider::Standard, &|s| s.put(id.as_bytes())),
+        Ok(Verified::body_signed(
+            Provider::Standard,
+            Some(timestamp),
+            ReplayKey::derive(Provider::Standard, &|s| s.put(id.as_bytes())),
             secret_index,
-        })
+        ))
     }
 
     fn sign(
@@ -164,9 +172,7 @@ impl Scheme for StandardWebhooks {
         };
         let signature = match &key.0 {
             KeyRepr::Hmac(_) => {
-                let bytes = crate::verifier::signing_key(key)?;
-                let tag = crate::mac::hmac(Algorithm::Sha256, bytes, &feed)
-                    .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+                let tag = crate::verifier::sign_tag(key, Algorithm::Sha256, &feed)?;
                 format!("v1,{}", Encoding::Base64.encode(tag.as_bytes()))
             }
             #[cfg(feature = "ed25519")]
@@ -181,7 +187,7 @@ impl Scheme for StandardWebhooks {
 }
 
 #[cfg(not(feature = "ed25519"))]
-fn asymmetric_match(_: &[Key], _: &str, _: &dyn Fn(&mut dyn Sink)) -> Option<usize> {
+fn asymmetric_match(_: &[Key], _: &str, _: &dyn Fn(&mut dyn Sink), _: usize) -> Option<usize> {
     None
 }
 
@@ -195,10 +201,10 @@ mod ed25519 {
     use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
     use super::entries;
+    use crate::WebhookError;
     use crate::encoding::{Encoding, decode_base64_secret};
     use crate::key::{Key, KeyRepr};
     use crate::mac::Sink;
-    use crate::WebhookError;
 
     pub(super) fn parse(secret: &str) -> Result<Key, &'static str> {
         if let Some(b64) = secret.strip_prefix("whpk_") {
@@ -210,7 +216,9 @@ mod ed25519 {
             let vk = VerifyingKey::from_bytes(&arr).map_err(|_| "not an Ed25519 public key")?;
             return Ok(Key(KeyRepr::Ed25519Public(vk)));
         }
-        let b64 = secret.strip_prefix("whsk_").ok_or("expected `whpk_` or `whsk_`")?;
+        let b64 = secret
+            .strip_prefix("whsk_")
+            .ok_or("expected `whpk_` or `whsk_`")?;
         let bytes = decode_base64_secret(b64).ok_or("not valid base64 after `whsk_`")?;
         // Either the 32-byte seed, or seed followed by the public key (64 bytes).
         let seed: [u8; 32] = bytes
@@ -219,16 +227,16 @@ mod ed25519 {
             .filter(|_| bytes.len() == 32 || bytes.len() == 64)
             .ok_or("an Ed25519 secret key is 32 bytes (or 64 with its public key)")?;
         let sk = SigningKey::from_bytes(&seed);
-        if let Some(public) = bytes.get(32..64) {
-            if sk.verifying_key().as_bytes() != public {
-                return Err("the public half does not belong to this Ed25519 secret key");
-            }
+        if let Some(public) = bytes.get(32..64)
+            && sk.verifying_key().as_bytes() != public
+        {
+            return Err("the public half does not belong to this Ed25519 secret key");
         }
         Ok(Key(KeyRepr::Ed25519Secret(Box::new(sk))))
     }
 
-    fn content(feed: &dyn Fn(&mut dyn Sink)) -> Vec<u8> {
-        let mut buf = Vec::new();
+    fn content(feed: &dyn Fn(&mut dyn Sink), len: usize) -> Vec<u8> {
+        let mut buf = Vec::with_capacity(len);
         feed(&mut buf);
         buf
     }
@@ -237,6 +245,7 @@ mod ed25519 {
         keys: &[Key],
         sigs: &str,
         feed: &dyn Fn(&mut dyn Sink),
+        len: usize,
     ) -> Option<usize> {
         let mut msg = None;
         keys.iter().enumerate().find_map(|(i, key)| {
@@ -245,7 +254,7 @@ mod ed25519 {
                 KeyRepr::Ed25519Secret(sk) => sk.verifying_key(),
                 KeyRepr::Hmac(_) => return None,
             };
-            let msg: &Vec<u8> = msg.get_or_insert_with(|| content(feed));
+            let msg: &Vec<u8> = msg.get_or_insert_with(|| content(feed, len));
             let mut buf = [0u8; 64];
             entries(sigs)
                 .filter(|(v, _)| *v == "v1a")
@@ -263,7 +272,7 @@ mod ed25519 {
         match &key.0 {
             KeyRepr::Ed25519Secret(sk) => Ok(format!(
                 "v1a,{}",
-                Encoding::Base64.encode(&sk.sign(&content(feed)).to_bytes())
+                Encoding::Base64.encode(&sk.sign(&content(feed, 0)).to_bytes())
             )),
             _ => Err(WebhookError::config(
                 "an Ed25519 public key (whpk_) can verify but not sign",
@@ -279,10 +288,16 @@ mod tests {
     #[test]
     fn secrets_are_checked() {
         let s = StandardWebhooks;
-        assert!(s.parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
+        assert!(
+            s.parse_secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+                .is_ok()
+        );
         assert!(s.parse_secret("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw").is_ok());
         // Unpadded base64 of 25 bytes.
-        assert!(s.parse_secret("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQ").is_ok());
+        assert!(
+            s.parse_secret("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAQ")
+                .is_ok()
+        );
         assert_eq!(
             s.parse_secret("whsec_c2hvcnQ=").unwrap_err(),
             "decoded key must be 24 to 64 bytes"

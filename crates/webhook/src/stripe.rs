@@ -10,7 +10,7 @@ use crate::encoding::Encoding;
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, signing_key};
+use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
 const HEADER: &str = "Stripe-Signature";
@@ -109,25 +109,22 @@ impl Scheme for Stripe {
             s.put(request.body);
         };
         let mut buf = [0u8; 64];
-        let (secret_index, signature) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+        let (secret_index, replay_key) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
             elements(value)
                 .filter(|(k, _)| *k == "v1")
                 .find_map(|(_, v)| {
                     let sig = Encoding::Hex.decode(v, &mut buf)?;
-                    tag.matches(sig).then(|| {
-                        let mut out = [0u8; 32];
-                        out.copy_from_slice(tag.as_bytes().get(..32).unwrap_or(&[0; 32]));
-                        out
-                    })
+                    tag.matches(sig)
+                        .then(|| ReplayKey::from_tag(tag.as_bytes()))
                 })
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
-        Ok(Verified {
-            provider: Provider::Stripe,
-            timestamp: Some(timestamp),
-            replay_key: ReplayKey::from_timestamp_and_signature(Provider::Stripe, t, &signature),
+        Ok(Verified::body_signed(
+            Provider::Stripe,
+            Some(timestamp),
+            replay_key,
             secret_index,
-        })
+        ))
     }
 
     fn sign(
@@ -137,12 +134,11 @@ impl Scheme for Stripe {
         now: i64,
     ) -> Result<SignedHeaders, WebhookError> {
         let t = message.timestamp.unwrap_or(now).to_string();
-        let tag = crate::mac::hmac(Algorithm::Sha256, signing_key(key)?, &|s| {
+        let tag = sign_tag(key, Algorithm::Sha256, &|s| {
             s.put(t.as_bytes());
             s.put(b".");
             s.put(message.body);
-        })
-        .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+        })?;
         let mut out = SignedHeaders::default();
         out.push(HEADER, format!("t={t},v1={}", hex::encode(tag.as_bytes())));
         Ok(out)

@@ -5,12 +5,19 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::WebhookError;
 
-/// A source of the current time in whole Unix seconds (UTC).
+/// A source of the current wall-clock time (UTC, Unix epoch).
 ///
-/// Verifiers read the time through this trait so tests and replayed traffic can fix it.
+/// Verifiers, replay guards and stores read the time through this trait, so tests and
+/// replayed traffic can fix it. Implementors provide milliseconds; seconds are derived
+/// (rounded down).
 pub trait Clock: Send + Sync {
-    /// The current time, in seconds since the Unix epoch.
-    fn now_unix_secs(&self) -> i64;
+    /// The current time, in milliseconds since the Unix epoch.
+    fn now_unix_millis(&self) -> i64;
+
+    /// The current time, in whole seconds since the Unix epoch (rounded down).
+    fn now_unix_secs(&self) -> i64 {
+        self.now_unix_millis().div_euclid(1000)
+    }
 }
 
 /// The operating system's wall clock.
@@ -18,11 +25,11 @@ pub trait Clock: Send + Sync {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now_unix_secs(&self) -> i64 {
+    fn now_unix_millis(&self) -> i64 {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
             // A clock set before 1970: report how far before.
-            Err(e) => i64::try_from(e.duration().as_secs()).map_or(i64::MIN, |s| -s),
+            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
         }
     }
 }
@@ -32,24 +39,35 @@ impl Clock for SystemClock {
 pub struct FixedClock(AtomicI64);
 
 impl FixedClock {
-    /// A clock reading `unix_secs`.
+    /// A clock reading `unix_secs` seconds.
     pub fn new(unix_secs: i64) -> Self {
-        Self(AtomicI64::new(unix_secs))
+        Self(AtomicI64::new(unix_secs.saturating_mul(1000)))
     }
 
-    /// Moves the clock to `unix_secs`.
+    /// A clock reading `unix_millis` milliseconds.
+    pub fn from_millis(unix_millis: i64) -> Self {
+        Self(AtomicI64::new(unix_millis))
+    }
+
+    /// Moves the clock to `unix_secs` seconds.
     pub fn set(&self, unix_secs: i64) {
-        self.0.store(unix_secs, Ordering::SeqCst);
+        self.0
+            .store(unix_secs.saturating_mul(1000), Ordering::SeqCst);
     }
 
-    /// Moves the clock forward (or back, when negative) by `secs`.
+    /// Moves the clock forward (or back, when negative) by `secs` seconds.
     pub fn advance(&self, secs: i64) {
-        self.0.fetch_add(secs, Ordering::SeqCst);
+        self.advance_millis(secs.saturating_mul(1000));
+    }
+
+    /// Moves the clock forward (or back, when negative) by `millis` milliseconds.
+    pub fn advance_millis(&self, millis: i64) {
+        self.0.fetch_add(millis, Ordering::SeqCst);
     }
 }
 
 impl Clock for FixedClock {
-    fn now_unix_secs(&self) -> i64 {
+    fn now_unix_millis(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
     }
 }
@@ -157,7 +175,12 @@ mod tests {
         let c = FixedClock::new(10);
         c.advance(5);
         assert_eq!(c.now_unix_secs(), 15);
+        c.advance_millis(999);
+        assert_eq!(c.now_unix_secs(), 15);
+        assert_eq!(c.now_unix_millis(), 15_999);
         c.set(1);
         assert_eq!(c.now_unix_secs(), 1);
+        c.advance_millis(-1);
+        assert_eq!(c.now_unix_secs(), 0);
     }
 }

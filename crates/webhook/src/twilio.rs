@@ -12,7 +12,17 @@
 //!   none, or with its port removed when it has one, because Twilio is inconsistent about
 //!   which it signs;
 //! - HMAC-SHA256 instead of SHA-1 when `X-Twilio-Webhooks-Signature-Settings` carries
-//!   `algorithm=HMAC_SHA256`.
+//!   `algorithm=HMAC_SHA256`;
+//! - a non-empty body that is neither form-encoded nor bound by `bodySHA256` is not covered
+//!   by the signature, so it is refused ([`WebhookError::UnsignedBody`]) where Twilio's own
+//!   validators would accept it.
+//!
+//! Repeated parameters are all kept, in sorted order (twilio-python drops exact duplicate
+//! pairs, twilio-node keeps them; Twilio does not send exact duplicates). The scheme itself
+//! concatenates names and values without separators, so `A=1` and `A1=` sign the same string:
+//! a property of Twilio's design that a receiver can only mitigate by validating parameters.
+//! The replay key uses the URL without its port, so every URL variant that verifies a request
+//! yields the same key.
 //!
 //! The URL must be the public one that Twilio was configured with. Behind a proxy it comes from
 //! configuration ([`PublicUrl::Configured`]); `X-Forwarded-Proto` / `X-Forwarded-Host` are
@@ -28,7 +38,7 @@ use crate::headers::{self, Headers};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::Tolerance;
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, signing_key};
+use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
 
 const SIGNATURE: &str = "X-Twilio-Signature";
@@ -96,6 +106,14 @@ impl<'a> Params<'a> {
 
 /// Checks that `url` is an absolute http(s) URL and returns its `bodySHA256` parameter.
 fn inspect_url(url: &str) -> Result<Option<String>, WebhookError> {
+    // The `url` crate silently strips leading and trailing spaces and control characters and
+    // removes tabs and newlines; the string that is signed is the one given, so refuse
+    // anything it would have normalized away.
+    if !url.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return Err(WebhookError::InvalidUrl {
+            reason: "contains spaces, control characters or non-ASCII",
+        });
+    }
     let parsed = url::Url::parse(url).map_err(|_| WebhookError::InvalidUrl {
         reason: "not an absolute URL",
     })?;
@@ -128,48 +146,71 @@ fn announced_algorithm(headers: &dyn Headers) -> Result<Algorithm, WebhookError>
     };
     let mut algorithm = Algorithm::Sha1;
     for item in value.split([';', ',']) {
-        if let Some((k, v)) = item.split_once('=') {
-            if k.trim().eq_ignore_ascii_case("algorithm") {
-                algorithm = match v.trim().parse::<Algorithm>() {
-                    Ok(a @ (Algorithm::Sha1 | Algorithm::Sha256)) => a,
-                    _ => return Err(WebhookError::malformed(SETTINGS, "unknown algorithm")),
-                };
-            }
+        if let Some((k, v)) = item.split_once('=')
+            && k.trim().eq_ignore_ascii_case("algorithm")
+        {
+            algorithm = match v.trim().parse::<Algorithm>() {
+                Ok(a @ (Algorithm::Sha1 | Algorithm::Sha256)) => a,
+                _ => return Err(WebhookError::malformed(SETTINGS, "unknown algorithm")),
+            };
         }
     }
     Ok(algorithm)
+}
+
+/// A URL split around its port: `scheme://userinfo@host` + `:port` + `/path?query#fragment`.
+struct PortSplit<'a> {
+    scheme: &'a str,
+    head: &'a str,
+    port: Option<&'a str>,
+    tail: &'a str,
+}
+
+fn split_port(url: &str) -> Option<PortSplit<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
+    let host_port = authority.get(host_start..)?;
+    // The port follows the last ':' unless that colon is inside an IPv6 literal.
+    let port_colon = match host_port.rfind(':') {
+        Some(i) if !host_port.get(i..)?.contains(']') => Some(i),
+        _ => None,
+    };
+    let host_len = port_colon.unwrap_or(host_port.len());
+    if host_len == 0 {
+        return None;
+    }
+    let head_len = scheme.len() + 3 + host_start + host_len;
+    Some(PortSplit {
+        scheme,
+        head: url.get(..head_len)?,
+        port: port_colon.and_then(|i| host_port.get(i + 1..)),
+        tail,
+    })
 }
 
 /// The URL with its port toggled: the default port added when there is none, or the port
 /// removed when there is one. `None` when the URL has no `scheme://authority` form or its
 /// scheme has no default port.
 pub fn toggle_port(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = rest.get(..authority_end)?;
-    let tail = rest.get(authority_end..)?;
-    let host_start = authority.rfind('@').map_or(0, |i| i + 1);
-    let host_port = authority.get(host_start..)?;
-    let userinfo = authority.get(..host_start)?;
-    // The port follows the last ':' unless that colon is inside an IPv6 literal.
-    let port_colon = match host_port.rfind(':') {
-        Some(i) if !host_port.get(i..)?.contains(']') => Some(i),
-        _ => None,
-    };
-    let host = match port_colon {
-        Some(i) => host_port.get(..i)?,
-        None => host_port,
-    };
-    if host.is_empty() {
-        return None;
-    }
-    let port = match (port_colon, scheme.to_ascii_lowercase().as_str()) {
-        (Some(_), _) => String::new(),
-        (None, "https") => ":443".to_owned(),
-        (None, "http") => ":80".to_owned(),
+    let p = split_port(url)?;
+    let port = match (p.port, p.scheme.to_ascii_lowercase().as_str()) {
+        (Some(_), _) => "",
+        (None, "https") => ":443",
+        (None, "http") => ":80",
         (None, _) => return None,
     };
-    Some(format!("{scheme}://{userinfo}{host}{port}{tail}"))
+    Some(format!("{}{port}{}", p.head, p.tail))
+}
+
+/// The URL without its port, borrowed when it has none: the one form shared by every URL
+/// variant that verifies the same signature, so they share one replay key.
+fn without_port(url: &str) -> Cow<'_, str> {
+    match split_port(url) {
+        Some(p) if p.port.is_some() => Cow::Owned(format!("{}{}", p.head, p.tail)),
+        _ => Cow::Borrowed(url),
+    }
 }
 
 impl Scheme for Twilio {
@@ -201,6 +242,9 @@ impl Scheme for Twilio {
             Some(hash) if body_hash_matches(&hash, request.body) => Params(Vec::new()),
             Some(_) => return Err(WebhookError::BodyHashMismatch),
             None if is_form(request.headers) => Params::from_form(request.body),
+            // Twilio's signature covers form parameters, or a body bound by `bodySHA256`;
+            // any other body would be accepted unauthenticated, so it is refused.
+            None if !request.body.is_empty() => return Err(WebhookError::UnsignedBody),
             None => Params(Vec::new()),
         };
         let toggled = toggle_port(url);
@@ -212,19 +256,23 @@ impl Scheme for Twilio {
                     s.put(candidate.as_bytes());
                     params.feed(s);
                 };
-                first_match(keys, algorithm, &feed, |tag| tag.matches(signature).then_some(()))
+                first_match(keys, algorithm, &feed, |tag| {
+                    tag.matches(signature).then_some(())
+                })
             })
             .map(|(i, ())| i)
             .ok_or(WebhookError::NoMatchingSignature)?;
-        Ok(Verified {
-            provider: Provider::Twilio,
-            timestamp: None,
-            replay_key: ReplayKey::derive(Provider::Twilio, &|s| {
-                s.put(url.as_bytes());
-                params.feed(s);
-            }),
+        // Every URL variant that verifies (with or without a port) shares one key.
+        let replay_key = ReplayKey::derive(Provider::Twilio, &|s| {
+            s.put(without_port(url).as_bytes());
+            params.feed(s);
+        });
+        Ok(Verified::body_signed(
+            Provider::Twilio,
+            None,
+            replay_key,
             secret_index,
-        })
+        ))
     }
 
     fn sign(
@@ -239,11 +287,10 @@ impl Scheme for Twilio {
             Some(_) => return Err(WebhookError::BodyHashMismatch),
             None => (Params::from_form(message.body), !message.body.is_empty()),
         };
-        let tag = crate::mac::hmac(self.sign_with, signing_key(key)?, &|s| {
+        let tag = sign_tag(key, self.sign_with, &|s| {
             s.put(url.as_bytes());
             params.feed(s);
-        })
-        .ok_or_else(|| WebhookError::config("HMAC key refused"))?;
+        })?;
         let mut out = SignedHeaders::default();
         if form {
             out.push("Content-Type", FORM);
@@ -299,7 +346,10 @@ impl PublicUrl {
             if let Some(p) = headers::optional(headers, "X-Forwarded-Proto")? {
                 let p = p.split(',').next().unwrap_or_default().trim();
                 if !matches!(p, "http" | "https") {
-                    return Err(WebhookError::malformed("X-Forwarded-Proto", "not http or https"));
+                    return Err(WebhookError::malformed(
+                        "X-Forwarded-Proto",
+                        "not http or https",
+                    ));
                 }
                 scheme = p;
             }
@@ -309,7 +359,10 @@ impl PublicUrl {
                     && h.bytes()
                         .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b));
                 if !valid {
-                    return Err(WebhookError::malformed("X-Forwarded-Host", "not a host name"));
+                    return Err(WebhookError::malformed(
+                        "X-Forwarded-Host",
+                        "not a host name",
+                    ));
                 }
                 host = h;
             }
@@ -347,14 +400,24 @@ mod tests {
             toggle_port("https://[::1]:9000/x").as_deref(),
             Some("https://[::1]/x")
         );
-        assert_eq!(toggle_port("https://[::1]/x").as_deref(), Some("https://[::1]:443/x"));
+        assert_eq!(
+            toggle_port("https://[::1]/x").as_deref(),
+            Some("https://[::1]:443/x")
+        );
         assert_eq!(toggle_port("ftp://example.com/"), None);
         assert_eq!(toggle_port("nonsense"), None);
+        assert_eq!(toggle_port("https://:443/"), None);
+        assert_eq!(without_port("https://h:8443/a?b"), "https://h/a?b");
+        assert_eq!(without_port("https://[::1]:1/"), "https://[::1]/");
+        assert_eq!(without_port("https://h/a:b"), "https://h/a:b");
     }
 
     #[test]
     fn public_url_sources() {
-        let h = [("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "hooks.example.com")];
+        let h = [
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-Host", "hooks.example.com"),
+        ];
         let configured = PublicUrl::Configured("https://public.example.com/".into());
         assert_eq!(
             configured.resolve("/twilio?x=1", &h).unwrap(),

@@ -85,7 +85,11 @@ impl Vapi {
             "",
             Encoding::Hex,
             Algorithm::Sha256,
-            &[Part::Timestamp, Part::Literal(Cow::Borrowed(".")), Part::Body],
+            &[
+                Part::Timestamp,
+                Part::Literal(Cow::Borrowed(".")),
+                Part::Body,
+            ],
             Some("x-timestamp"),
         )
     }
@@ -123,7 +127,13 @@ impl Scheme for Vapi {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        let presented = headers::optional(request.headers, SECRET_HEADER)?;
+        // The secret header is read only in the modes that accept it, so a stray or repeated
+        // `x-vapi-secret` cannot affect an HMAC-only verifier.
+        let presented = if self.accept_server_secret {
+            headers::optional(request.headers, SECRET_HEADER)?
+        } else {
+            None
+        };
         match (presented, &self.hmac) {
             (Some(presented), _) if self.accept_server_secret => {
                 // Compare digests so neither the content nor the length of the secret leaks
@@ -143,6 +153,7 @@ impl Scheme for Vapi {
                         s.put(request.body);
                     }),
                     secret_index,
+                    body_signed: false,
                 })
             }
             (_, Some(plan)) => plan.verify(keys, request, now, tolerance),

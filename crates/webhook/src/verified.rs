@@ -85,15 +85,18 @@ impl std::str::FromStr for Provider {
 
 /// A fixed-size key that identifies one signed delivery, for replay detection.
 ///
-/// It is the SHA-256 of the provider's name, a zero byte, and material taken **only from what
-/// the signature covers**, so an attacker cannot mint fresh keys for a captured request:
+/// It is taken **only from what the signature covers**, so an attacker cannot mint fresh keys
+/// for a captured request:
 ///
-/// | scheme | material |
+/// | scheme | key |
 /// |---|---|
-/// | Standard Webhooks | the signed `webhook-id` |
-/// | Stripe, Slack, HMAC schemes with a signed timestamp | the timestamp, `.`, and the matching signature's bytes |
-/// | HMAC schemes with a signed message id (`{id}`) | that id |
-/// | GitHub, Meta, Shopify, Twilio, Vapi, other HMAC schemes | the signed bytes themselves |
+/// | Standard Webhooks | SHA-256 of `standard`, a zero byte and the signed `webhook-id` |
+/// | HMAC schemes with a signed message id (`{id}`) | SHA-256 of the provider name, a zero byte and that id |
+/// | Stripe, Slack, HMAC schemes with a signed timestamp | the matching signature (HMAC tag) itself, which covers the timestamp and the body: "timestamp plus signature" without a second hash |
+/// | GitHub, Meta, Shopify, Twilio, Vapi, other HMAC schemes | SHA-256 of the provider name, a zero byte and the signed bytes |
+///
+/// Keys are 32 bytes (shorter tags are zero-padded, HMAC-SHA512 tags cut). Replay stores keep
+/// each provider in its own namespace, so keys of different providers never meet.
 ///
 /// Providers in the last row sign no timestamp, so the same bytes may legitimately arrive
 /// again only as a provider retry; a replay store should keep such keys for a long TTL.
@@ -109,16 +112,15 @@ impl ReplayKey {
         }))
     }
 
-    pub(crate) fn from_timestamp_and_signature(
-        provider: Provider,
-        timestamp: &str,
-        signature: &[u8],
-    ) -> Self {
-        Self::derive(provider, &|s| {
-            s.put(timestamp.as_bytes());
-            s.put(b".");
-            s.put(signature);
-        })
+    /// The matching HMAC tag itself (which covers the signed timestamp), zero-padded or cut
+    /// to 32 bytes: no second hash is needed, since a MAC tag is already a pseudorandom
+    /// function of the signed content.
+    pub(crate) fn from_tag(tag: &[u8]) -> Self {
+        let mut key = [0u8; 32];
+        for (dst, src) in key.iter_mut().zip(tag) {
+            *dst = *src;
+        }
+        Self(key)
     }
 
     /// The 32 key bytes.
@@ -163,6 +165,27 @@ pub struct Verified {
     /// Index, in the list given to the verifier, of the secret that matched. During a
     /// rotation, once no request matches the old secret any more, it can be removed.
     pub secret_index: usize,
+    /// Whether the signature covers the body. Always `true` except for Vapi's
+    /// `x-vapi-secret` mode, which authenticates the sender but not the bytes (HTTPS does).
+    pub body_signed: bool,
+}
+
+impl Verified {
+    /// A verification whose signature covers the body.
+    pub(crate) fn body_signed(
+        provider: Provider,
+        timestamp: Option<i64>,
+        replay_key: ReplayKey,
+        secret_index: usize,
+    ) -> Self {
+        Self {
+            provider,
+            timestamp,
+            replay_key,
+            secret_index,
+            body_signed: true,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -343,9 +343,19 @@ impl<S: Scheme> Verifier<S> {
     /// secret, timestamped by the clock unless the message sets a timestamp.
     ///
     /// # Errors
-    /// As [`Scheme::sign`].
+    /// As [`Scheme::sign`]; [`WebhookError::InvalidConfig`] for a negative timestamp or an
+    /// empty message id, which verification would refuse.
     pub fn sign(&self, message: &Message<'_>) -> Result<SignedHeaders, WebhookError> {
         let key = self.keys.first().ok_or(WebhookError::NoSecrets)?;
+        // Refuse what verification would refuse, rather than produce headers that never verify.
+        if message.timestamp.is_some_and(|t| t < 0) {
+            return Err(WebhookError::config(
+                "timestamps are Unix seconds, not negative",
+            ));
+        }
+        if message.id.is_some_and(str::is_empty) {
+            return Err(WebhookError::config("the message id is empty"));
+        }
         self.scheme.sign(key, message, self.clock.now_unix_secs())
     }
 }
@@ -369,14 +379,21 @@ pub(crate) fn first_match<T>(
     mut accept: impl FnMut(&Tag) -> Option<T>,
 ) -> Option<(usize, T)> {
     keys.iter().enumerate().find_map(|(i, key)| {
-        let tag = crate::mac::hmac(algorithm, key.hmac_bytes()?, feed)?;
+        let tag = crate::mac::hmac(algorithm, key, feed)?;
         accept(&tag).map(|t| (i, t))
     })
 }
 
-/// The HMAC key to sign with.
-pub(crate) fn signing_key(key: &Key) -> Result<&[u8], WebhookError> {
-    key.hmac_bytes()
+/// The HMAC tag a sender makes with `key`.
+///
+/// # Errors
+/// [`WebhookError::InvalidConfig`] when `key` is not an HMAC key (an Ed25519 key).
+pub(crate) fn sign_tag(
+    key: &Key,
+    algorithm: Algorithm,
+    feed: &dyn Fn(&mut dyn Sink),
+) -> Result<Tag, WebhookError> {
+    crate::mac::hmac(algorithm, key, feed)
         .ok_or_else(|| WebhookError::config("this key cannot make an HMAC signature"))
 }
 

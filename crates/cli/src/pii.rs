@@ -1,0 +1,320 @@
+//! `palisade pii keygen | encrypt | decrypt | rotate | blind-index`.
+//!
+//! The key-encryption key (KEK) comes from `--kek-file` or, failing that, the `PALISADE_KEK`
+//! environment variable (64 hex digits or base64 of 32 bytes). Without either, the keyring is
+//! an unencrypted development keyring, and a warning says so on stderr.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Subcommand, ValueEnum};
+use palisade_pii::{
+    Algorithm, BlindIndex, Context, DEFAULT_KEK_VAR, EnvKeyProvider, FileKeyProvider, Kek,
+    KeyProvider, Keyring, Normalizer, PiiError,
+};
+use secrecy::ExposeSecret;
+use zeroize::Zeroizing;
+
+use crate::Outcome;
+
+/// `palisade pii …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Print a new keyring (JSON) on stdout: one primary encryption key, one index key.
+    Keygen(KeygenArgs),
+    /// Encrypt standard input (bytes, as is) for a context; print the `pii1.…` ciphertext on
+    /// one line.
+    Encrypt(CryptArgs),
+    /// Decrypt a `pii1.…` ciphertext from standard input; print the plaintext. Exit 1, with
+    /// no plaintext, on any authentication failure.
+    Decrypt(CryptArgs),
+    /// Print the keyring with a new primary key; the old keys stay for decryption.
+    Rotate(RotateArgs),
+    /// Print the blind index (hex) of the value on standard input (one trailing newline is
+    /// ignored).
+    BlindIndex(BlindIndexArgs),
+}
+
+/// Where the KEK comes from.
+#[derive(Debug, Args)]
+pub(crate) struct KekArgs {
+    /// Read the key-encryption key from this file (32 raw bytes, 64 hex digits or base64)
+    /// instead of the PALISADE_KEK environment variable.
+    #[arg(long, value_name = "PATH")]
+    kek_file: Option<PathBuf>,
+}
+
+/// Arguments of `palisade pii keygen`.
+#[derive(Debug, Args)]
+pub(crate) struct KeygenArgs {
+    /// AEAD of the primary key.
+    #[arg(long, value_enum, default_value_t = AlgorithmArg::Aes256Gcm)]
+    algorithm: AlgorithmArg,
+    #[command(flatten)]
+    kek: KekArgs,
+}
+
+/// Arguments of `palisade pii encrypt` and `decrypt`.
+#[derive(Debug, Args)]
+pub(crate) struct CryptArgs {
+    /// The keyring file (JSON).
+    #[arg(long, value_name = "FILE")]
+    keyring: PathBuf,
+    /// Where the value is stored: `tenant/table/column/row` (table and column not empty).
+    #[arg(long, value_name = "TENANT/TABLE/COLUMN/ROW")]
+    context: String,
+    #[command(flatten)]
+    kek: KekArgs,
+}
+
+/// Arguments of `palisade pii rotate`.
+#[derive(Debug, Args)]
+pub(crate) struct RotateArgs {
+    /// The keyring file (JSON).
+    #[arg(long, value_name = "FILE")]
+    keyring: PathBuf,
+    /// AEAD of the new primary key (default: the current primary's).
+    #[arg(long, value_enum)]
+    algorithm: Option<AlgorithmArg>,
+    #[command(flatten)]
+    kek: KekArgs,
+}
+
+/// Arguments of `palisade pii blind-index`.
+#[derive(Debug, Args)]
+pub(crate) struct BlindIndexArgs {
+    /// The keyring file (JSON).
+    #[arg(long, value_name = "FILE")]
+    keyring: PathBuf,
+    /// The indexed field, as `table.column`.
+    #[arg(long, value_name = "TABLE.COLUMN")]
+    field: String,
+    /// How the value is canonicalized first.
+    #[arg(long, value_enum, default_value_t = NormalizerArg::Exact)]
+    normalizer: NormalizerArg,
+    /// Bits kept (1 to 256).
+    #[arg(long, default_value_t = palisade_pii::DEFAULT_BITS)]
+    bits: u16,
+    /// The tenant (part of the index input; empty for a global index).
+    #[arg(long, default_value = "")]
+    tenant: String,
+    #[command(flatten)]
+    kek: KekArgs,
+}
+
+/// AEADs offered on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum AlgorithmArg {
+    /// AES-256-GCM (NIST SP 800-38D).
+    #[value(name = "aes-256-gcm")]
+    Aes256Gcm,
+    /// AES-256-GCM-SIV (RFC 8452), nonce-misuse resistant.
+    #[value(name = "aes-256-gcm-siv")]
+    Aes256GcmSiv,
+}
+
+impl From<AlgorithmArg> for Algorithm {
+    fn from(a: AlgorithmArg) -> Self {
+        match a {
+            AlgorithmArg::Aes256Gcm => Self::Aes256Gcm,
+            AlgorithmArg::Aes256GcmSiv => Self::Aes256GcmSiv,
+        }
+    }
+}
+
+/// Normalizers offered on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub(crate) enum NormalizerArg {
+    /// Byte for byte.
+    Exact,
+    /// Trimmed, whitespace collapsed, lowercased.
+    Text,
+    /// Trimmed, lowercased email address.
+    Email,
+    /// E.164 phone number (`+` and 8 to 15 digits, separators removed).
+    Phone,
+    /// ASCII digits only.
+    Digits,
+}
+
+impl From<NormalizerArg> for Normalizer {
+    fn from(n: NormalizerArg) -> Self {
+        match n {
+            NormalizerArg::Exact => Self::Exact,
+            NormalizerArg::Text => Self::Text,
+            NormalizerArg::Email => Self::Email,
+            NormalizerArg::Phone => Self::Phone,
+            NormalizerArg::Digits => Self::Digits,
+        }
+    }
+}
+
+/// Runs a `pii` subcommand.
+pub(crate) fn run(cmd: Command) -> Outcome {
+    let result = match cmd {
+        Command::Keygen(args) => keygen(&args),
+        Command::Encrypt(args) => encrypt(&args),
+        Command::Decrypt(args) => decrypt(&args),
+        Command::Rotate(args) => rotate(&args),
+        Command::BlindIndex(args) => blind_index(&args),
+    };
+    result.unwrap_or_else(|e| e)
+}
+
+fn keygen(args: &KeygenArgs) -> Result<Outcome, Outcome> {
+    let kek = kek(&args.kek)?;
+    let keyring = Keyring::generate_with(args.algorithm.into()).map_err(usage)?;
+    save(&keyring, kek.as_ref())
+}
+
+fn encrypt(args: &CryptArgs) -> Result<Outcome, Outcome> {
+    let keyring = load(&args.keyring, &args.kek)?;
+    let ctx = Context::parse(&args.context).map_err(usage)?;
+    let plaintext = read_stdin()?;
+    let text = keyring.encrypt_to_text(&ctx, &plaintext).map_err(usage)?;
+    Ok(Outcome::Ok(format!("{text}\n")))
+}
+
+fn decrypt(args: &CryptArgs) -> Result<Outcome, Outcome> {
+    let keyring = load(&args.keyring, &args.kek)?;
+    let ctx = Context::parse(&args.context).map_err(usage)?;
+    let input = read_stdin()?;
+    let text = std::str::from_utf8(&input)
+        .map_err(|_| Outcome::Invalid("malformed envelope: not UTF-8".to_owned()))?;
+    match keyring.decrypt_text(&ctx, text.trim()) {
+        Ok(plaintext) => write_secret(plaintext.expose_secret()),
+        // Every refusal of the ciphertext (malformed, unknown or retired key, authentication
+        // failure) is exit 1; the message never holds plaintext.
+        Err(e) => Ok(Outcome::Invalid(e.to_string())),
+    }
+}
+
+fn rotate(args: &RotateArgs) -> Result<Outcome, Outcome> {
+    let kek = kek(&args.kek)?;
+    let mut keyring = load_with(&args.keyring, kek.as_ref())?;
+    match args.algorithm {
+        None => keyring.rotate().map(drop),
+        Some(a) => keyring
+            .add_key(a.into())
+            .and_then(|id| keyring.promote(palisade_pii::KeyPurpose::Encryption, id)),
+    }
+    .map_err(usage)?;
+    save(&keyring, kek.as_ref())
+}
+
+fn blind_index(args: &BlindIndexArgs) -> Result<Outcome, Outcome> {
+    let keyring = load(&args.keyring, &args.kek)?;
+    let (table, column) = args
+        .field
+        .split_once('.')
+        .filter(|(t, c)| !t.is_empty() && !c.is_empty())
+        .ok_or_else(|| Outcome::Usage("--field wants `table.column`".to_owned()))?;
+    let index = BlindIndex::new(table, column, args.normalizer.into())
+        .with_bits(args.bits)
+        .map_err(usage)?;
+    let input = read_stdin()?;
+    let value = std::str::from_utf8(&input)
+        .map_err(|_| Outcome::Invalid("the value is not UTF-8".to_owned()))?;
+    let value = value
+        .strip_suffix('\n')
+        .map_or(value, |v| v.strip_suffix('\r').unwrap_or(v));
+    match keyring.blind_index(&index, &args.tenant, value) {
+        Ok(v) => Ok(Outcome::Ok(format!("{v}\n"))),
+        Err(e @ PiiError::Normalization { .. }) => Ok(Outcome::Invalid(e.to_string())),
+        Err(e) => Err(usage(e)),
+    }
+}
+
+/// The KEK, or `None` for an unencrypted development keyring (with a warning on stderr).
+fn kek(args: &KekArgs) -> Result<Option<Kek>, Outcome> {
+    let kek = match &args.kek_file {
+        Some(path) => FileKeyProvider::new(path).key_encryption_key(),
+        None if std::env::var_os(DEFAULT_KEK_VAR).is_some() => {
+            EnvKeyProvider::default().key_encryption_key()
+        }
+        None => {
+            eprintln!(
+                "warning: no key-encryption key ({DEFAULT_KEK_VAR} or --kek-file): \
+                 using an UNENCRYPTED development keyring"
+            );
+            return Ok(None);
+        }
+    };
+    kek.map(Some).map_err(usage)
+}
+
+fn load(path: &Path, args: &KekArgs) -> Result<Keyring, Outcome> {
+    load_with(path, kek(args)?.as_ref())
+}
+
+fn load_with(path: &Path, kek: Option<&Kek>) -> Result<Keyring, Outcome> {
+    let json = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| Outcome::Usage(format!("cannot read {}: {e}", path.display())))?,
+    );
+    let loaded = match kek {
+        Some(kek) => Keyring::from_json(&json, kek),
+        None => Keyring::from_json_unprotected(&json),
+    };
+    loaded.map_err(|e| match e {
+        PiiError::ProtectionMismatch { found: "kek", .. } => Outcome::Usage(format!(
+            "{} is protected by a key-encryption key: set {DEFAULT_KEK_VAR} or pass --kek-file",
+            path.display()
+        )),
+        PiiError::ProtectionMismatch { .. } => Outcome::Usage(format!(
+            "{} is an unencrypted development keyring, but a key-encryption key was given",
+            path.display()
+        )),
+        e => Outcome::Usage(format!("{}: {e}", path.display())),
+    })
+}
+
+fn save(keyring: &Keyring, kek: Option<&Kek>) -> Result<Outcome, Outcome> {
+    match kek {
+        Some(kek) => keyring
+            .to_json(kek)
+            .map(|json| Outcome::Ok(format!("{json}\n")))
+            .map_err(usage),
+        None => {
+            let json = keyring.to_json_unprotected().map_err(usage)?;
+            write_secret(json.expose_secret().as_bytes())?;
+            write_secret(b"\n")
+        }
+    }
+}
+
+/// Writes secret bytes straight to stdout (never through a non-zeroized `String`).
+fn write_secret(bytes: &[u8]) -> Result<Outcome, Outcome> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(bytes)
+        .and_then(|()| out.flush())
+        .map_err(|e| Outcome::Usage(format!("cannot write standard output: {e}")))?;
+    Ok(Outcome::Ok(String::new()))
+}
+
+/// Reads all of standard input into a zeroizing buffer, growing it by copy so that no
+/// reallocation leaves a stray copy of the plaintext behind.
+fn read_stdin() -> Result<Zeroizing<Vec<u8>>, Outcome> {
+    let mut input = Zeroizing::new(Vec::with_capacity(8192));
+    let mut chunk = Zeroizing::new([0u8; 8192]);
+    let mut stdin = std::io::stdin().lock();
+    loop {
+        let n = match stdin.read(chunk.as_mut_slice()) {
+            Ok(0) => return Ok(input),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Outcome::Usage(format!("cannot read standard input: {e}"))),
+        };
+        let read = chunk.get(..n).unwrap_or_default();
+        if input.len() + n > input.capacity() {
+            let mut bigger = Zeroizing::new(Vec::with_capacity(2 * (input.len() + n)));
+            bigger.extend_from_slice(&input);
+            input = bigger;
+        }
+        input.extend_from_slice(read);
+    }
+}
+
+fn usage(e: PiiError) -> Outcome {
+    Outcome::Usage(e.to_string())
+}

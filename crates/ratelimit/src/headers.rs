@@ -1,0 +1,127 @@
+//! HTTP response fields: `RateLimit-Policy` and `RateLimit` of the IETF draft, the older
+//! `RateLimit-Limit` / `RateLimit-Remaining` / `RateLimit-Reset`, and `Retry-After`.
+//!
+//! Sources: draft-ietf-httpapi-ratelimit-headers-09/-10 (the two fields are Structured Field
+//! Lists, RFC 9651, of quoted policy names with integer parameters: `q` quota and `w` window
+//! in seconds for the policy; `r` remaining and `t` seconds until reset for the current
+//! state); its drafts up to -06 for the three `RateLimit-*` integer fields still sent by many
+//! APIs; RFC 9110 §10.2.3 for `Retry-After` (delay in whole seconds).
+
+use std::fmt::Write;
+
+use crate::decision::ceil_secs;
+use crate::{Cause, Policy, Verdict};
+
+/// Which fields [`RateLimitHeaders::to_pairs`] renders.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum HeaderStyle {
+    /// `RateLimit-Policy` and `RateLimit` (the current draft), and `Retry-After`.
+    #[default]
+    Draft,
+    /// `RateLimit-Limit`, `RateLimit-Remaining`, `RateLimit-Reset`, and `Retry-After`.
+    Legacy,
+    /// All of the above.
+    Both,
+}
+
+/// The rate-limit response fields for one verdict under one policy.
+///
+/// Every number is a whole number of seconds or units, rounded so as never to invite a client
+/// back too early: reset and retry times round up, and a refusal always says at least 1 second.
+///
+/// ```
+/// use palisade_ratelimit::{HeaderStyle, Limit, Policy, Quota, RateLimitHeaders, Timestamp};
+///
+/// let policy = Policy::single(Limit::gcra("default", Quota::per_minute(100)?)?)?;
+/// let mut states = policy.new_states();
+/// let v = policy.apply(&mut states, Timestamp::from_unix_secs(1_700_000_000), 1)?;
+/// let h = RateLimitHeaders::new(&policy, &v);
+/// assert_eq!(h.policy_field(), r#""default";q=100;w=60"#);
+/// assert_eq!(h.ratelimit_field().as_deref(), Some(r#""default";r=99;t=1"#));
+/// assert_eq!(h.to_pairs(HeaderStyle::Legacy)[1], ("RateLimit-Remaining", "99".to_string()));
+/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct RateLimitHeaders<'a> {
+    policy: &'a Policy,
+    verdict: &'a Verdict,
+}
+
+impl<'a> RateLimitHeaders<'a> {
+    /// The fields for `verdict`, which `policy` produced.
+    pub const fn new(policy: &'a Policy, verdict: &'a Verdict) -> Self {
+        Self { policy, verdict }
+    }
+
+    /// The `RateLimit-Policy` value: one `"name";q=<limit>;w=<period in s>` per limit. A
+    /// period that is not a whole number of seconds is rounded up, which under-states the quota
+    /// rather than over-stating it.
+    pub fn policy_field(&self) -> String {
+        let mut out = String::new();
+        for (i, l) in self.policy.limits().iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let w = ceil_secs(l.quota().period_nanos());
+            let _ = write!(out, "{sep}\"{}\";q={};w={w}", l.name(), l.quota().limit());
+        }
+        out
+    }
+
+    /// The `RateLimit` value: one `"name";r=<remaining>;t=<seconds to reset>` per limit.
+    /// For a blocked key every limit shows `r=0` and the block's remaining time; for a
+    /// deny-listed key `r=0`; `None` when nothing was counted (allow list, failed open).
+    pub fn ratelimit_field(&self) -> Option<String> {
+        let mut out = String::new();
+        let decisions = self.verdict.decisions();
+        for (i, l) in self.policy.limits().iter().enumerate() {
+            let sep = if i == 0 { "" } else { ", " };
+            let (r, t) = match (decisions.get(i), self.verdict.cause()) {
+                (Some(d), _) => (d.remaining(), Some(d.reset_after_secs())),
+                (None, Cause::Blocked | Cause::FailedClosed) => {
+                    (0, self.verdict.retry_after_secs())
+                }
+                (None, Cause::Denylisted) => (0, None),
+                (None, _) => return None,
+            };
+            let _ = write!(out, "{sep}\"{}\";r={r}", l.name());
+            if let Some(t) = t {
+                let _ = write!(out, ";t={t}");
+            }
+        }
+        Some(out)
+    }
+
+    /// `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` (seconds) of the binding
+    /// limit ([`Verdict::binding`]); `None` when the limits were not consulted.
+    pub fn legacy(&self) -> Option<(u64, u64, u64)> {
+        self.verdict
+            .binding()
+            .map(|(_, d)| (d.limit(), d.remaining(), d.reset_after_secs()))
+    }
+
+    /// `Retry-After` in seconds (at least 1), when refused with a known wait.
+    pub fn retry_after(&self) -> Option<String> {
+        self.verdict.retry_after_secs().map(|s| s.to_string())
+    }
+
+    /// The fields of `style` as (name, value) pairs, ready for any HTTP library.
+    pub fn to_pairs(&self, style: HeaderStyle) -> Vec<(&'static str, String)> {
+        let mut out = Vec::with_capacity(5);
+        if matches!(style, HeaderStyle::Draft | HeaderStyle::Both) {
+            out.push(("RateLimit-Policy", self.policy_field()));
+            if let Some(v) = self.ratelimit_field() {
+                out.push(("RateLimit", v));
+            }
+        }
+        if matches!(style, HeaderStyle::Legacy | HeaderStyle::Both)
+            && let Some((limit, remaining, reset)) = self.legacy()
+        {
+            out.push(("RateLimit-Limit", limit.to_string()));
+            out.push(("RateLimit-Remaining", remaining.to_string()));
+            out.push(("RateLimit-Reset", reset.to_string()));
+        }
+        if let Some(v) = self.retry_after() {
+            out.push(("Retry-After", v));
+        }
+        out
+    }
+}

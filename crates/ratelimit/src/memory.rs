@@ -1,0 +1,421 @@
+//! The in-memory store: sharded, lock-free GCRA, bounded.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::table::{Expiring, Table};
+use crate::time::duration_nanos;
+use crate::{
+    CapPolicy, Clock, Decision, FastClock, Gcra, Key, Policy, RateLimitError, RateLimitStore,
+    State, Timestamp, Verdict,
+};
+
+/// The default key cap of a [`MemoryStore`]: one million keys (about 70 MB with GCRA; see
+/// `BENCHMARKS.md` for the measured bytes per key of each algorithm).
+pub const DEFAULT_KEY_CAP: usize = 1_000_000;
+
+/// The TAT of a (policy, key) whose policy is one GCRA limit, in one atomic word updated by
+/// compare-and-swap with no lock (as governor does). Expires at the TAT.
+struct Word(AtomicU64);
+
+impl Expiring for Word {
+    fn expires_at(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// The states of a (policy, key) for any other policy, under a mutex held for one
+/// [`Policy::apply`].
+struct Locked {
+    /// When the states are all new again, ns since the epoch (for sweeping without the policy).
+    expires: AtomicU64,
+    states: Mutex<Vec<State>>,
+}
+
+impl Expiring for Box<Locked> {
+    fn expires_at(&self) -> u64 {
+        self.expires.load(Ordering::Relaxed)
+    }
+}
+
+/// A block: until when, ns since the epoch.
+struct Block(AtomicU64);
+
+impl Expiring for Block {
+    fn expires_at(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Rate-limit state in this process's memory.
+///
+/// - **Sharded**: keys spread over `4 × cores` shards (a power of two, 4 to 256), each a
+///   SwissTable (`hashbrown`) behind a reader-writer lock on its own cache lines; a key is
+///   hashed once, with SipHash-1-3 under a per-store random key, so clients cannot flood one
+///   bucket with colliding keys.
+/// - **GCRA on one atomic word**: a policy of a single GCRA limit keeps each key's TAT in an
+///   `AtomicU64` updated by compare-and-swap under the shard's *read* lock, as governor does.
+///   Other algorithms and multi-limit policies hold a per-key mutex only for the few
+///   nanoseconds of [`Policy::apply`].
+/// - **Expired keys evicted automatically**: a shard that has doubled since its last sweep drops
+///   its expired keys before growing (amortised O(1) per new key), [`sweep`](Self::sweep) does
+///   it for all shards, and with feature `tokio`, [`spawn_sweeper`](Self::spawn_sweeper) calls it
+///   periodically. An expired key is one whose state is back to new, so dropping it changes no
+///   decision.
+/// - **Key cap** (default [`DEFAULT_KEY_CAP`], split evenly over the shards): see
+///   [`CapPolicy`] for what happens at the cap.
+/// - **Clock**: reads its [`Clock`] once per decision ([`FastClock`] by default, the wall
+///   clock through the CPU's counter; [`SystemClock`](crate::SystemClock) or
+///   [`ManualClock`](crate::ManualClock) on request), or takes `now` explicitly with
+///   [`check_at`](Self::check_at).
+///
+/// It is exact within one process and useless across several: behind a load balancer use a
+/// shared store, with this one as a [`FallbackStore`](crate::FallbackStore)'s secondary.
+///
+/// ```
+/// use palisade_ratelimit::{Key, Limit, ManualClock, MemoryStore, Policy, Quota, Timestamp};
+/// use std::sync::Arc;
+/// use std::time::Duration;
+///
+/// let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
+/// let store = MemoryStore::with_clock(clock.clone());
+/// let policy = Policy::single(Limit::gcra("login", Quota::per_minute(3)?)?)?;
+/// let key = Key::from("alice@example.com");
+/// for _ in 0..3 {
+///     assert!(store.check_now(&key, &policy, 1)?.is_allowed());
+/// }
+/// assert_eq!(store.check_now(&key, &policy, 1)?.retry_after_secs(), Some(20));
+/// clock.advance(Duration::from_secs(20));
+/// assert!(store.check_now(&key, &policy, 1)?.is_allowed());
+/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+/// ```
+pub struct MemoryStore<C = FastClock> {
+    words: Table<Word>,
+    locked: Table<Box<Locked>>,
+    blocks: Table<Block>,
+    clock: C,
+}
+
+impl MemoryStore<FastClock> {
+    /// A store on a [`FastClock`] (the wall clock, read fast), with the default shards and key
+    /// cap.
+    pub fn new() -> Self {
+        Self::with_clock(FastClock::new())
+    }
+}
+
+impl Default for MemoryStore<FastClock> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<C> std::fmt::Debug for MemoryStore<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("keys", &(self.words.len() + self.locked.len()))
+            .field("blocks", &self.blocks.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_shards() -> usize {
+    let cores = std::thread::available_parallelism().map_or(4, std::num::NonZeroUsize::get);
+    (cores * 4).clamp(4, 256)
+}
+
+impl<C: Clock> MemoryStore<C> {
+    /// A store reading `clock`, with the default shards and key cap.
+    pub fn with_clock(clock: C) -> Self {
+        Self::with_config(
+            clock,
+            default_shards(),
+            DEFAULT_KEY_CAP,
+            CapPolicy::default(),
+        )
+    }
+
+    /// A store reading `clock`, with `shards` shards (rounded up to a power of two) and at most
+    /// about `key_cap` keys (per shard: `key_cap / shards`, rounded up), handled by
+    /// `cap_policy` when full.
+    pub fn with_config(clock: C, shards: usize, key_cap: usize, cap_policy: CapPolicy) -> Self {
+        Self {
+            words: Table::new(shards, key_cap, cap_policy),
+            locked: Table::new(shards, key_cap, cap_policy),
+            // Blocks are few; bound them like the states so a flood cannot grow them unbounded.
+            blocks: Table::new(shards, key_cap, CapPolicy::EvictSoonestExpiring),
+            clock,
+        }
+    }
+
+    /// The store's clock.
+    pub const fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Number of (policy, key) states held, expired or not.
+    pub fn len(&self) -> usize {
+        self.words.len() + self.locked.len()
+    }
+
+    /// `true` when no state is held.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// [`RateLimitStore::check`] at the clock's now, without an async runtime.
+    ///
+    /// # Errors
+    ///
+    /// As [`RateLimitStore::apply`].
+    #[inline]
+    pub fn check_now(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<Verdict, RateLimitError> {
+        self.check_at(key, policy, cost, self.clock.now())
+    }
+
+    /// [`RateLimitStore::check`] at `now`: the lists, then [`apply_at`](Self::apply_at).
+    ///
+    /// # Errors
+    ///
+    /// As [`RateLimitStore::apply`].
+    #[inline]
+    pub fn check_at(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+        now: Timestamp,
+    ) -> Result<Verdict, RateLimitError> {
+        match policy.access().screen(key) {
+            Some(v) => Ok(v),
+            None => self.apply_at(key, policy, cost, now),
+        }
+    }
+
+    /// [`RateLimitStore::apply`] at `now`.
+    ///
+    /// # Errors
+    ///
+    /// As [`RateLimitStore::apply`].
+    #[inline]
+    pub fn apply_at(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+        now: Timestamp,
+    ) -> Result<Verdict, RateLimitError> {
+        let n = policy.check_cost(cost)?;
+        let now_ns = now.as_unix_nanos();
+        if let Some(blocked) = self.blocked(key, now_ns) {
+            return Ok(blocked);
+        }
+        let gcra = match policy.limits() {
+            [only] => only.as_gcra(),
+            _ => None,
+        };
+        let verdict = match gcra {
+            Some(g) => Verdict::from_one(self.apply_gcra(g, key, policy.id(), n, now_ns)?),
+            None => self.apply_locked(key, policy, cost, now)?,
+        };
+        if verdict.is_allowed() {
+            Ok(verdict)
+        } else {
+            self.penalize(key, policy, now_ns, verdict)
+        }
+    }
+
+    /// A policy of one GCRA limit: one compare-and-swap on the key's word, under the shard's
+    /// read lock.
+    #[inline]
+    fn apply_gcra(
+        &self,
+        g: &Gcra,
+        key: &Key,
+        policy_id: u64,
+        n: u64,
+        now_ns: u64,
+    ) -> Result<Decision, RateLimitError> {
+        self.words.with_or_insert(
+            policy_id,
+            key,
+            now_ns,
+            || Word(AtomicU64::new(0)),
+            |Word(tat)| {
+                let mut current = tat.load(Ordering::Acquire);
+                loop {
+                    let (decision, next) = g.eval_tat(current, now_ns, n);
+                    if !decision.is_allowed() {
+                        break decision;
+                    }
+                    match tat.compare_exchange_weak(
+                        current,
+                        next,
+                        Ordering::AcqRel,
+                        Ordering::Acquire,
+                    ) {
+                        Ok(_) => break decision,
+                        Err(seen) => current = seen,
+                    }
+                }
+            },
+        )
+    }
+
+    /// Any other policy: its states under the key's mutex.
+    #[inline(never)]
+    fn apply_locked(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+        now: Timestamp,
+    ) -> Result<Verdict, RateLimitError> {
+        self.locked.with_or_insert(
+            policy.id(),
+            key,
+            now.as_unix_nanos(),
+            || {
+                Box::new(Locked {
+                    expires: AtomicU64::new(0),
+                    states: Mutex::new(policy.new_states()),
+                })
+            },
+            |locked| {
+                let mut states = locked.states.lock().unwrap_or_else(PoisonError::into_inner);
+                let verdict = policy.apply(&mut states, now, cost);
+                locked.expires.store(
+                    policy.expires_at(&states).as_unix_nanos(),
+                    Ordering::Relaxed,
+                );
+                verdict
+            },
+        )?
+    }
+
+    /// Puts a refused key in the penalty box when the policy has one.
+    fn penalize(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        now: u64,
+        verdict: Verdict,
+    ) -> Result<Verdict, RateLimitError> {
+        match policy.block_for() {
+            Some(block) if verdict.cause() == crate::Cause::Limited => {
+                self.block_until(key, now, now.saturating_add(duration_nanos(block)))?;
+                Ok(verdict.with_penalty(block))
+            }
+            _ => Ok(verdict),
+        }
+    }
+
+    /// The verdict for `key` if it is blocked at `now`.
+    #[inline]
+    fn blocked(&self, key: &Key, now: u64) -> Option<Verdict> {
+        self.blocked_until(key, now)
+            .map(|until| Verdict::blocked(Duration::from_nanos(until - now)))
+    }
+
+    /// When `key` is blocked at `now`, until when (ns since the epoch).
+    #[inline]
+    fn blocked_until(&self, key: &Key, now: u64) -> Option<u64> {
+        if self.blocks.len() == 0 {
+            return None;
+        }
+        self.blocks
+            .get(0, key, |b| b.0.load(Ordering::Relaxed))
+            .filter(|&until| until > now)
+    }
+
+    fn block_until(&self, key: &Key, now: u64, until: u64) -> Result<(), RateLimitError> {
+        self.blocks.upsert(0, key, now, |old| {
+            let prev = old.map_or(0, Expiring::expires_at);
+            Block(AtomicU64::new(prev.max(until)))
+        })
+    }
+
+    /// [`RateLimitStore::block`] at `now`.
+    ///
+    /// # Errors
+    ///
+    /// None in practice (blocks evict the soonest-expiring at the cap).
+    pub fn block_at(
+        &self,
+        key: &Key,
+        duration: Duration,
+        now: Timestamp,
+    ) -> Result<(), RateLimitError> {
+        let now = now.as_unix_nanos();
+        self.block_until(key, now, now.saturating_add(duration_nanos(duration)))
+    }
+
+    /// [`RateLimitStore::unblock`].
+    pub fn unblock_key(&self, key: &Key) {
+        self.blocks.remove(0, key);
+    }
+
+    /// Drops every expired state and block at the clock's now; returns how many were dropped.
+    pub fn sweep(&self) -> usize {
+        self.sweep_at(self.clock.now())
+    }
+
+    /// Drops every state and block expired at `now`; returns how many were dropped.
+    pub fn sweep_at(&self, now: Timestamp) -> usize {
+        let now = now.as_unix_nanos();
+        self.words.sweep(now) + self.locked.sweep(now) + self.blocks.sweep(now)
+    }
+}
+
+#[cfg(feature = "tokio")]
+impl<C: Clock + 'static> MemoryStore<C> {
+    /// Spawns a tokio task that calls [`sweep`](Self::sweep) every `every` (the first after one
+    /// period) and ends when the store is dropped. Requires feature `tokio` and a running tokio
+    /// runtime.
+    pub fn spawn_sweeper(
+        self: &std::sync::Arc<Self>,
+        every: Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let weak = std::sync::Arc::downgrade(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match weak.upgrade() {
+                    Some(store) => {
+                        store.sweep();
+                    }
+                    None => break,
+                }
+            }
+        })
+    }
+}
+
+#[async_trait]
+impl<C: Clock> RateLimitStore for MemoryStore<C> {
+    async fn apply(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<Verdict, RateLimitError> {
+        self.apply_at(key, policy, cost, self.clock.now())
+    }
+
+    async fn block(&self, key: &Key, duration: Duration) -> Result<(), RateLimitError> {
+        self.block_at(key, duration, self.clock.now())
+    }
+
+    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
+        self.unblock_key(key);
+        Ok(())
+    }
+}

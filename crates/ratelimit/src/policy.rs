@@ -1,0 +1,374 @@
+//! Policies: several limits on one key at once, the penalty box, allow and deny lists, and
+//! named tiers.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+
+use crate::algorithm::check_cost;
+use crate::{Key, Limit, RateLimitError, State, Timestamp, Verdict};
+
+/// The most limits one policy may hold: each is evaluated on every request.
+pub const MAX_LIMITS: usize = 16;
+
+/// Everything a store applies to one request: one or more [`Limit`]s that must all admit it,
+/// an optional penalty-box duration, and allow and deny lists.
+///
+/// **No partial consumption.** With several limits ("10 per second and 1,000 per day"), a
+/// request is admitted only if every limit admits it, and when one refuses, none is charged:
+/// a client refused by the per-second limit does not burn its daily quota.
+///
+/// **Identity.** A policy's [`id`](Self::id) is a digest of its limits (names, algorithms,
+/// quotas), the same on every server: stores keep a key's state per (policy id, key), so two
+/// policies never share counters and a changed policy starts afresh.
+///
+/// ```
+/// use palisade_ratelimit::{AlgorithmKind, Limit, Policy, Quota, State, Timestamp};
+/// use std::time::Duration;
+///
+/// let policy = Policy::new([
+///     Limit::gcra("per-second", Quota::per_second(10)?)?,
+///     Limit::new("per-day", AlgorithmKind::FixedWindow, Quota::per_day(1_000)?)?,
+/// ])?
+/// .with_block(Duration::from_secs(60)); // refused once: blocked for a minute
+///
+/// let mut states = policy.new_states();
+/// let t = Timestamp::from_unix_secs(1_700_000_000);
+/// let v = policy.apply(&mut states, t, 1)?;
+/// assert!(v.is_allowed());
+/// assert_eq!(v.decisions()[1].remaining(), 999);
+/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    limits: Vec<Limit>,
+    block_for: Option<Duration>,
+    access: AccessList,
+    id: u64,
+}
+
+impl Policy {
+    /// A policy of `limits`, checked in order.
+    ///
+    /// # Errors
+    ///
+    /// [`RateLimitError::InvalidPolicy`] when there is no limit, more than [`MAX_LIMITS`], or
+    /// two limits share a name.
+    pub fn new(limits: impl IntoIterator<Item = Limit>) -> Result<Self, RateLimitError> {
+        let limits: Vec<Limit> = limits.into_iter().collect();
+        if limits.is_empty() {
+            return Err(RateLimitError::InvalidPolicy {
+                reason: "a policy needs at least one limit",
+            });
+        }
+        if limits.len() > MAX_LIMITS {
+            return Err(RateLimitError::InvalidPolicy {
+                reason: "a policy holds at most 16 limits",
+            });
+        }
+        let names: HashSet<&str> = limits.iter().map(Limit::name).collect();
+        if names.len() != limits.len() {
+            return Err(RateLimitError::InvalidPolicy {
+                reason: "two limits of a policy share a name",
+            });
+        }
+        let mut canon = b"palisade-ratelimit policy v1\0".to_vec();
+        for l in &limits {
+            l.fingerprint_into(&mut canon);
+        }
+        let digest = Sha256::digest(&canon);
+        let mut id = [0u8; 8];
+        for (d, s) in id.iter_mut().zip(digest.iter()) {
+            *d = *s;
+        }
+        Ok(Self {
+            limits,
+            block_for: None,
+            access: AccessList::default(),
+            id: u64::from_be_bytes(id),
+        })
+    }
+
+    /// A policy of one limit.
+    ///
+    /// # Errors
+    ///
+    /// Never in practice; the signature matches [`Policy::new`].
+    pub fn single(limit: Limit) -> Result<Self, RateLimitError> {
+        Self::new([limit])
+    }
+
+    /// The same policy with a penalty box: after a refusal by a limit, the key is blocked for
+    /// `block` (every request refused with [`Cause::Blocked`](crate::Cause::Blocked), no limit
+    /// charged) by the store that refused it.
+    #[must_use]
+    pub fn with_block(mut self, block: Duration) -> Self {
+        self.block_for = (!block.is_zero()).then_some(block);
+        self
+    }
+
+    /// The same policy with allow and deny lists.
+    #[must_use]
+    pub fn with_access(mut self, access: AccessList) -> Self {
+        self.access = access;
+        self
+    }
+
+    /// The limits, in order.
+    pub fn limits(&self) -> &[Limit] {
+        &self.limits
+    }
+
+    /// The penalty-box duration, if any.
+    pub const fn block_for(&self) -> Option<Duration> {
+        self.block_for
+    }
+
+    /// The allow and deny lists.
+    pub const fn access(&self) -> &AccessList {
+        &self.access
+    }
+
+    /// A 64-bit digest of the limits (SHA-256 of their names, algorithms and quotas), equal on
+    /// every server: stores name a key's state by (policy id, key).
+    pub const fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The states of a key no limit has seen, one per limit.
+    pub fn new_states(&self) -> Vec<State> {
+        self.limits.iter().map(Limit::new_state).collect()
+    }
+
+    /// When a key's `states` are all back to new (ns since the epoch): a store may forget the key
+    /// from then on.
+    pub fn expires_at(&self, states: &[State]) -> Timestamp {
+        self.limits
+            .iter()
+            .zip(states)
+            .map(|(l, s)| l.expires_at(s))
+            .max()
+            .unwrap_or_default()
+    }
+
+    /// Applies every limit to a key's `states` (one per limit, as from
+    /// [`new_states`](Self::new_states); replaced by new states if they do not match) for a
+    /// request of `cost` at `now`: all are charged if all admit, none otherwise.
+    ///
+    /// This is the one pure operation a store runs atomically per key; the penalty box and
+    /// blocks are the store's (they outlive a policy), the allow and deny lists the caller's
+    /// ([`RateLimitStore::check`](crate::RateLimitStore::check)).
+    ///
+    /// # Errors
+    ///
+    /// [`RateLimitError::InvalidCost`] when `cost` is 0 or above some limit's capacity; nothing
+    /// is charged.
+    pub fn apply(
+        &self,
+        states: &mut Vec<State>,
+        now: Timestamp,
+        cost: u32,
+    ) -> Result<Verdict, RateLimitError> {
+        let costs = self.check_cost(cost)?;
+        if states.len() != self.limits.len() {
+            *states = self.new_states();
+        }
+        let now = now.as_unix_nanos();
+        if let ([limit], [state]) = (self.limits.as_slice(), states.as_mut_slice()) {
+            return Ok(Verdict::from_one(limit.apply_checked(state, now, costs)));
+        }
+        let all_admit = self
+            .limits
+            .iter()
+            .zip(states.iter())
+            .all(|(l, s)| l.decide_checked(s, now, costs).is_allowed());
+        let decisions = if all_admit {
+            self.limits
+                .iter()
+                .zip(states.iter_mut())
+                .map(|(l, s)| l.apply_checked(s, now, costs))
+                .collect()
+        } else {
+            // Nothing is charged: the limits that would admit report what they still hold.
+            self.limits
+                .iter()
+                .zip(states.iter())
+                .map(|(l, s)| l.decide_checked(s, now, costs).uncharged(costs))
+                .collect()
+        };
+        Ok(Verdict::from_decisions(decisions))
+    }
+
+    /// Checks `cost` against every limit's capacity.
+    pub(crate) fn check_cost(&self, cost: u32) -> Result<u64, RateLimitError> {
+        let mut n = u64::from(cost);
+        for l in &self.limits {
+            n = check_cost(cost, l.capacity())?;
+        }
+        Ok(n)
+    }
+}
+
+/// Keys admitted without counting (health checks, internal services) and keys always refused
+/// (known abusers). The deny list wins when a key is on both.
+///
+/// Lists match the exact key a request is checked with. To allow or deny one identity across
+/// several policies whose keys also name an endpoint, screen the identity's own key with
+/// [`screen`](Self::screen) before checking the composite key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessList {
+    allow: HashSet<Key>,
+    deny: HashSet<Key>,
+}
+
+impl AccessList {
+    /// Empty lists.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds `key` to the allow list.
+    #[must_use]
+    pub fn allow(mut self, key: Key) -> Self {
+        self.allow.insert(key);
+        self
+    }
+
+    /// Adds `key` to the deny list.
+    #[must_use]
+    pub fn deny(mut self, key: Key) -> Self {
+        self.deny.insert(key);
+        self
+    }
+
+    /// `true` when both lists are empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.allow.is_empty() && self.deny.is_empty()
+    }
+
+    /// The verdict the lists give `key`: [`Verdict::denylisted`], [`Verdict::allowlisted`], or
+    /// `None` when it is on neither and must be counted.
+    #[inline]
+    pub fn screen(&self, key: &Key) -> Option<Verdict> {
+        if self.is_empty() {
+            None
+        } else if self.deny.contains(key) {
+            Some(Verdict::denylisted())
+        } else if self.allow.contains(key) {
+            Some(Verdict::allowlisted())
+        } else {
+            None
+        }
+    }
+}
+
+/// A named service tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tier {
+    /// `free`
+    Free,
+    /// `basic`
+    Basic,
+    /// `pro`
+    Pro,
+    /// `enterprise`
+    Enterprise,
+}
+
+impl Tier {
+    /// Every tier, lowest first.
+    pub const ALL: [Self; 4] = [Self::Free, Self::Basic, Self::Pro, Self::Enterprise];
+
+    /// `free`, `basic`, `pro` or `enterprise`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Basic => "basic",
+            Self::Pro => "pro",
+            Self::Enterprise => "enterprise",
+        }
+    }
+
+    const fn index(self) -> usize {
+        match self {
+            Self::Free => 0,
+            Self::Basic => 1,
+            Self::Pro => 2,
+            Self::Enterprise => 3,
+        }
+    }
+}
+
+impl fmt::Display for Tier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The name given to [`Tier::from_str`] is not a tier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown tier (expected free, basic, pro or enterprise)")]
+pub struct UnknownTier;
+
+impl FromStr for Tier {
+    type Err = UnknownTier;
+
+    /// Case-insensitive.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|t| t.as_str().eq_ignore_ascii_case(s))
+            .ok_or(UnknownTier)
+    }
+}
+
+/// The policy of each [`Tier`].
+///
+/// ```
+/// use palisade_ratelimit::{Limit, Policy, Quota, Tier, Tiers};
+///
+/// let tiers = Tiers::new()
+///     .with(Tier::Free, Policy::single(Limit::gcra("api", Quota::per_minute(60)?)?)?)
+///     .with(Tier::Pro, Policy::single(Limit::gcra("api", Quota::per_minute(6_000)?)?)?);
+/// assert_eq!(tiers.policy(Tier::Pro)?.limits()[0].quota().limit(), 6_000);
+/// assert!(tiers.policy(Tier::Basic).is_err());
+/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tiers {
+    policies: [Option<Policy>; 4],
+}
+
+impl Tiers {
+    /// No tier configured.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the policy of `tier`.
+    #[must_use]
+    pub fn with(mut self, tier: Tier, policy: Policy) -> Self {
+        if let Some(slot) = self.policies.get_mut(tier.index()) {
+            *slot = Some(policy);
+        }
+        self
+    }
+
+    /// The policy of `tier`.
+    ///
+    /// # Errors
+    ///
+    /// [`RateLimitError::UnknownTier`] when none was set.
+    pub fn policy(&self, tier: Tier) -> Result<&Policy, RateLimitError> {
+        self.policies
+            .get(tier.index())
+            .and_then(Option::as_ref)
+            .ok_or(RateLimitError::UnknownTier {
+                tier: tier.as_str(),
+            })
+    }
+}

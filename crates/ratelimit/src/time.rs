@@ -1,0 +1,208 @@
+//! Time: a nanosecond timestamp since the Unix epoch, and the clocks that read it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// An instant, in **nanoseconds since the Unix epoch** (1970-01-01T00:00:00Z, UTC, leap seconds
+/// not counted), as an unsigned 64-bit integer: it covers the years 1970 to 2554.
+///
+/// Every algorithm takes `now` as a `Timestamp`; every state stores times in the same unit, so
+/// fixed windows align on the epoch (a 1-minute window starts at a whole UTC minute). Remote
+/// stores convert their server's clock to the same unit (Redis `TIME` gives seconds and
+/// microseconds; Postgres `clock_timestamp()` gives microseconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(u64);
+
+impl Timestamp {
+    /// The Unix epoch itself.
+    pub const EPOCH: Self = Self(0);
+
+    /// `nanos` nanoseconds after the epoch.
+    pub const fn from_unix_nanos(nanos: u64) -> Self {
+        Self(nanos)
+    }
+
+    /// `millis` milliseconds after the epoch (saturating at the year 2554).
+    pub const fn from_unix_millis(millis: u64) -> Self {
+        Self(millis.saturating_mul(1_000_000))
+    }
+
+    /// `secs` seconds after the epoch (saturating at the year 2554).
+    pub const fn from_unix_secs(secs: u64) -> Self {
+        Self(secs.saturating_mul(1_000_000_000))
+    }
+
+    /// Nanoseconds since the epoch.
+    pub const fn as_unix_nanos(self) -> u64 {
+        self.0
+    }
+
+    /// This instant plus `d`, saturating at the largest representable instant.
+    pub fn saturating_add(self, d: Duration) -> Self {
+        Self(self.0.saturating_add(duration_nanos(d)))
+    }
+
+    /// How long after `earlier` this instant is; zero when it is not later.
+    pub const fn saturating_duration_since(self, earlier: Self) -> Duration {
+        Duration::from_nanos(self.0.saturating_sub(earlier.0))
+    }
+}
+
+impl From<SystemTime> for Timestamp {
+    /// The instant `t` names; instants before the epoch become the epoch.
+    fn from(t: SystemTime) -> Self {
+        Self(t.duration_since(UNIX_EPOCH).map_or(0, duration_nanos))
+    }
+}
+
+/// `d` in whole nanoseconds, saturating at `u64::MAX` (about 584 years).
+pub(crate) fn duration_nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A source of the current time for a store that decides with the local clock.
+///
+/// [`MemoryStore`](crate::MemoryStore) and the over-limit shield of
+/// [`FallbackStore`](crate::FallbackStore) read it once per decision; remote stores ignore it
+/// and use their server's clock.
+pub trait Clock: Send + Sync {
+    /// The current time.
+    fn now(&self) -> Timestamp;
+}
+
+/// The operating system's wall clock (`SystemTime::now`), so that application servers whose
+/// clocks are synchronised (NTP) agree on window boundaries.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    #[inline]
+    fn now(&self) -> Timestamp {
+        Timestamp::from(SystemTime::now())
+    }
+}
+
+/// The wall clock, read fast: the [`MemoryStore`](crate::MemoryStore)'s default.
+///
+/// With feature `quanta` (default) it reads the CPU's time-stamp counter through the `quanta`
+/// crate (about 3 ns, where `SystemTime::now` costs 20–40 ns on a virtual machine) and adds an
+/// offset to the wall clock that it refreshes from `SystemTime` once a second. So it follows
+/// the system clock (and NTP) to within the counter's drift over one second, a few
+/// microseconds; a refresh may step it back by that much, which the algorithms treat as time
+/// standing still. Where the counter is unusable, quanta falls back to the OS monotonic clock.
+/// Without the feature it is [`SystemClock`].
+#[derive(Debug)]
+pub struct FastClock {
+    #[cfg(feature = "quanta")]
+    counter: quanta::Clock,
+    /// Raw counter value at construction.
+    #[cfg(feature = "quanta")]
+    origin: u64,
+    /// Wall-clock ns minus ns since `origin`, at the last refresh (wrapping arithmetic).
+    #[cfg(feature = "quanta")]
+    offset: AtomicU64,
+    /// Ns since `origin` at the last refresh.
+    #[cfg(feature = "quanta")]
+    refreshed: AtomicU64,
+}
+
+/// How often [`FastClock`] re-reads the system clock, in ns.
+#[cfg(feature = "quanta")]
+const REFRESH_NS: u64 = 1_000_000_000;
+
+impl FastClock {
+    /// A clock synchronised with the system clock now.
+    pub fn new() -> Self {
+        #[cfg(feature = "quanta")]
+        {
+            let counter = quanta::Clock::new();
+            let origin = counter.raw();
+            let clock = Self {
+                counter,
+                origin,
+                offset: AtomicU64::new(0),
+                refreshed: AtomicU64::new(0),
+            };
+            clock.refresh(0);
+            clock
+        }
+        #[cfg(not(feature = "quanta"))]
+        Self {}
+    }
+
+    #[cfg(feature = "quanta")]
+    #[cold]
+    fn refresh(&self, elapsed: u64) {
+        let wall = SystemClock.now().as_unix_nanos();
+        self.offset
+            .store(wall.wrapping_sub(elapsed), Ordering::Relaxed);
+        self.refreshed.store(elapsed, Ordering::Relaxed);
+    }
+}
+
+impl Default for FastClock {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Clock for FastClock {
+    #[inline]
+    fn now(&self) -> Timestamp {
+        #[cfg(feature = "quanta")]
+        {
+            let elapsed = self.counter.delta_as_nanos(self.origin, self.counter.raw());
+            if elapsed.wrapping_sub(self.refreshed.load(Ordering::Relaxed)) > REFRESH_NS {
+                self.refresh(elapsed);
+            }
+            Timestamp(elapsed.wrapping_add(self.offset.load(Ordering::Relaxed)))
+        }
+        #[cfg(not(feature = "quanta"))]
+        SystemClock.now()
+    }
+}
+
+/// A clock that moves only when told to: for tests, simulations and replayed traffic.
+///
+/// Shared between threads (`&self` methods, atomic); clone an `Arc<ManualClock>` to hand it to
+/// a store and keep control of it.
+#[derive(Debug, Default)]
+pub struct ManualClock(AtomicU64);
+
+impl ManualClock {
+    /// A clock reading `at`.
+    pub const fn new(at: Timestamp) -> Self {
+        Self(AtomicU64::new(at.0))
+    }
+
+    /// Moves the clock to `at` (backwards too: algorithms treat a clock that went back as
+    /// standing still).
+    pub fn set(&self, at: Timestamp) {
+        self.0.store(at.0, Ordering::SeqCst);
+    }
+
+    /// Moves the clock forward by `d`.
+    pub fn advance(&self, d: Duration) {
+        let nanos = duration_nanos(d);
+        // fetch_update with a saturating add: never wraps around to 1970.
+        let _ = self
+            .0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
+                Some(t.saturating_add(nanos))
+            });
+    }
+}
+
+impl Clock for ManualClock {
+    #[inline]
+    fn now(&self) -> Timestamp {
+        Timestamp(self.0.load(Ordering::SeqCst))
+    }
+}
+
+impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
+    #[inline]
+    fn now(&self) -> Timestamp {
+        (**self).now()
+    }
+}

@@ -1,0 +1,368 @@
+//! Vectors and edge cases of the algorithms, quotas, limits, policies, decisions and keys.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::time::Duration;
+
+use palisade_ratelimit::{
+    AccessList, AlgorithmKind, Cause, Decision, FixedWindow, FixedWindowState, Gcra, GcraState,
+    Key, KeyBuilder, Limit, Policy, Quota, RateLimitError, SlidingWindowLog, SlidingWindowLogState,
+    Tier, Tiers, Timestamp, TokenBucket, Verdict,
+};
+
+const T0: u64 = 1_700_000_000_000_000_000; // a whole second, not a whole minute
+const MS: u64 = 1_000_000;
+
+fn at(ns: u64) -> Timestamp {
+    Timestamp::from_unix_nanos(ns)
+}
+
+#[test]
+fn gcra_formula_vector() {
+    // 10 per second, burst 10: T = 100 ms, τ = 1 s.
+    let g = Gcra::new(&Quota::per_second(10).unwrap()).unwrap();
+    assert_eq!(g.emission_interval_nanos(), 100 * MS);
+    let mut s = GcraState::default();
+    for expected in (0..10).rev() {
+        let (next, d) = g.apply(s, at(T0), 1).unwrap();
+        assert!(d.is_allowed());
+        assert_eq!(d.remaining(), expected);
+        s = next;
+    }
+    assert_eq!(s.tat, T0 + 1_000 * MS);
+    let (same, d) = g.apply(s, at(T0), 1).unwrap();
+    assert_eq!(same, s, "a refusal leaves the TAT");
+    assert_eq!(d.retry_after(), Some(Duration::from_millis(100)));
+    assert_eq!(d.reset_after(), Duration::from_secs(1));
+    assert_eq!(d.retry_after_secs(), Some(1));
+    // 250 ms later, two units are back.
+    let (_, d) = g.apply(s, at(T0 + 250 * MS), 2).unwrap();
+    assert!(d.is_allowed());
+    assert_eq!(d.remaining(), 0);
+}
+
+#[test]
+fn gcra_rounds_the_emission_interval_up() {
+    // 3 per 1 s: T = 333 333 334 ns, never faster than the quota.
+    let g = Gcra::new(&Quota::new(3, Duration::from_secs(1)).unwrap()).unwrap();
+    assert_eq!(g.emission_interval_nanos(), 333_333_334);
+}
+
+#[test]
+fn token_bucket_is_exact_for_awkward_rates() {
+    // 3 per second: once drained, token k arrives at exactly k/3 s (rounded up to the
+    // nanosecond), with no drift after 1,000 periods (fractions of a token are kept exactly).
+    let tb = TokenBucket::new(&Quota::per_second(3).unwrap()).unwrap();
+    let (mut s, d) = tb.apply(tb.full(), at(T0), 3).unwrap();
+    assert!(d.is_allowed());
+    for k in 1..=3_000u64 {
+        let due = T0 + (k * 1_000_000_000).div_ceil(3);
+        let (same, early) = tb.apply(s, at(due - 1), 1).unwrap();
+        assert!(!early.is_allowed(), "token {k} is not there 1 ns early");
+        assert_eq!(same, s);
+        let (next, d) = tb.apply(s, at(due), 1).unwrap();
+        assert!(d.is_allowed(), "token {k} is there on time");
+        s = next;
+    }
+}
+
+#[test]
+fn fixed_window_is_aligned_to_the_epoch() {
+    let fw = FixedWindow::new(&Quota::per_minute(2).unwrap()).unwrap();
+    // T0 is 20 s into a UTC minute (1_700_000_000 = 28_333_333 min + 20 s).
+    let (s, d) = fw.apply(FixedWindowState::default(), at(T0), 1).unwrap();
+    assert_eq!(d.reset_after(), Duration::from_secs(40));
+    let (s, _) = fw.apply(s, at(T0), 1).unwrap();
+    let (s, d) = fw.apply(s, at(T0 + 39_999 * MS), 1).unwrap();
+    assert!(!d.is_allowed());
+    assert_eq!(d.retry_after(), Some(Duration::from_millis(1)));
+    let (_, d) = fw.apply(s, at(T0 + 40_000 * MS), 1).unwrap();
+    assert!(d.is_allowed(), "a new minute");
+}
+
+#[test]
+fn clocks_going_back_grant_nothing() {
+    for kind in AlgorithmKind::ALL {
+        let l = Limit::new("back", kind, Quota::per_minute(2).unwrap()).unwrap();
+        let mut s = l.new_state();
+        let now = at(T0 + 30_000 * MS);
+        assert!(l.apply(&mut s, now, 2).unwrap().is_allowed(), "{kind}");
+        for back in [1, 1_000, 30_000] {
+            let earlier = at(T0 + 30_000 * MS - back * MS);
+            assert!(
+                !l.apply(&mut s, earlier, 1).unwrap().is_allowed(),
+                "{kind}: {back} ms back"
+            );
+        }
+    }
+}
+
+#[test]
+fn sliding_log_merges_requests_at_one_instant() {
+    let log = SlidingWindowLog::new(&Quota::per_second(100).unwrap()).unwrap();
+    let mut s = SlidingWindowLogState::default();
+    for _ in 0..50 {
+        assert!(log.apply(&mut s, at(T0), 1).unwrap().is_allowed());
+    }
+    assert_eq!(s.entries().len(), 1);
+    assert_eq!(s.sum(), 50);
+    log.apply(&mut s, at(T0 + 2_000 * MS), 1).unwrap();
+    assert_eq!(
+        (s.entries().len(), s.sum()),
+        (1, 1),
+        "expired entries are forgotten"
+    );
+}
+
+#[test]
+fn quota_and_limit_errors() {
+    let bad_quota = |r: Result<_, _>| matches!(r, Err(RateLimitError::InvalidQuota { .. }));
+    assert!(bad_quota(Quota::new(0, Duration::from_secs(1))));
+    assert!(bad_quota(Quota::new(1, Duration::ZERO)));
+    assert!(bad_quota(Quota::new(1, Duration::from_secs(u64::MAX))));
+    assert!(bad_quota(Quota::per_second(1).unwrap().with_burst(0)));
+    let burst = Quota::per_second(10).unwrap().with_burst(5).unwrap();
+    for kind in AlgorithmKind::ALL {
+        assert_eq!(
+            Limit::new("x", kind, burst).is_err(),
+            kind.is_window(),
+            "{kind}"
+        );
+    }
+    // burst × T overflows 64-bit nanoseconds.
+    let huge = Quota::new(1, Duration::from_secs(86_400 * 365))
+        .unwrap()
+        .with_burst(u64::MAX / 2)
+        .unwrap();
+    assert!(matches!(
+        Gcra::new(&huge),
+        Err(RateLimitError::InvalidQuota { .. })
+    ));
+    assert!(matches!(
+        TokenBucket::new(&huge),
+        Err(RateLimitError::InvalidQuota { .. })
+    ));
+    for name in ["", "has space", "quote\"", &"x".repeat(65)] {
+        assert!(matches!(
+            Limit::gcra(name, Quota::per_second(1).unwrap()),
+            Err(RateLimitError::InvalidPolicy { .. })
+        ));
+    }
+    let l = Limit::gcra("ok", Quota::per_second(1).unwrap()).unwrap();
+    assert!(matches!(
+        l.decide(&l.new_state(), at(T0), 2),
+        Err(RateLimitError::InvalidCost {
+            cost: 2,
+            capacity: 1
+        })
+    ));
+}
+
+#[test]
+fn policy_rules_and_identity() {
+    let l = |name: &str, n| Limit::gcra(name, Quota::per_second(n).unwrap()).unwrap();
+    assert!(Policy::new([]).is_err());
+    assert!(
+        Policy::new([l("a", 1), l("a", 2)]).is_err(),
+        "duplicate names"
+    );
+    assert!(Policy::new((0..17).map(|i| l(&format!("l{i}"), 1))).is_err());
+    let p = Policy::new([l("a", 1), l("b", 2)]).unwrap();
+    assert_eq!(
+        p.id(),
+        Policy::new([l("a", 1), l("b", 2)]).unwrap().id(),
+        "stable"
+    );
+    assert_ne!(p.id(), Policy::new([l("a", 1), l("b", 3)]).unwrap().id());
+    assert_ne!(p.id(), Policy::new([l("b", 2), l("a", 1)]).unwrap().id());
+    // The block and the lists are not part of the identity: the state carries over.
+    assert_eq!(p.id(), p.clone().with_block(Duration::from_secs(1)).id());
+}
+
+#[test]
+fn multi_limit_refusal_charges_nothing() {
+    let p = Policy::new([
+        Limit::gcra("second", Quota::per_second(2).unwrap()).unwrap(),
+        Limit::new(
+            "day",
+            AlgorithmKind::SlidingWindowCounter,
+            Quota::per_day(3).unwrap(),
+        )
+        .unwrap(),
+    ])
+    .unwrap();
+    let mut states = p.new_states();
+    assert!(p.apply(&mut states, at(T0), 2).unwrap().is_allowed());
+    let before = states.clone();
+    let v = p.apply(&mut states, at(T0), 1).unwrap();
+    assert_eq!(v.cause(), Cause::Limited);
+    assert_eq!(states, before);
+    assert_eq!(
+        v.decisions()[1].remaining(),
+        1,
+        "the day limit reports what it holds"
+    );
+    assert_eq!(v.binding().unwrap().0, 0);
+    // A second later the per-second limit admits but the day only has 1 left: cost 2 refused.
+    let v = p.apply(&mut states, at(T0 + 1_000 * MS), 2).unwrap();
+    assert_eq!(v.binding().unwrap().0, 1);
+    assert!(v.decisions()[0].is_allowed());
+    assert_eq!(states, before);
+    // A wrong-length state vector is replaced, not indexed out of bounds.
+    let mut short = Vec::new();
+    assert!(p.apply(&mut short, at(T0), 1).unwrap().is_allowed());
+    assert_eq!(short.len(), 2);
+}
+
+#[test]
+fn decisions_and_verdicts() {
+    let d = Decision::refused(10, 0, Duration::from_secs(5), Duration::ZERO);
+    assert_eq!(
+        d.retry_after(),
+        Some(Duration::from_nanos(1)),
+        "never zero when refused"
+    );
+    assert_eq!(d.retry_after_secs(), Some(1));
+    let ok = Decision::allowed(10, 3, Duration::from_millis(1_500));
+    assert_eq!((ok.retry_after(), ok.reset_after_secs()), (None, 2));
+    let v = Verdict::from_decisions(vec![
+        ok,
+        d,
+        Decision::refused(10, 1, Duration::ZERO, Duration::from_secs(9)),
+    ]);
+    assert_eq!(v.cause(), Cause::Limited);
+    assert_eq!(v.retry_after_secs(), Some(9));
+    assert_eq!(v.binding().unwrap().0, 2, "the longest wait binds");
+    assert_eq!(
+        Verdict::blocked(Duration::ZERO).retry_after(),
+        Some(Duration::from_nanos(1))
+    );
+    assert_eq!(Verdict::denylisted().retry_after(), None);
+    assert!(!Verdict::denylisted().is_allowed());
+    assert!(Verdict::failed_open().is_allowed());
+    assert_eq!(
+        Verdict::from_one(d)
+            .with_penalty(Duration::from_secs(60))
+            .retry_after_secs(),
+        Some(60)
+    );
+    assert!(
+        Verdict::from_one(ok)
+            .with_penalty(Duration::from_secs(60))
+            .is_allowed()
+    );
+}
+
+#[test]
+fn names_round_trip() {
+    for kind in AlgorithmKind::ALL {
+        assert_eq!(kind.to_string().parse::<AlgorithmKind>().unwrap(), kind);
+    }
+    assert!("gcra2".parse::<AlgorithmKind>().is_err());
+    for tier in Tier::ALL {
+        assert_eq!(
+            tier.to_string().to_uppercase().parse::<Tier>().unwrap(),
+            tier
+        );
+    }
+    let tiers = Tiers::new().with(
+        Tier::Enterprise,
+        Policy::single(Limit::gcra("e", Quota::per_second(1).unwrap()).unwrap()).unwrap(),
+    );
+    assert!(tiers.policy(Tier::Enterprise).is_ok());
+    assert_eq!(
+        tiers.policy(Tier::Free).unwrap_err().to_string(),
+        "no policy for tier `free`"
+    );
+}
+
+#[test]
+fn keys_are_bounded_and_unambiguous() {
+    let long = "k".repeat(1_000);
+    let k = Key::from(long.as_str());
+    assert!(k.is_hashed());
+    assert_eq!(k.as_bytes().len(), 16);
+    assert_eq!(k.encoded().len(), 17);
+    assert_eq!(Key::from("a".repeat(31).as_str()).as_bytes().len(), 31);
+    assert!(Key::from("a".repeat(32).as_str()).is_hashed());
+    // Raw bytes never equal a built key, even with the builder's own encoding.
+    let built = KeyBuilder::new("ns").str("x").build();
+    assert_ne!(Key::from_bytes(built.as_bytes()), built);
+    let long_built = KeyBuilder::new("ns").str(&long).build();
+    assert_ne!(Key::from_bytes(long_built.as_bytes()), long_built);
+    // Long built keys depend on every part, also those written before the key outgrew 31 bytes.
+    let tail = "x".repeat(40);
+    assert_ne!(
+        KeyBuilder::new("a").str(&tail).build(),
+        KeyBuilder::new("b").str(&tail).build()
+    );
+    assert_ne!(
+        KeyBuilder::new("ns").str("0123456789").str(&tail).build(),
+        KeyBuilder::new("ns")
+            .str("0123456789")
+            .str(&tail[1..])
+            .build()
+    );
+    // 4 bytes of namespace part + 2 + 25 = 31 bytes: inline; one more and it is a digest.
+    assert!(
+        !KeyBuilder::new("ns")
+            .str(&"y".repeat(25))
+            .build()
+            .is_hashed()
+    );
+    assert!(
+        KeyBuilder::new("ns")
+            .str(&"y".repeat(26))
+            .build()
+            .is_hashed()
+    );
+    // Part boundaries and types matter.
+    assert_ne!(
+        KeyBuilder::new("ns").str("ab").str("c").build(),
+        KeyBuilder::new("ns").str("a").str("bc").build()
+    );
+    assert_ne!(
+        KeyBuilder::new("ns").str("abcdefgh").build(),
+        KeyBuilder::new("ns").u64(0x6162_6364_6566_6768).build()
+    );
+    assert_ne!(
+        KeyBuilder::new("a").str("b").build(),
+        KeyBuilder::new("b").str("a").build()
+    );
+    // One client, one key, whichever socket family accepted it.
+    let v4 = Ipv4Addr::new(203, 0, 113, 7);
+    assert_eq!(
+        Key::from(IpAddr::V4(v4)),
+        Key::from(IpAddr::V6(v4.to_ipv6_mapped()))
+    );
+    assert_eq!(
+        KeyBuilder::new("ip").ip(IpAddr::V4(v4)).build(),
+        KeyBuilder::new("ip")
+            .ip(IpAddr::V6(v4.to_ipv6_mapped()))
+            .build()
+    );
+    assert_ne!(
+        Key::from(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        Key::from(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    );
+    // Debug shows no key material.
+    let phone = Key::from("+14155550123");
+    assert_eq!(format!("{phone:?}"), "Key(raw, 12 bytes)");
+    assert!(!format!("{long_built:?}").contains("ns"));
+    assert_eq!(Key::from(7u64).to_hex(), "080000000000000007");
+}
+
+#[test]
+fn access_lists_screen() {
+    let (a, b) = (Key::from("a"), Key::from("b"));
+    let lists = AccessList::new().allow(a).deny(b);
+    assert_eq!(lists.screen(&a).unwrap().cause(), Cause::Allowlisted);
+    assert_eq!(lists.screen(&b).unwrap().cause(), Cause::Denylisted);
+    assert!(lists.screen(&Key::from("c")).is_none());
+    assert!(AccessList::new().is_empty());
+}

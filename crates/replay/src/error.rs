@@ -1,0 +1,78 @@
+//! The one error type of this crate.
+
+/// Why a request was refused as a replay, or why a replay check could not be made.
+///
+/// Messages never contain keys, ids or secrets: they are safe to log.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ReplayError {
+    /// The id was seen before, within its time to live: a replay (or a duplicate delivery).
+    #[error("replayed: this id was already seen")]
+    Replayed,
+    /// The signed timestamp lies outside the guard's window.
+    ///
+    /// `skew_secs` is `now - timestamp` in seconds: positive when too old, negative when
+    /// from the future.
+    #[error(
+        "timestamp outside the replay window: signed {} s {} (window {window_secs} s)",
+        skew_secs.unsigned_abs(),
+        if *skew_secs >= 0 { "ago" } else { "in the future" }
+    )]
+    TimestampOutsideWindow {
+        /// `now - timestamp`, in seconds.
+        skew_secs: i64,
+        /// The bound that was exceeded in that direction, in seconds.
+        window_secs: u64,
+    },
+    /// A sequence number at or below the bottom of a [`SequenceWindow`](crate::SequenceWindow).
+    #[error("sequence number {seq} is older than the window (lowest accepted {lowest})")]
+    SequenceTooOld {
+        /// The refused sequence number.
+        seq: u64,
+        /// The lowest number the window still accepts.
+        lowest: u64,
+    },
+    /// A sequence number already accepted by a [`SequenceWindow`](crate::SequenceWindow).
+    #[error("sequence number {seq} was already seen")]
+    SequenceReplayed {
+        /// The refused sequence number.
+        seq: u64,
+    },
+    /// The store is at its entry cap and its policy is to refuse (fail closed) rather than
+    /// forget live ids.
+    #[error("nonce store is full ({capacity} live entries)")]
+    StoreFull {
+        /// The configured cap.
+        capacity: usize,
+    },
+    /// The store could not be reached or answered with an error (connection refused, I/O).
+    #[error("nonce store unavailable: {reason}")]
+    StoreUnavailable {
+        /// What went wrong, without keys or credentials.
+        reason: String,
+    },
+    /// The store did not answer within its timeout.
+    #[error("nonce store timed out after {millis} ms")]
+    StoreTimeout {
+        /// The timeout that elapsed, in milliseconds.
+        millis: u64,
+    },
+    /// A parameter is unusable: a zero TTL, an empty namespace, a window size that is not a
+    /// positive multiple of 64.
+    #[error("invalid configuration: {reason}")]
+    InvalidConfig {
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+impl ReplayError {
+    /// Whether this error means "the store could not decide" (unavailable, timeout, full),
+    /// as opposed to a decision (replayed, outside the window) or a configuration mistake.
+    pub fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            Self::StoreUnavailable { .. } | Self::StoreTimeout { .. } | Self::StoreFull { .. }
+        )
+    }
+}

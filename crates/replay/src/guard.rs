@@ -1,0 +1,331 @@
+//! `ReplayGuard`: a timestamp window combined with a nonce store.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use palisade_webhook::{Clock, Provider, SystemClock, Verified};
+
+use crate::{Freshness, NonceStore, ReplayError};
+
+/// The timestamps a [`ReplayGuard`] accepts: at most `max_age` old and at most
+/// `max_future_skew` ahead of its clock, both inclusive, in whole seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    /// Largest accepted age (`now - timestamp`).
+    pub max_age: Duration,
+    /// Largest accepted lead into the future (`timestamp - now`), for senders whose clocks
+    /// run ahead.
+    pub max_future_skew: Duration,
+}
+
+impl Window {
+    /// Five minutes each way, the providers' own tolerance.
+    pub const DEFAULT: Self = Self {
+        max_age: Duration::from_secs(300),
+        max_future_skew: Duration::from_secs(300),
+    };
+
+    /// How long an id must be remembered so that it cannot expire while its timestamp is
+    /// still accepted: a timestamp `max_future_skew` ahead stays acceptable for
+    /// `max_age + max_future_skew`, plus one second for the rounding of timestamps to
+    /// seconds.
+    pub fn ttl(&self) -> Duration {
+        self.max_age
+            .saturating_add(self.max_future_skew)
+            .saturating_add(Duration::from_secs(1))
+    }
+
+    fn check(&self, timestamp: i64, now: i64) -> Result<(), ReplayError> {
+        let skew = i128::from(now) - i128::from(timestamp);
+        let (limit, exceeded) = if skew >= 0 {
+            let limit = self.max_age.as_secs();
+            (limit, skew > i128::from(limit))
+        } else {
+            let limit = self.max_future_skew.as_secs();
+            (limit, -skew > i128::from(limit))
+        };
+        if exceeded {
+            return Err(ReplayError::TimestampOutsideWindow {
+                skew_secs: i64::try_from(skew).unwrap_or(if skew > 0 {
+                    i64::MAX
+                } else {
+                    i64::MIN
+                }),
+                window_secs: limit,
+            });
+        }
+        Ok(())
+    }
+}
+
+impl Default for Window {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
+/// A namespace for replay ids: one per provider, optionally per tenant, so that two
+/// providers (or two tenants) can never collide on an id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Namespace(String);
+
+impl Namespace {
+    /// The namespace of a provider's requests: `replay:<provider>`.
+    pub fn provider(provider: Provider) -> Self {
+        Self(format!("replay:{provider}"))
+    }
+
+    /// The namespace of one tenant's requests from a provider: `replay:<provider>:<tenant>`.
+    /// The tenant comes last, so any tenant string is unambiguous.
+    pub fn tenant(provider: Provider, tenant: &str) -> Self {
+        Self(format!("replay:{provider}:{tenant}"))
+    }
+
+    /// A namespace of your own (for requests that are not webhooks).
+    ///
+    /// # Errors
+    /// [`ReplayError::InvalidConfig`] when `name` is empty.
+    pub fn custom(name: impl Into<String>) -> Result<Self, ReplayError> {
+        let name = name.into();
+        if name.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        Ok(Self(name))
+    }
+
+    /// The namespace string given to the store.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Refuses a request that was seen before: a timestamp [`Window`] checked against a
+/// [`Clock`], and a [`NonceStore`] that remembers ids for at least as long as the window
+/// accepts their timestamps.
+///
+/// **The TTL is derived, not configured**: ids with a signed timestamp are kept for
+/// [`Window::ttl`], so one can never expire while its timestamp would still be accepted.
+/// Ids without a signed timestamp (GitHub, Meta, Shopify, Twilio, Vapi's secret header sign
+/// none) are kept for [`ReplayGuard::with_untimestamped_ttl`] (default 72 hours): for those
+/// providers the replay key is a hash of the signed bytes, and nothing but memory stops an
+/// attacker from re-sending a captured request later, so remember them for at least as long as
+/// the provider retries, and keep the TLS that stops capture in the first place.
+///
+/// ```
+/// use std::sync::Arc;
+/// use palisade_replay::{MemoryNonceStore, Namespace, ReplayError, ReplayGuard};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let guard = ReplayGuard::new(Arc::new(MemoryNonceStore::new()));
+/// let ns = Namespace::custom("internal-api")?;
+/// let now = std::time::SystemTime::now()
+///     .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+/// guard.check(&ns, b"request-42", Some(now)).await?;
+/// assert!(matches!(guard.check(&ns, b"request-42", Some(now)).await, Err(ReplayError::Replayed)));
+/// # Ok::<(), ReplayError>(())
+/// # }).unwrap();
+/// ```
+pub struct ReplayGuard<S> {
+    store: S,
+    window: Window,
+    untimestamped_ttl: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: NonceStore> ReplayGuard<S> {
+    /// Default for [`ReplayGuard::with_untimestamped_ttl`]: 72 hours, covering Stripe's and
+    /// Shopify's retry schedules (up to 3 days and 48 hours).
+    pub const DEFAULT_UNTIMESTAMPED_TTL: Duration = Duration::from_secs(72 * 3600);
+
+    /// A guard over `store` with the default window (300 s each way) and the system clock.
+    pub fn new(store: S) -> Self {
+        Self {
+            store,
+            window: Window::DEFAULT,
+            untimestamped_ttl: Self::DEFAULT_UNTIMESTAMPED_TTL,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Replaces the timestamp window; the TTL of timestamped ids follows it.
+    #[must_use]
+    pub fn with_window(mut self, window: Window) -> Self {
+        self.window = window;
+        self
+    }
+
+    /// How long to remember ids that carry no signed timestamp. It is never shorter than the
+    /// window's TTL.
+    #[must_use]
+    pub fn with_untimestamped_ttl(mut self, ttl: Duration) -> Self {
+        self.untimestamped_ttl = ttl;
+        self
+    }
+
+    /// Replaces the clock the window is checked against.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The window.
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// The TTL used for an id with (`true`) or without (`false`) a signed timestamp.
+    pub fn ttl(&self, timestamped: bool) -> Duration {
+        if timestamped {
+            self.window.ttl()
+        } else {
+            self.untimestamped_ttl.max(self.window.ttl())
+        }
+    }
+
+    /// The store.
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// Accepts `id` in `namespace` once: checks `timestamp` (Unix seconds, when the sender
+    /// signed one) against the window, then records the id.
+    ///
+    /// # Errors
+    /// [`ReplayError::TimestampOutsideWindow`], [`ReplayError::Replayed`], or the store's
+    /// failure ([`ReplayError::is_store_failure`]), on which the request must be refused.
+    pub async fn check(
+        &self,
+        namespace: &Namespace,
+        id: &[u8],
+        timestamp: Option<i64>,
+    ) -> Result<(), ReplayError> {
+        if let Some(ts) = timestamp {
+            self.window.check(ts, self.clock.now_unix_secs())?;
+        }
+        let ttl = self.ttl(timestamp.is_some());
+        match self
+            .store
+            .insert_if_absent(namespace.as_str(), id, ttl)
+            .await?
+        {
+            Freshness::Fresh => Ok(()),
+            Freshness::Replayed => Err(ReplayError::Replayed),
+        }
+    }
+
+    /// Accepts a verified webhook once, in the namespace of its provider (and `tenant`, when
+    /// given), using its replay key and signed timestamp.
+    ///
+    /// # Errors
+    /// As [`ReplayGuard::check`].
+    pub async fn check_verified(
+        &self,
+        verified: &Verified,
+        tenant: Option<&str>,
+    ) -> Result<(), ReplayError> {
+        let ns = match tenant {
+            Some(t) => Namespace::tenant(verified.provider, t),
+            None => Namespace::provider(verified.provider),
+        };
+        self.check(&ns, verified.replay_key.as_bytes(), verified.timestamp)
+            .await
+    }
+}
+
+impl<S> fmt::Debug for ReplayGuard<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ReplayGuard")
+            .field("window", &self.window)
+            .field("untimestamped_ttl", &self.untimestamped_ttl)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_webhook::FixedClock;
+
+    use super::*;
+    use crate::MemoryNonceStore;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn ttl_always_covers_the_window() {
+        let g = ReplayGuard::new(MemoryNonceStore::new())
+            .with_window(Window {
+                max_age: Duration::from_secs(600),
+                max_future_skew: Duration::from_secs(60),
+            })
+            .with_untimestamped_ttl(Duration::from_secs(1));
+        assert_eq!(g.ttl(true), Duration::from_secs(661));
+        assert_eq!(g.ttl(false), Duration::from_secs(661));
+    }
+
+    #[test]
+    fn window_bounds_and_expiry() {
+        let clock = Arc::new(FixedClock::new(10_000));
+        let store = MemoryNonceStore::builder()
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let g = ReplayGuard::new(store).with_clock(clock.clone());
+        let ns = Namespace::provider(Provider::Stripe);
+        block_on(async {
+            assert!(g.check(&ns, b"a", Some(9_700)).await.is_ok());
+            assert!(g.check(&ns, b"b", Some(10_300)).await.is_ok());
+            assert!(matches!(
+                g.check(&ns, b"c", Some(9_699)).await,
+                Err(ReplayError::TimestampOutsideWindow {
+                    skew_secs: 301,
+                    window_secs: 300
+                })
+            ));
+            assert!(matches!(
+                g.check(&ns, b"d", Some(10_301)).await,
+                Err(ReplayError::TimestampOutsideWindow {
+                    skew_secs: -301,
+                    window_secs: 300
+                })
+            ));
+            // The id signed 300 s in the future stays remembered for as long as its
+            // timestamp is accepted: until now + 600 s.
+            clock.advance(600);
+            assert!(matches!(
+                g.check(&ns, b"b", Some(10_300)).await,
+                Err(ReplayError::Replayed)
+            ));
+            clock.advance(1);
+            assert!(matches!(
+                g.check(&ns, b"b", Some(10_300)).await,
+                Err(ReplayError::TimestampOutsideWindow { .. })
+            ));
+        });
+    }
+
+    #[test]
+    fn namespaces_separate_providers_and_tenants() {
+        let g = ReplayGuard::new(MemoryNonceStore::new());
+        block_on(async {
+            for ns in [
+                Namespace::provider(Provider::GitHub),
+                Namespace::provider(Provider::Meta),
+                Namespace::tenant(Provider::GitHub, "acme"),
+                Namespace::tenant(Provider::GitHub, "globex"),
+            ] {
+                assert!(g.check(&ns, b"same-id", None).await.is_ok());
+                assert!(g.check(&ns, b"same-id", None).await.is_err());
+            }
+        });
+        assert!(Namespace::custom("").is_err());
+    }
+}

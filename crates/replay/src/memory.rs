@@ -1,0 +1,546 @@
+//! `MemoryNonceStore`: a sharded in-process nonce store with TTL expiry and a hard cap.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use palisade_webhook::{Clock, SystemClock};
+use sha2::{Digest, Sha256};
+
+use crate::store::{check_arguments, ttl_millis};
+use crate::{Freshness, NonceStore, ReplayError};
+
+/// What [`MemoryNonceStore`] does when an insert would exceed its entry cap (after expired
+/// entries have been swept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum FullPolicy {
+    /// Refuse the insert with [`ReplayError::StoreFull`]: the request is refused (fail
+    /// closed) and no live id is forgotten. The default: a flood cannot make the store forget
+    /// the ids that protect real requests.
+    #[default]
+    Refuse,
+    /// Forget the live entry that would expire soonest and insert. Requests keep flowing
+    /// during a flood, at the cost that the forgotten id could be replayed until its
+    /// timestamp leaves the window.
+    EvictSoonestExpiring,
+}
+
+/// An entry key: SHA-256 of a per-store random salt, the namespace and the id. Fixed size, so
+/// memory per entry does not depend on the id; salted, so an attacker cannot aim ids at one
+/// shard or one hash bucket.
+type Digest32 = [u8; 32];
+
+/// Hashes a [`Digest32`] by taking 8 of its (already uniformly random) bytes.
+#[derive(Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+impl Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // `[u8; 32]` hashes as one `write` of its 32 bytes; anything shorter (a length prefix,
+        // if the standard library ever adds one) is mixed in rather than dropped.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            if let Some(dst) = word.get_mut(..chunk.len()) {
+                dst.copy_from_slice(chunk);
+            }
+            self.0 = self.0.rotate_left(29) ^ u64::from_le_bytes(word);
+        }
+    }
+}
+
+#[derive(Default, Clone, Copy)]
+struct DigestHash;
+
+impl BuildHasher for DigestHash {
+    type Hasher = DigestHasher;
+
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher(0)
+    }
+}
+
+struct Shard {
+    /// Entry key → expiry, in Unix milliseconds.
+    entries: HashMap<Digest32, i64, DigestHash>,
+    /// When this shard next sweeps out expired entries, in Unix milliseconds.
+    next_sweep: i64,
+}
+
+impl Shard {
+    fn sweep(&mut self, now: i64, interval: i64) {
+        self.entries.retain(|_, expires| *expires > now);
+        self.next_sweep = now.saturating_add(interval);
+    }
+}
+
+/// A sharded, in-process [`NonceStore`].
+///
+/// - **Expiry without a background thread**: each shard sweeps its expired entries when an
+///   insert finds its sweep time passed (every [`MemoryNonceStoreBuilder::sweep_interval`],
+///   default 1 s), so the cost is amortized over inserts; an expired entry is also replaced in
+///   place by an insert of the same id. [`MemoryNonceStore::sweep`] sweeps everything at once,
+///   and with the `sweeper` feature [`MemoryNonceStore::spawn_sweeper`] runs it on a tokio
+///   task.
+/// - **A hard cap** on live entries (default 1,000,000), split evenly over the shards, with
+///   a [`FullPolicy`] when full (default: refuse, that is fail closed).
+/// - **Memory per entry** is fixed: a 32-byte digest and an 8-byte expiry in a hash table;
+///   `docs/benchmarks.md` gives the measured bytes per entry.
+///
+/// It protects one process only: behind a load balancer, use a shared store
+/// (`palisade-redis`, `palisade-postgres`).
+///
+/// ```
+/// use std::time::Duration;
+/// use palisade_replay::{Freshness, MemoryNonceStore, NonceStore};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = MemoryNonceStore::new();
+/// let ttl = Duration::from_secs(600);
+/// assert_eq!(store.insert_if_absent("stripe", b"evt_1", ttl).await?, Freshness::Fresh);
+/// assert_eq!(store.insert_if_absent("stripe", b"evt_1", ttl).await?, Freshness::Replayed);
+/// # Ok::<(), palisade_replay::ReplayError>(())
+/// # }).unwrap();
+/// ```
+pub struct MemoryNonceStore {
+    shards: Box<[Mutex<Shard>]>,
+    salt: [u8; 16],
+    clock: Arc<dyn Clock>,
+    cap_per_shard: usize,
+    capacity: usize,
+    policy: FullPolicy,
+    sweep_interval_ms: i64,
+}
+
+/// Configures a [`MemoryNonceStore`].
+pub struct MemoryNonceStoreBuilder {
+    shards: usize,
+    capacity: usize,
+    policy: FullPolicy,
+    sweep_interval: Duration,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryNonceStoreBuilder {
+    fn default() -> Self {
+        Self {
+            shards: 64,
+            capacity: 1_000_000,
+            policy: FullPolicy::Refuse,
+            sweep_interval: Duration::from_secs(1),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl MemoryNonceStoreBuilder {
+    /// Number of independently locked shards (rounded up to a power of two, at least 1;
+    /// default 64).
+    #[must_use]
+    pub fn shards(mut self, shards: usize) -> Self {
+        self.shards = shards;
+        self
+    }
+
+    /// Hard cap on live entries (default 1,000,000).
+    #[must_use]
+    pub fn capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
+    /// What to do when full (default [`FullPolicy::Refuse`]).
+    #[must_use]
+    pub fn full_policy(mut self, policy: FullPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// How often each shard sweeps its expired entries during inserts (default 1 s).
+    #[must_use]
+    pub fn sweep_interval(mut self, interval: Duration) -> Self {
+        self.sweep_interval = interval;
+        self
+    }
+
+    /// The clock expiry is measured on (default the system clock).
+    #[must_use]
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Builds the store.
+    ///
+    /// # Errors
+    /// [`ReplayError::InvalidConfig`] for a zero capacity, or when the operating system's
+    /// random generator (for the per-store salt) fails.
+    pub fn build(self) -> Result<MemoryNonceStore, ReplayError> {
+        if self.capacity == 0 {
+            return Err(ReplayError::InvalidConfig {
+                reason: "zero capacity",
+            });
+        }
+        Ok(MemoryNonceStore::from_builder(self))
+    }
+}
+
+/// 16 salt bytes from the standard library's per-process random SipHash keys.
+fn random_salt() -> [u8; 16] {
+    use std::hash::RandomState;
+    let state = RandomState::new();
+    let mut salt = [0u8; 16];
+    let (lo, hi) = salt.split_at_mut(8);
+    lo.copy_from_slice(&state.hash_one(0u8).to_le_bytes());
+    hi.copy_from_slice(&state.hash_one(1u8).to_le_bytes());
+    salt
+}
+
+impl Default for MemoryNonceStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryNonceStore {
+    /// A store with the defaults: 64 shards, 1,000,000 entries, refuse when full, sweep every
+    /// second, system clock.
+    pub fn new() -> Self {
+        Self::from_builder(MemoryNonceStoreBuilder::default())
+    }
+
+    fn from_builder(b: MemoryNonceStoreBuilder) -> Self {
+        let shards = b.shards.clamp(1, 1 << 16).next_power_of_two();
+        let capacity = b.capacity.max(1);
+        let now = b.clock.now_unix_millis();
+        Self {
+            shards: (0..shards)
+                .map(|_| {
+                    Mutex::new(Shard {
+                        entries: HashMap::with_hasher(DigestHash),
+                        next_sweep: now,
+                    })
+                })
+                .collect(),
+            salt: random_salt(),
+            clock: b.clock,
+            cap_per_shard: capacity.div_ceil(shards),
+            capacity,
+            policy: b.policy,
+            sweep_interval_ms: ttl_millis(b.sweep_interval),
+        }
+    }
+
+    /// Starts configuring a store.
+    pub fn builder() -> MemoryNonceStoreBuilder {
+        MemoryNonceStoreBuilder::default()
+    }
+
+    fn digest(&self, namespace: &str, id: &[u8]) -> Digest32 {
+        let mut h = Sha256::new();
+        h.update(self.salt);
+        h.update((namespace.len() as u64).to_le_bytes());
+        h.update(namespace.as_bytes());
+        h.update(id);
+        h.finalize().into()
+    }
+
+    /// The shard of `key`. A panic while holding a lock cannot leave a shard inconsistent
+    /// (each operation is one map call), so a poisoned lock is still used.
+    fn shard(&self, key: &Digest32) -> Result<MutexGuard<'_, Shard>, ReplayError> {
+        let [.., hi, lo] = *key;
+        let index = (usize::from(hi) << 8 | usize::from(lo)) % self.shards.len().max(1);
+        self.shards
+            .get(index)
+            .map(lock)
+            .ok_or(ReplayError::InvalidConfig { reason: "no shard" })
+    }
+
+    /// The synchronous form of [`NonceStore::insert_if_absent`]: the store never waits on I/O.
+    ///
+    /// # Errors
+    /// As [`NonceStore::insert_if_absent`].
+    pub fn insert_if_absent_now(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        ttl: Duration,
+    ) -> Result<Freshness, ReplayError> {
+        check_arguments(namespace, ttl)?;
+        let key = self.digest(namespace, id);
+        let now = self.clock.now_unix_millis();
+        let expires = now.saturating_add(ttl_millis(ttl));
+        let mut shard = self.shard(&key)?;
+        if now >= shard.next_sweep {
+            shard.sweep(now, self.sweep_interval_ms);
+        }
+        if let Some(existing) = shard.entries.get_mut(&key) {
+            if *existing > now {
+                return Ok(Freshness::Replayed);
+            }
+            *existing = expires;
+            return Ok(Freshness::Fresh);
+        }
+        if shard.entries.len() >= self.cap_per_shard {
+            shard.sweep(now, self.sweep_interval_ms);
+            if shard.entries.len() >= self.cap_per_shard {
+                match self.policy {
+                    FullPolicy::Refuse => {
+                        return Err(ReplayError::StoreFull {
+                            capacity: self.capacity,
+                        });
+                    }
+                    FullPolicy::EvictSoonestExpiring => {
+                        let soonest = shard
+                            .entries
+                            .iter()
+                            .min_by_key(|(_, e)| **e)
+                            .map(|(k, _)| *k);
+                        if let Some(k) = soonest {
+                            shard.entries.remove(&k);
+                        }
+                    }
+                }
+            }
+        }
+        shard.entries.insert(key, expires);
+        Ok(Freshness::Fresh)
+    }
+
+    /// The synchronous form of [`NonceStore::remove`].
+    ///
+    /// # Errors
+    /// As [`NonceStore::remove`].
+    pub fn remove_now(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
+        if namespace.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        let key = self.digest(namespace, id);
+        let now = self.clock.now_unix_millis();
+        Ok(self
+            .shard(&key)?
+            .entries
+            .remove(&key)
+            .is_some_and(|expires| expires > now))
+    }
+
+    /// Removes every expired entry now, in every shard.
+    pub fn sweep(&self) {
+        let now = self.clock.now_unix_millis();
+        for shard in self.shards.iter() {
+            lock(shard).sweep(now, self.sweep_interval_ms);
+        }
+    }
+
+    /// Number of entries held, expired ones not yet swept included.
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(|s| lock(s).entries.len()).sum()
+    }
+
+    /// Whether the store holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The configured cap on live entries.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// Sweeps every `every` on the current tokio runtime until the store is dropped.
+    #[cfg(feature = "sweeper")]
+    pub fn spawn_sweeper(self: &Arc<Self>, every: Duration) -> tokio::task::JoinHandle<()> {
+        let weak = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tick.tick().await;
+                match weak.upgrade() {
+                    Some(store) => store.sweep(),
+                    None => break,
+                }
+            }
+        })
+    }
+}
+
+fn lock(m: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[async_trait]
+impl NonceStore for MemoryNonceStore {
+    async fn insert_if_absent(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        ttl: Duration,
+    ) -> Result<Freshness, ReplayError> {
+        self.insert_if_absent_now(namespace, id, ttl)
+    }
+
+    async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
+        self.remove_now(namespace, id)
+    }
+}
+
+impl std::fmt::Debug for MemoryNonceStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryNonceStore")
+            .field("shards", &self.shards.len())
+            .field("capacity", &self.capacity)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use palisade_webhook::FixedClock;
+
+    use super::*;
+
+    fn store(capacity: usize, policy: FullPolicy, clock: Arc<FixedClock>) -> MemoryNonceStore {
+        MemoryNonceStore::builder()
+            .shards(1)
+            .capacity(capacity)
+            .full_policy(policy)
+            .clock(clock)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn expiry_and_reuse() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let ttl = Duration::from_secs(10);
+        assert_eq!(
+            s.insert_if_absent_now("n", b"a", ttl).unwrap(),
+            Freshness::Fresh
+        );
+        clock.advance_millis(9_999);
+        assert_eq!(
+            s.insert_if_absent_now("n", b"a", ttl).unwrap(),
+            Freshness::Replayed
+        );
+        clock.advance_millis(1);
+        assert_eq!(
+            s.insert_if_absent_now("n", b"a", ttl).unwrap(),
+            Freshness::Fresh
+        );
+        assert!(s.remove_now("n", b"a").unwrap());
+        assert!(!s.remove_now("n", b"a").unwrap());
+    }
+
+    #[test]
+    fn full_store_refuses_then_recovers_after_expiry() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(3, FullPolicy::Refuse, clock.clone());
+        let ttl = Duration::from_secs(5);
+        for id in [b"1", b"2", b"3"] {
+            assert_eq!(
+                s.insert_if_absent_now("n", id, ttl).unwrap(),
+                Freshness::Fresh
+            );
+        }
+        assert!(matches!(
+            s.insert_if_absent_now("n", b"4", ttl),
+            Err(ReplayError::StoreFull { capacity: 3 })
+        ));
+        // Live ids are not forgotten.
+        assert_eq!(
+            s.insert_if_absent_now("n", b"1", ttl).unwrap(),
+            Freshness::Replayed
+        );
+        clock.advance(5);
+        assert_eq!(
+            s.insert_if_absent_now("n", b"4", ttl).unwrap(),
+            Freshness::Fresh
+        );
+        assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn evict_policy_forgets_the_soonest_expiring() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(2, FullPolicy::EvictSoonestExpiring, clock);
+        s.insert_if_absent_now("n", b"short", Duration::from_secs(1))
+            .unwrap();
+        s.insert_if_absent_now("n", b"long", Duration::from_secs(100))
+            .unwrap();
+        assert_eq!(
+            s.insert_if_absent_now("n", b"new", Duration::from_secs(100))
+                .unwrap(),
+            Freshness::Fresh
+        );
+        assert_eq!(
+            s.insert_if_absent_now("n", b"long", Duration::from_secs(100))
+                .unwrap(),
+            Freshness::Replayed
+        );
+        assert_eq!(
+            s.insert_if_absent_now("n", b"short", Duration::from_secs(1))
+                .unwrap(),
+            Freshness::Fresh
+        );
+    }
+
+    #[test]
+    fn arguments_are_checked() {
+        let s = MemoryNonceStore::new();
+        assert!(
+            s.insert_if_absent_now("", b"a", Duration::from_secs(1))
+                .is_err()
+        );
+        assert!(s.insert_if_absent_now("n", b"a", Duration::ZERO).is_err());
+        assert!(MemoryNonceStore::builder().capacity(0).build().is_err());
+    }
+
+    #[test]
+    fn amortized_sweep_drops_expired_entries() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(1_000, FullPolicy::Refuse, clock.clone());
+        for i in 0..100u32 {
+            s.insert_if_absent_now("n", &i.to_le_bytes(), Duration::from_millis(500))
+                .unwrap();
+        }
+        assert_eq!(s.len(), 100);
+        clock.advance(2);
+        s.insert_if_absent_now("n", b"x", Duration::from_secs(1))
+            .unwrap();
+        assert_eq!(s.len(), 1);
+    }
+
+    #[cfg(feature = "sweeper")]
+    #[test]
+    fn background_sweeper_empties_expired_entries() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let clock = Arc::new(FixedClock::new(1_000));
+            let s = Arc::new(store(100, FullPolicy::Refuse, clock.clone()));
+            for i in 0..10u8 {
+                s.insert_if_absent_now("n", &[i], Duration::from_secs(1)).unwrap();
+            }
+            let task = s.spawn_sweeper(Duration::from_millis(5));
+            clock.advance(2);
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            assert_eq!(s.len(), 0);
+            drop(s);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert!(task.is_finished(), "the sweeper stops once the store is dropped");
+        });
+    }
+}
