@@ -8,6 +8,7 @@
 //! | `ed25519` | | Standard Webhooks `v1a` (Ed25519) signatures |
 //! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
+//! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -38,3 +39,7 @@ pub use palisade_replay as replay;
 #[cfg(feature = "ratelimit")]
 #[doc(inline)]
 pub use palisade_ratelimit as ratelimit;
+
+#[cfg(feature = "pii")]
+#[doc(inline)]
+pub use palisade_pii as pii;

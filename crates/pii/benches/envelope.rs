@@ -45,6 +45,9 @@ fn encrypt_decrypt(c: &mut Criterion) {
         g.bench_function("palisade_gcm", |b| {
             b.iter(|| keyring.encrypt_to_text(&ctx, black_box(pt)).unwrap());
         });
+        g.bench_function("palisade_gcm_binary", |b| {
+            b.iter(|| keyring.encrypt(&ctx, black_box(pt)).unwrap());
+        });
         g.bench_function("palisade_gcm_siv", |b| {
             b.iter(|| siv.encrypt_to_text(&ctx, black_box(pt)).unwrap());
         });
@@ -53,6 +56,13 @@ fn encrypt_decrypt(c: &mut Criterion) {
                 let mut nonce = [0u8; 12];
                 getrandom::fill(&mut nonce).unwrap();
                 raw.encrypt(&Nonce::from(nonce), black_box(pt)).unwrap()
+            });
+        });
+        g.bench_function("getrandom_12_bytes_only", |b| {
+            b.iter(|| {
+                let mut nonce = [0u8; 12];
+                getrandom::fill(&mut nonce).unwrap();
+                nonce
             });
         });
         g.bench_function("raw_aes_gcm_fixed_nonce", |b| {

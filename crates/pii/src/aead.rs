@@ -76,7 +76,8 @@ impl fmt::Display for Algorithm {
 impl std::str::FromStr for Algorithm {
     type Err = PiiError;
 
-    /// Accepts `aes-256-gcm` or `aes-256-gcm-siv` (any case).
+    /// Accepts `aes-256-gcm` or `aes-256-gcm-siv` (any case); any other name is
+    /// [`PiiError::UnknownAlgorithm`] with id 0.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "aes-256-gcm" => Ok(Self::Aes256Gcm),

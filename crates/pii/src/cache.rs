@@ -122,64 +122,41 @@ impl<V> FieldCache<V> {
 mod tests {
     use super::*;
 
+    /// Looks a field up, counting derivations.
+    fn probe(cache: &FieldCache<u32>, id: u32, tag: u8, field: (&str, &str), derived: &mut u32) {
+        let id = KeyId::new(id).unwrap();
+        let v = cache
+            .with(
+                id,
+                tag,
+                field.0,
+                field.1,
+                || {
+                    *derived += 1;
+                    Ok(7)
+                },
+                |v| *v,
+            )
+            .unwrap();
+        assert_eq!(v, 7);
+    }
+
     #[test]
     fn derives_once_per_field_and_forgets_removed_keys() {
         let mut cache = FieldCache::<u32>::default();
         let mut derived = 0;
         for _ in 0..3 {
-            let v = cache
-                .with(
-                    KeyId::FIRST,
-                    1,
-                    "leads",
-                    "phone",
-                    || {
-                        derived += 1;
-                        Ok(7)
-                    },
-                    |v| *v,
-                )
-                .unwrap();
-            assert_eq!(v, 7);
+            probe(&cache, 1, 1, ("leads", "phone"), &mut derived);
         }
         assert_eq!(derived, 1);
-        // Another field, algorithm or key is another entry.
-        for (id, tag, table, column) in [
-            (1, 2, "leads", "phone"),
-            (1, 1, "leads", "email"),
-            (1, 1, "leadsp", "hone"),
-            (2, 1, "leads", "phone"),
-        ] {
-            let id = KeyId::new(id).unwrap();
-            cache
-                .with(
-                    id,
-                    tag,
-                    table,
-                    column,
-                    || {
-                        derived += 1;
-                        Ok(0)
-                    },
-                    |_| (),
-                )
-                .unwrap();
-        }
+        // Another algorithm, field or key is another entry.
+        probe(&cache, 1, 2, ("leads", "phone"), &mut derived);
+        probe(&cache, 1, 1, ("leads", "email"), &mut derived);
+        probe(&cache, 1, 1, ("leadsp", "hone"), &mut derived);
+        probe(&cache, 2, 1, ("leads", "phone"), &mut derived);
         assert_eq!(derived, 5);
         cache.forget(KeyId::FIRST);
-        cache
-            .with(
-                KeyId::FIRST,
-                1,
-                "leads",
-                "phone",
-                || {
-                    derived += 1;
-                    Ok(0)
-                },
-                |_| (),
-            )
-            .unwrap();
+        probe(&cache, 1, 1, ("leads", "phone"), &mut derived);
         assert_eq!(derived, 6);
     }
 }

@@ -63,14 +63,10 @@ impl Key {
             buf[0] = inline | len;
             return Self { buf };
         }
-        let mut h = hasher(hashed);
+        let mut h = Sha256::new();
+        h.update(b"palisade-ratelimit key v1\0");
+        h.update([hashed]);
         h.update(bytes);
-        Self::from_digest(h, hashed)
-    }
-
-    /// The key of a long input whose bytes `h` has absorbed.
-    fn from_digest(h: Sha256, hashed: u8) -> Self {
-        let mut buf = [0u8; 32];
         let digest = h.finalize();
         for (d, s) in buf
             .iter_mut()
@@ -158,14 +154,6 @@ impl fmt::Debug for Key {
     }
 }
 
-/// SHA-256 primed with the domain of long keys of one kind.
-fn hasher(hashed: u8) -> Sha256 {
-    let mut h = Sha256::new();
-    h.update(b"palisade-ratelimit key v1\0");
-    h.update([hashed]);
-    h
-}
-
 impl From<&str> for Key {
     fn from(s: &str) -> Self {
         Self::from_bytes(s.as_bytes())
@@ -224,9 +212,9 @@ pub struct KeyBuilder {
     /// The encoding so far, while it fits inline.
     inline: [u8; INLINE_KEY_LEN],
     len: usize,
-    /// Once the encoding outgrows the inline buffer: SHA-256 of it so far. No allocation
-    /// either way.
-    long: Option<Sha256>,
+    /// Once the encoding outgrows the inline buffer: all of it, to be hashed by `build`. Short
+    /// keys never allocate.
+    long: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for KeyBuilder {
@@ -255,8 +243,8 @@ impl KeyBuilder {
     }
 
     fn push(&mut self, bytes: &[u8]) {
-        if let Some(h) = &mut self.long {
-            h.update(bytes);
+        if let Some(long) = &mut self.long {
+            long.extend_from_slice(bytes);
             return;
         }
         let end = self.len + bytes.len();
@@ -264,10 +252,10 @@ impl KeyBuilder {
             dst.copy_from_slice(bytes);
             self.len = end;
         } else {
-            let mut h = hasher(KIND_HASHED_BUILT);
-            h.update(self.inline.get(..self.len).unwrap_or_default());
-            h.update(bytes);
-            self.long = Some(h);
+            let mut long = Vec::with_capacity(end.max(64));
+            long.extend_from_slice(self.inline.get(..self.len).unwrap_or_default());
+            long.extend_from_slice(bytes);
+            self.long = Some(long);
         }
     }
 
@@ -324,13 +312,10 @@ impl KeyBuilder {
 
     /// The key.
     pub fn build(&self) -> Key {
-        match &self.long {
-            Some(h) => Key::from_digest(h.clone(), KIND_HASHED_BUILT),
-            None => Key::with_kind(
-                self.inline.get(..self.len).unwrap_or_default(),
-                KIND_BUILT,
-                KIND_HASHED_BUILT,
-            ),
-        }
+        let encoding = match &self.long {
+            Some(long) => long.as_slice(),
+            None => self.inline.get(..self.len).unwrap_or_default(),
+        };
+        Key::with_kind(encoding, KIND_BUILT, KIND_HASHED_BUILT)
     }
 }

@@ -68,8 +68,8 @@
 //! # Stores
 //!
 //! [`RateLimitStore`] is the one atomic operation (`apply`: read, decide, write) that every
-//! store provides, async and object safe. [`MemoryStore`] is sharded, lock-free for GCRA,
-//! sweeps expired keys and is capped ([`CapPolicy`]). [`FallbackStore`] puts a primary (Redis)
+//! store provides, async and object safe. [`MemoryStore`] is sharded, keeps GCRA in one atomic
+//! word per key, sweeps expired keys and is capped ([`CapPolicy`]). [`FallbackStore`] puts a primary (Redis)
 //! in front of a secondary (memory) with an explicit [`FallbackMode`] and an over-limit shield.
 //! The [`testing`] module (feature `testing`) is the conformance suite every store must pass.
 //!

@@ -1,4 +1,4 @@
-//! The in-memory store: sharded, lock-free GCRA, bounded.
+//! The in-memory store: sharded, GCRA on one atomic word per key, bounded.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
@@ -13,7 +13,7 @@ use crate::{
     State, Timestamp, Verdict,
 };
 
-/// The default key cap of a [`MemoryStore`]: one million keys (about 70 MB with GCRA; see
+/// The default key cap of a [`MemoryStore`]: one million keys (about 80 MB with GCRA; see
 /// `BENCHMARKS.md` for the measured bytes per key of each algorithm).
 pub const DEFAULT_KEY_CAP: usize = 1_000_000;
 
@@ -65,8 +65,9 @@ impl Expiring for Block {
 ///   it for all shards, and with feature `tokio`, [`spawn_sweeper`](Self::spawn_sweeper) calls it
 ///   periodically. An expired key is one whose state is back to new, so dropping it changes no
 ///   decision.
-/// - **Key cap** (default [`DEFAULT_KEY_CAP`], split evenly over the shards): see
-///   [`CapPolicy`] for what happens at the cap.
+/// - **Key cap** (default [`DEFAULT_KEY_CAP`], split evenly over the shards): applied to the
+///   states of single-GCRA policies and to those of other policies separately (so at most twice
+///   the cap in all), and to blocks; see [`CapPolicy`] for what happens at the cap.
 /// - **Clock**: reads its [`Clock`] once per decision ([`FastClock`] by default, the wall
 ///   clock through the CPU's counter; [`SystemClock`](crate::SystemClock) or
 ///   [`ManualClock`](crate::ManualClock) on request), or takes `now` explicitly with
@@ -139,8 +140,9 @@ impl<C: Clock> MemoryStore<C> {
     }
 
     /// A store reading `clock`, with `shards` shards (rounded up to a power of two) and at most
-    /// about `key_cap` keys (per shard: `key_cap / shards`, rounded up), handled by
-    /// `cap_policy` when full.
+    /// about `key_cap` keys (per shard: `key_cap / shards`, rounded up) of single-GCRA policies,
+    /// as many of other policies, and as many blocks; `cap_policy` says what a full shard does
+    /// with a new key (blocks always evict the soonest-expiring).
     pub fn with_config(clock: C, shards: usize, key_cap: usize, cap_policy: CapPolicy) -> Self {
         Self {
             words: Table::new(shards, key_cap, cap_policy),

@@ -25,7 +25,8 @@ pub enum CapPolicy {
     EvictSoonestExpiring,
     /// Refuse to track the new key: the store returns [`RateLimitError::KeyCapReached`] and
     /// the caller decides (a [`FallbackStore`](crate::FallbackStore) does not treat it as a store
-    /// failure). Keys already tracked are unaffected.
+    /// failure). Keys already tracked are unaffected. A full shard is swept again only once one
+    /// of its keys can have expired, and at most once a millisecond, so refusing is O(1).
     Refuse,
 }
 
@@ -44,7 +45,16 @@ struct ShardInner<V> {
     table: HashTable<Entry<V>>,
     /// Sweep expired entries when the shard reaches this length.
     sweep_at: usize,
+    /// After a sweep that left the shard full: the earliest expiry among its entries then, and
+    /// when that sweep ran (ns since the epoch). A full shard refusing new keys is not swept
+    /// again before either has passed, so a flood of new keys cannot make every refusal scan
+    /// the whole shard.
+    full_until: u64,
+    full_swept_at: u64,
 }
+
+/// The least time between two sweeps of a full shard that refuses new keys: 1 ms.
+const FULL_SWEEP_INTERVAL_NS: u64 = 1_000_000;
 
 /// One shard, on its own cache lines so that two cores working on two shards do not share one.
 #[repr(align(128))]
@@ -73,6 +83,8 @@ impl<V: Expiring> Table<V> {
                 Shard(RwLock::new(ShardInner {
                     table: HashTable::new(),
                     sweep_at: MIN_SWEEP.min(shard_cap),
+                    full_until: 0,
+                    full_swept_at: 0,
                 }))
             })
             .collect();
@@ -262,13 +274,31 @@ impl<V: Expiring> Table<V> {
     /// Called with the shard's write lock before inserting into a shard that is due a sweep or
     /// full: drops expired entries, then applies the cap policy.
     fn make_room(&self, inner: &mut ShardInner<V>, now: u64) -> Result<(), RateLimitError> {
+        let refuse = self.cap_policy == CapPolicy::Refuse;
+        if refuse
+            && inner.table.len() >= self.shard_cap
+            && (now < inner.full_until
+                || now < inner.full_swept_at.saturating_add(FULL_SWEEP_INTERVAL_NS))
+        {
+            return Err(RateLimitError::KeyCapReached { cap: self.cap });
+        }
         let before = inner.table.len();
-        inner.table.retain(|e| e.value.expires_at() > now);
+        let mut earliest = u64::MAX;
+        inner.table.retain(|e| {
+            let expires = e.value.expires_at();
+            let keep = expires > now;
+            if keep {
+                earliest = earliest.min(expires);
+            }
+            keep
+        });
         let mut removed = before - inner.table.len();
         if inner.table.len() >= self.shard_cap {
             match self.cap_policy {
                 CapPolicy::Refuse => {
                     self.len.fetch_sub(removed, Ordering::Relaxed);
+                    inner.full_until = earliest;
+                    inner.full_swept_at = now;
                     return Err(RateLimitError::KeyCapReached { cap: self.cap });
                 }
                 CapPolicy::EvictSoonestExpiring => {

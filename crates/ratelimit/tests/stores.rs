@@ -44,7 +44,12 @@ fn refuse_at_the_cap_keeps_existing_keys() {
             .is_allowed(),
         "tracked keys still limited"
     );
-    clock.advance(Duration::from_secs(60));
+    clock.advance(Duration::from_secs(1));
+    assert!(
+        store.check_now(&Key::from(98u64), &p, 1).is_err(),
+        "nothing has expired yet"
+    );
+    clock.advance(Duration::from_secs(59));
     assert!(
         store
             .check_now(&Key::from(99u64), &p, 1)

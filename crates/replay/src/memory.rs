@@ -532,7 +532,8 @@ mod tests {
             let clock = Arc::new(FixedClock::new(1_000));
             let s = Arc::new(store(100, FullPolicy::Refuse, clock.clone()));
             for i in 0..10u8 {
-                s.insert_if_absent_now("n", &[i], Duration::from_secs(1)).unwrap();
+                s.insert_if_absent_now("n", &[i], Duration::from_secs(1))
+                    .unwrap();
             }
             let task = s.spawn_sweeper(Duration::from_millis(5));
             clock.advance(2);
@@ -540,7 +541,10 @@ mod tests {
             assert_eq!(s.len(), 0);
             drop(s);
             tokio::time::sleep(Duration::from_millis(20)).await;
-            assert!(task.is_finished(), "the sweeper stops once the store is dropped");
+            assert!(
+                task.is_finished(),
+                "the sweeper stops once the store is dropped"
+            );
         });
     }
 }

@@ -28,7 +28,11 @@ impl Encoding {
     pub(crate) fn decode<'b>(self, text: &str, buf: &'b mut [u8; 64]) -> Option<&'b [u8]> {
         match self {
             Self::Hex => {
-                if !text.len().is_multiple_of(2) || text.len() > 128 {
+                // `const-hex` would accept a `0x` prefix; signatures never carry one.
+                if !text.len().is_multiple_of(2)
+                    || text.len() > 128
+                    || text.get(..2).is_some_and(|p| p.eq_ignore_ascii_case("0x"))
+                {
                     return None;
                 }
                 let out = buf.get_mut(..text.len() / 2)?;
@@ -88,6 +92,8 @@ mod tests {
         );
         assert_eq!(Encoding::Hex.decode("0", &mut buf), None);
         assert_eq!(Encoding::Hex.decode("zz", &mut buf), None);
+        assert_eq!(Encoding::Hex.decode("0x00", &mut buf), None);
+        assert_eq!(Encoding::Hex.decode("0X00", &mut buf), None);
         assert_eq!(Encoding::Hex.decode(&"00".repeat(65), &mut buf), None);
         assert_eq!(
             Encoding::Base64.decode("AP8=", &mut buf),

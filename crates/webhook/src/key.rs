@@ -16,7 +16,7 @@ use sha2::{Sha256, Sha512};
 pub struct Key(pub(crate) KeyRepr);
 
 pub(crate) enum KeyRepr {
-    Hmac(HmacKey),
+    Hmac(Box<HmacKey>),
     #[cfg(feature = "ed25519")]
     Ed25519Public(ed25519_dalek::VerifyingKey),
     #[cfg(feature = "ed25519")]
@@ -33,24 +33,24 @@ pub(crate) struct HmacKey {
     sha512: OnceLock<Option<Hmac<Sha512>>>,
 }
 
-fn keyed<D: EagerHash>(cell: &OnceLock<Option<Hmac<D>>>, bytes: &[u8]) -> Option<Hmac<D>>
+fn keyed<'k, D: EagerHash>(cell: &'k OnceLock<Option<Hmac<D>>>, bytes: &[u8]) -> Option<&'k Hmac<D>>
 where
-    Hmac<D>: KeyInit + Clone,
+    Hmac<D>: KeyInit,
 {
     cell.get_or_init(|| <Hmac<D> as KeyInit>::new_from_slice(bytes).ok())
-        .clone()
+        .as_ref()
 }
 
 impl HmacKey {
-    pub(crate) fn sha1(&self) -> Option<Hmac<Sha1>> {
+    pub(crate) fn sha1(&self) -> Option<&Hmac<Sha1>> {
         keyed(&self.sha1, self.bytes.expose_secret())
     }
 
-    pub(crate) fn sha256(&self) -> Option<Hmac<Sha256>> {
+    pub(crate) fn sha256(&self) -> Option<&Hmac<Sha256>> {
         keyed(&self.sha256, self.bytes.expose_secret())
     }
 
-    pub(crate) fn sha512(&self) -> Option<Hmac<Sha512>> {
+    pub(crate) fn sha512(&self) -> Option<&Hmac<Sha512>> {
         keyed(&self.sha512, self.bytes.expose_secret())
     }
 }
@@ -58,12 +58,12 @@ impl HmacKey {
 impl Key {
     /// An HMAC key made of exactly these bytes (copied; the copy is zeroized on drop).
     pub fn hmac(bytes: &[u8]) -> Self {
-        Self(KeyRepr::Hmac(HmacKey {
+        Self(KeyRepr::Hmac(Box::new(HmacKey {
             bytes: SecretBox::new(Box::from(bytes)),
             sha1: OnceLock::new(),
             sha256: OnceLock::new(),
             sha512: OnceLock::new(),
-        }))
+        })))
     }
 
     /// The HMAC key, or `None` for an Ed25519 key.

@@ -102,7 +102,7 @@ pub use secrecy::SecretString;
 pub use shopify::Shopify;
 pub use slack::Slack;
 pub use standard::{KEY_LEN_RANGE as STANDARD_KEY_LEN_RANGE, StandardWebhooks};
-pub use stripe::{Stripe, StripeSignatureHeader};
+pub use stripe::{MAX_V1 as STRIPE_MAX_V1, Stripe, StripeSignatureHeader};
 pub use time::{Clock, FixedClock, SystemClock, Tolerance};
 pub use twilio::Twilio;
 pub use vapi::Vapi;

@@ -114,10 +114,10 @@ pub(crate) fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     bool::from(diff.ct_eq(&0u8))
 }
 
-fn tag_of<M: Mac>(mut mac: M, feed: &dyn Fn(&mut dyn Sink)) -> Tag
-where
-    M: Sink,
-{
+/// Clones the keyed state in place, feeds the message, and finalizes into a [`Tag`].
+#[inline]
+fn tag_of<M: Mac + Clone + Sink>(keyed: &M, feed: &dyn Fn(&mut dyn Sink)) -> Tag {
+    let mut mac = keyed.clone();
     feed(&mut mac);
     let mut tag = Tag {
         bytes: [0; 64],

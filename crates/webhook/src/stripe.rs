@@ -41,41 +41,62 @@ pub struct StripeSignatureHeader<'a> {
 
 impl<'a> StripeSignatureHeader<'a> {
     /// Parses a header value: comma-separated `key=value` elements, spaces around them
-    /// ignored, exactly one `t`, at least one `v1`; other keys are ignored.
+    /// ignored, exactly one `t`, one to [`STRIPE_MAX_V1`](crate::STRIPE_MAX_V1) `v1`; other keys
+    /// are ignored.
     ///
     /// # Errors
     /// [`WebhookError::MalformedHeader`] naming what is wrong.
     pub fn parse(value: &'a str) -> Result<Self, WebhookError> {
+        let scan = Scan::of(value)?;
         Ok(Self {
-            timestamp: checked_timestamp(value)?,
-            v1: elements(value)
-                .filter(|(k, _)| *k == "v1")
-                .map(|(_, v)| v)
-                .collect(),
+            timestamp: scan.t,
+            v1: scan.v1().to_vec(),
         })
     }
 }
 
-/// Checks the header's shape without allocating (exactly one `t`, at least one `v1`) and
-/// returns the `t` element.
-fn checked_timestamp(value: &str) -> Result<&str, WebhookError> {
-    let mut t = None;
-    let mut any_v1 = false;
-    for (k, v) in elements(value) {
-        match k {
-            "t" if t.is_some() => {
-                return Err(WebhookError::malformed(HEADER, "more than one `t` element"));
+/// Most `v1` signatures accepted in one header. Stripe sends one per active endpoint secret:
+/// two while a secret is being rolled.
+pub const MAX_V1: usize = 8;
+
+/// One pass over the header, without allocating.
+struct Scan<'a> {
+    t: &'a str,
+    v1: [&'a str; MAX_V1],
+    n: usize,
+}
+
+impl<'a> Scan<'a> {
+    fn of(value: &'a str) -> Result<Self, WebhookError> {
+        let mut t = None;
+        let mut v1 = [""; MAX_V1];
+        let mut n = 0;
+        for (k, v) in elements(value) {
+            match k {
+                "t" if t.is_some() => {
+                    return Err(WebhookError::malformed(HEADER, "more than one `t` element"));
+                }
+                "t" => t = Some(v),
+                "v1" => {
+                    let slot = v1.get_mut(n).ok_or_else(|| {
+                        WebhookError::malformed(HEADER, "more than 8 `v1` signatures")
+                    })?;
+                    *slot = v;
+                    n += 1;
+                }
+                _ => {}
             }
-            "t" => t = Some(v),
-            "v1" => any_v1 = true,
-            _ => {}
         }
+        let t = t.ok_or_else(|| WebhookError::malformed(HEADER, "no `t` element"))?;
+        if n == 0 {
+            return Err(WebhookError::malformed(HEADER, "no `v1` signature"));
+        }
+        Ok(Self { t, v1, n })
     }
-    let t = t.ok_or_else(|| WebhookError::malformed(HEADER, "no `t` element"))?;
-    if !any_v1 {
-        return Err(WebhookError::malformed(HEADER, "no `v1` signature"));
+
+    fn v1(&self) -> &[&'a str] {
+        self.v1.get(..self.n).unwrap_or(&[])
     }
-    Ok(t)
 }
 
 fn elements(value: &str) -> impl Iterator<Item = (&str, &str)> {
@@ -98,25 +119,33 @@ impl Scheme for Stripe {
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
         let value = headers::required(request.headers, HEADER)?;
-        let t = checked_timestamp(value)?;
+        let scan = Scan::of(value)?;
+        let t = scan.t;
         let timestamp = parse_unix_secs(t)
             .ok_or_else(|| WebhookError::malformed(HEADER, "`t` is not a whole number"))?;
         tolerance.check(timestamp, now)?;
 
+        // Decode every `v1` once; one that is not 64 hex digits can match nothing.
+        let mut decoded = [[0u8; 32]; MAX_V1];
+        let mut usable = [false; MAX_V1];
+        for ((v, out), ok) in scan.v1().iter().zip(&mut decoded).zip(&mut usable) {
+            let mut buf = [0u8; 64];
+            if let Some(sig) = Encoding::Hex.decode(v, &mut buf).filter(|s| s.len() == 32) {
+                out.copy_from_slice(sig);
+                *ok = true;
+            }
+        }
         let feed = |s: &mut dyn Sink| {
             s.put(t.as_bytes());
             s.put(b".");
             s.put(request.body);
         };
-        let mut buf = [0u8; 64];
         let (secret_index, replay_key) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
-            elements(value)
-                .filter(|(k, _)| *k == "v1")
-                .find_map(|(_, v)| {
-                    let sig = Encoding::Hex.decode(v, &mut buf)?;
-                    tag.matches(sig)
-                        .then(|| ReplayKey::from_tag(tag.as_bytes()))
-                })
+            decoded
+                .iter()
+                .zip(&usable)
+                .any(|(sig, ok)| *ok && tag.matches(sig))
+                .then(|| ReplayKey::from_tag(tag.as_bytes()))
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
         Ok(Verified::body_signed(
@@ -154,7 +183,8 @@ mod tests {
         let h = StripeSignatureHeader::parse("t=12, v1=aa ,v1=bb,v0=cc,x").unwrap();
         assert_eq!(h.timestamp, "12");
         assert_eq!(h.v1, vec!["aa", "bb"]);
-        for bad in ["", "v1=aa", "t=1", "t=1,t=2,v1=aa"] {
+        let many = format!("t=1{}", ",v1=aa".repeat(MAX_V1 + 1));
+        for bad in ["", "v1=aa", "t=1", "t=1,t=2,v1=aa", many.as_str()] {
             assert!(StripeSignatureHeader::parse(bad).is_err(), "{bad}");
         }
     }
