@@ -9,6 +9,8 @@
 //! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
+//! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store (`SET NX PX`), per-call timeouts, a reconnecting connection |
+//! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store (one `INSERT … ON CONFLICT` on the database clock), shipped migrations (Rust 1.94) |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -43,3 +45,11 @@ pub use palisade_ratelimit as ratelimit;
 #[cfg(feature = "pii")]
 #[doc(inline)]
 pub use palisade_pii as pii;
+
+#[cfg(feature = "redis")]
+#[doc(inline)]
+pub use palisade_redis as redis;
+
+#[cfg(feature = "postgres")]
+#[doc(inline)]
+pub use palisade_postgres as postgres;

@@ -1,9 +1,10 @@
 //! Envelope encryption and blind indexes against the raw primitives they wrap, in one run.
 //!
 //! - `encrypt/*`: `Keyring::encrypt_to_text` (nonce, cached per-field key, AAD, envelope,
-//!   base64url) against raw `aes-gcm` (`Aes256Gcm::encrypt` of the same bytes with a fresh
-//!   `getrandom` nonce, cipher built once, no AAD, no encoding), and raw `aes-gcm` with a
-//!   fixed nonce (no random number generator at all: not a safe use, a floor).
+//!   base64url) and `Keyring::encrypt` (binary envelope), against raw `aes-gcm`
+//!   (`Aes256Gcm::encrypt` of the same bytes with a fresh `getrandom` nonce, cipher built
+//!   once, no AAD, no encoding), `getrandom` alone, and raw `aes-gcm` with a fixed nonce (no
+//!   random number generator at all: not a safe use, a floor).
 //! - `decrypt/*`: `Keyring::decrypt_text` (base64url decode, parse, AAD, decrypt into a
 //!   zeroizing box) against raw `Aes256Gcm::decrypt`.
 //! - `blind_index/*`: `Keyring::blind_index` with the phone normalizer against a raw

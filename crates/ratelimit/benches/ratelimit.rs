@@ -1,7 +1,7 @@
 //! Decision cost of `palisade-ratelimit` next to governor's keyed limiter, side by side in one
 //! run: the memory store's GCRA against governor with the same quota over 10 000 keys (u64 and
 //! string keys, 1 and 2 threads), then every algorithm alone and in the store, the trait-object
-//! path, key building and the clocks. Figures and ratios: `BENCHMARKS.md`.
+//! path, key building and the clocks. Figures and ratios: `docs/benchmarks.md`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -14,7 +14,7 @@ use crate::{
 };
 
 /// The default key cap of a [`MemoryStore`]: one million keys (about 80 MB with GCRA; see
-/// `BENCHMARKS.md` for the measured bytes per key of each algorithm).
+/// `docs/benchmarks.md` for the measured bytes per key of each algorithm).
 pub const DEFAULT_KEY_CAP: usize = 1_000_000;
 
 /// The TAT of a (policy, key) whose policy is one GCRA limit, in one atomic word updated by

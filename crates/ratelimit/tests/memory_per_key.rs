@@ -1,6 +1,6 @@
 //! Bytes per key, measured with dhat's heap statistics: the memory store for each algorithm
 //! and governor's keyed limiter, 10 000 keys each. Run with `--nocapture` to see the table
-//! (copied into BENCHMARKS.md).
+//! (reported in docs/benchmarks.md).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

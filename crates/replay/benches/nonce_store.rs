@@ -85,7 +85,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, iters, |t, _| {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if n.is_multiple_of(64) {
-                            clock.advance_millis(64);
+                            clock.advance_millis(64 / threads as i64);
                         }
                         black_box(store.insert_if_absent_now("bench", &id(t, n), TTL).unwrap());
                     })

@@ -1,13 +1,12 @@
 //! `MemoryNonceStore`: a sharded in-process nonce store with TTL expiry and a hard cap.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_webhook::{Clock, SystemClock};
-use sha2::{Digest, Sha256};
 
 use crate::store::{check_arguments, ttl_millis};
 use crate::{Freshness, NonceStore, ReplayError};
@@ -28,12 +27,15 @@ pub enum FullPolicy {
     EvictSoonestExpiring,
 }
 
-/// An entry key: SHA-256 of a per-store random salt, the namespace and the id. Fixed size, so
-/// memory per entry does not depend on the id; salted, so an attacker cannot aim ids at one
-/// shard or one hash bucket.
-type Digest32 = [u8; 32];
+/// An entry key: a 128-bit fingerprint of the namespace and the id, two SipHash-1-3 values
+/// under independent random keys drawn when the store is built. Fixed size, so memory per
+/// entry does not depend on the id; keyed, so an attacker can neither aim ids at one shard or
+/// bucket nor construct two ids with the same fingerprint. Two distinct ids sharing a
+/// fingerprint by chance (probability about n²/2¹²⁹ for n live ids) would make the second one
+/// `Replayed`: a refusal, never an acceptance.
+type Fingerprint = [u8; 16];
 
-/// Hashes a [`Digest32`] by taking 8 of its (already uniformly random) bytes.
+/// Hashes a [`Fingerprint`] by folding its (already uniformly random) bytes.
 #[derive(Default, Clone, Copy)]
 struct DigestHasher(u64);
 
@@ -68,7 +70,7 @@ impl BuildHasher for DigestHash {
 
 struct Shard {
     /// Entry key → expiry, in Unix milliseconds.
-    entries: HashMap<Digest32, i64, DigestHash>,
+    entries: HashMap<Fingerprint, i64, DigestHash>,
     /// When this shard next sweeps out expired entries, in Unix milliseconds.
     next_sweep: i64,
 }
@@ -90,7 +92,7 @@ impl Shard {
 ///   task.
 /// - **A hard cap** on live entries (default 1,000,000), split evenly over the shards, with
 ///   a [`FullPolicy`] when full (default: refuse, that is fail closed).
-/// - **Memory per entry** is fixed: a 32-byte digest and an 8-byte expiry in a hash table;
+/// - **Memory per entry** is fixed: a 16-byte fingerprint and an 8-byte expiry in a hash table;
 ///   `docs/benchmarks.md` gives the measured bytes per entry.
 ///
 /// It protects one process only: behind a load balancer, use a shared store
@@ -110,7 +112,7 @@ impl Shard {
 /// ```
 pub struct MemoryNonceStore {
     shards: Box<[Mutex<Shard>]>,
-    salt: [u8; 16],
+    fingerprint: (RandomState, RandomState),
     clock: Arc<dyn Clock>,
     cap_per_shard: usize,
     capacity: usize,
@@ -179,8 +181,7 @@ impl MemoryNonceStoreBuilder {
     /// Builds the store.
     ///
     /// # Errors
-    /// [`ReplayError::InvalidConfig`] for a zero capacity, or when the operating system's
-    /// random generator (for the per-store salt) fails.
+    /// [`ReplayError::InvalidConfig`] for a zero capacity.
     pub fn build(self) -> Result<MemoryNonceStore, ReplayError> {
         if self.capacity == 0 {
             return Err(ReplayError::InvalidConfig {
@@ -189,17 +190,6 @@ impl MemoryNonceStoreBuilder {
         }
         Ok(MemoryNonceStore::from_builder(self))
     }
-}
-
-/// 16 salt bytes from the standard library's per-process random SipHash keys.
-fn random_salt() -> [u8; 16] {
-    use std::hash::RandomState;
-    let state = RandomState::new();
-    let mut salt = [0u8; 16];
-    let (lo, hi) = salt.split_at_mut(8);
-    lo.copy_from_slice(&state.hash_one(0u8).to_le_bytes());
-    hi.copy_from_slice(&state.hash_one(1u8).to_le_bytes());
-    salt
 }
 
 impl Default for MemoryNonceStore {
@@ -228,7 +218,7 @@ impl MemoryNonceStore {
                     })
                 })
                 .collect(),
-            salt: random_salt(),
+            fingerprint: (RandomState::new(), RandomState::new()),
             clock: b.clock,
             cap_per_shard: capacity.div_ceil(shards),
             capacity,
@@ -242,18 +232,22 @@ impl MemoryNonceStore {
         MemoryNonceStoreBuilder::default()
     }
 
-    fn digest(&self, namespace: &str, id: &[u8]) -> Digest32 {
-        let mut h = Sha256::new();
-        h.update(self.salt);
-        h.update((namespace.len() as u64).to_le_bytes());
-        h.update(namespace.as_bytes());
-        h.update(id);
-        h.finalize().into()
+    fn digest(&self, namespace: &str, id: &[u8]) -> Fingerprint {
+        // `(&str, &[u8])` hashes both parts with their lengths, so no namespace/id split of
+        // the same bytes aliases another.
+        let item = (namespace, id);
+        let lo = self.fingerprint.0.hash_one(item);
+        let hi = self.fingerprint.1.hash_one(item);
+        let mut key = [0u8; 16];
+        let (a, b) = key.split_at_mut(8);
+        a.copy_from_slice(&lo.to_le_bytes());
+        b.copy_from_slice(&hi.to_le_bytes());
+        key
     }
 
     /// The shard of `key`. A panic while holding a lock cannot leave a shard inconsistent
     /// (each operation is one map call), so a poisoned lock is still used.
-    fn shard(&self, key: &Digest32) -> Result<MutexGuard<'_, Shard>, ReplayError> {
+    fn shard(&self, key: &Fingerprint) -> Result<MutexGuard<'_, Shard>, ReplayError> {
         let [.., hi, lo] = *key;
         let index = (usize::from(hi) << 8 | usize::from(lo)) % self.shards.len().max(1);
         self.shards

@@ -408,7 +408,7 @@ impl Scheme for HmacScheme {
         .ok_or(WebhookError::NoMatchingSignature)?;
 
         let replay_key = match (id, timestamp) {
-            (Some(id), _) => ReplayKey::derive(self.provider, &|s| s.put(id.as_bytes())),
+            (Some(id), _) => ReplayKey::from_id(self.provider, id),
             (None, Some(_)) => ReplayKey::from_tag(signature),
             (None, None) => ReplayKey::derive(self.provider, &feed),
         };

@@ -143,7 +143,7 @@ impl Scheme for StandardWebhooks {
         Ok(Verified::body_signed(
             Provider::Standard,
             Some(timestamp),
-            ReplayKey::derive(Provider::Standard, &|s| s.put(id.as_bytes())),
+            ReplayKey::from_id(Provider::Standard, id),
             secret_index,
         ))
     }

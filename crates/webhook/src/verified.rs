@@ -90,8 +90,7 @@ impl std::str::FromStr for Provider {
 ///
 /// | scheme | key |
 /// |---|---|
-/// | Standard Webhooks | SHA-256 of `standard`, a zero byte and the signed `webhook-id` |
-/// | HMAC schemes with a signed message id (`{id}`) | SHA-256 of the provider name, a zero byte and that id |
+/// | Standard Webhooks, HMAC schemes with a signed message id (`{id}`) | the signed id: inline (a length byte, the id, zero padding) when it is 31 bytes or fewer, otherwise `0xFF` followed by the last 31 bytes of SHA-256 of the provider name, a zero byte and the id |
 /// | Stripe, Slack, HMAC schemes with a signed timestamp | the matching signature (HMAC tag) itself, which covers the timestamp and the body: "timestamp plus signature" without a second hash |
 /// | GitHub, Meta, Shopify, Twilio, Vapi, other HMAC schemes | SHA-256 of the provider name, a zero byte and the signed bytes |
 ///
@@ -110,6 +109,29 @@ impl ReplayKey {
             sink.put(&[0]);
             feed(sink);
         }))
+    }
+
+    /// A signed message id: the id itself when it fits (31 bytes or fewer: a length byte,
+    /// then the id, zero-padded), otherwise its SHA-256 with the first byte set to `0xFF`, a
+    /// value no length byte takes, so the two forms never collide. Short ids, such as Svix's
+    /// 31-byte `msg_…`, cost no hashing.
+    pub(crate) fn from_id(provider: Provider, id: &str) -> Self {
+        let bytes = id.as_bytes();
+        match u8::try_from(bytes.len()) {
+            Ok(len) if len <= 31 => {
+                let mut key = [0u8; 32];
+                key[0] = len;
+                for (dst, src) in key.iter_mut().skip(1).zip(bytes) {
+                    *dst = *src;
+                }
+                Self(key)
+            }
+            _ => {
+                let Self(mut key) = Self::derive(provider, &|s| s.put(bytes));
+                key[0] = 0xFF;
+                Self(key)
+            }
+        }
     }
 
     /// The matching HMAC tag itself (which covers the signed timestamp), zero-padded or cut
@@ -199,6 +221,24 @@ mod tests {
         }
         assert_eq!("Svix".parse::<Provider>().unwrap(), Provider::Standard);
         assert!("paypal".parse::<Provider>().is_err());
+    }
+
+    #[test]
+    fn id_keys_are_injective_across_forms() {
+        let short = ReplayKey::from_id(Provider::Standard, "msg_p5jXN8AQM9LWM0D4loKWxJek");
+        assert_eq!(short.as_bytes()[0], 28);
+        assert_eq!(&short.as_bytes()[1..29], b"msg_p5jXN8AQM9LWM0D4loKWxJek");
+        let long_id = "m".repeat(32);
+        let long = ReplayKey::from_id(Provider::Standard, &long_id);
+        assert_eq!(long.as_bytes()[0], 0xFF);
+        assert_ne!(
+            ReplayKey::from_id(Provider::Standard, &"m".repeat(31)),
+            long
+        );
+        assert_ne!(
+            ReplayKey::from_id(Provider::Standard, ""),
+            ReplayKey::from_id(Provider::Standard, "\0")
+        );
     }
 
     #[test]

@@ -45,8 +45,14 @@ fn measure<S: Scheme>(
 ) -> u64 {
     let (cold, ok) = blocks(|| verifier.verify_at(request, now).is_ok());
     assert!(ok, "{name}: {:?}", verifier.verify_at(request, now));
-    let (warm, ok) = blocks(|| verifier.verify_at(request, now).is_ok());
-    assert!(ok, "{name}");
+    // The steady figure is the least of three calls: dhat counts the whole process, and the
+    // test harness's own threads may allocate now and then while a call is measured.
+    let mut warm = u64::MAX;
+    for _ in 0..3 {
+        let (n, ok) = blocks(|| verifier.verify_at(request, now).is_ok());
+        assert!(ok, "{name}");
+        warm = warm.min(n);
+    }
     rows.push(Row { name, cold, warm });
     warm
 }

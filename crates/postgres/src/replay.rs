@@ -1,0 +1,305 @@
+//! [`PostgresNonceStore`]: palisade-replay's [`NonceStore`] on PostgreSQL.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use palisade_replay::{Freshness, NonceStore, ReplayError, check_arguments, ttl_millis};
+use sqlx::postgres::PgQueryResult;
+use sqlx::{AssertSqlSafe, PgPool};
+
+use crate::PostgresStoreError;
+use crate::error::{map_error, millis};
+use crate::schema::{DEFAULT_SCHEMA, NONCES_SQL, check_schema, render};
+
+/// The default timeout of one store call, 2 seconds (waiting for a pooled connection
+/// included).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The longest TTL stored, 100 years in milliseconds; longer TTLs are shortened to it.
+pub const MAX_TTL_MILLIS: i64 = 100 * 365 * 24 * 3_600 * 1_000;
+
+/// The statements of one schema, built once.
+struct Statements {
+    migrate: Arc<str>,
+    insert: Arc<str>,
+    remove: Arc<str>,
+    cleanup: Arc<str>,
+}
+
+impl Statements {
+    fn new(schema: &str) -> Self {
+        let table = format!("\"{schema}\".nonces");
+        Self {
+            migrate: render(NONCES_SQL, schema).into(),
+            insert: format!(
+                "INSERT INTO {table} AS n (namespace, id, expires_at) \
+                 VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond') \
+                 ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at \
+                 WHERE n.expires_at <= clock_timestamp()"
+            )
+            .into(),
+            remove: format!(
+                "DELETE FROM {table} \
+                 WHERE namespace = $1 AND id = $2 AND expires_at > clock_timestamp()"
+            )
+            .into(),
+            cleanup: format!(
+                "DELETE FROM {table} \
+                 WHERE (namespace, id) IN (\
+                     SELECT namespace, id FROM {table} \
+                     WHERE expires_at <= clock_timestamp() \
+                     LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 AND expires_at <= clock_timestamp()"
+            )
+            .into(),
+        }
+    }
+}
+
+/// A [`NonceStore`] on PostgreSQL, through an sqlx [`PgPool`] you build.
+///
+/// # Table
+///
+/// `"<schema>".nonces (namespace text, id bytea, expires_at timestamptz,
+/// PRIMARY KEY (namespace, id))` with an index on `expires_at`, in the schema `palisade`
+/// unless [`with_schema`](Self::with_schema) says otherwise. [`migrate`](Self::migrate)
+/// creates them (idempotent SQL shipped in the crate, `migrations/0001_nonces.sql`); call it
+/// once at start-up, with a role allowed to create schemas, or run that file yourself.
+///
+/// # One statement per decision, on the database clock
+///
+/// [`insert_if_absent`](NonceStore::insert_if_absent) runs
+///
+/// ```sql
+/// INSERT INTO "<schema>".nonces AS n (namespace, id, expires_at)
+/// VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+/// ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at
+/// WHERE n.expires_at <= clock_timestamp()
+/// ```
+///
+/// with `$3` the TTL in milliseconds, and reads the affected-row count: `1` (a new row, or
+/// an expired row reclaimed) → [`Freshness::Fresh`], `0` (an unexpired row is there) →
+/// [`Freshness::Replayed`]. Expiry is decided on the database server's clock, so application
+/// servers with skewed clocks agree.
+///
+/// This is race-free at PostgreSQL's default isolation, READ COMMITTED, with no explicit
+/// transaction: the primary key lets one of several concurrent inserters of an id insert; the
+/// others wait for it to commit and take the `ON CONFLICT` path. That path locks the
+/// conflicting row (its latest committed version, not the one in the statement's snapshot)
+/// and evaluates the `DO UPDATE … WHERE` on that locked version. So when several instances
+/// race on an expired row, the first to lock it rewrites `expires_at` into the future and the
+/// others, re-evaluating the `WHERE` after its commit, see an unexpired row and update
+/// nothing: exactly one `1`. PostgreSQL documents this as the atomic
+/// INSERT-or-UPDATE outcome of `ON CONFLICT DO UPDATE`.
+///
+/// [`remove`](NonceStore::remove) runs `DELETE FROM "<schema>".nonces WHERE namespace = $1
+/// AND id = $2 AND expires_at > clock_timestamp()` and answers whether it deleted a row.
+///
+/// # Expired rows
+///
+/// An expired row is reclaimed by the next insert of its id, but otherwise stays until
+/// [`cleanup`](Self::cleanup) deletes it. Run `cleanup` every minute or so, from one
+/// background task per service (or from `pg_cron` with the same `DELETE`), so the table holds
+/// about one TTL's worth of ids.
+///
+/// # Timeouts and errors
+///
+/// Each call runs under the store's timeout ([`DEFAULT_TIMEOUT`], 2 s, unless
+/// [`with_timeout`](Self::with_timeout) says otherwise): past it, or past the pool's acquire
+/// timeout, or when the server cancels the statement (`statement_timeout`), the call fails
+/// with [`ReplayError::StoreTimeout`]. Connection, I/O and database errors fail with
+/// [`ReplayError::StoreUnavailable`]. sqlx retries a refused connection until the pool's
+/// acquire timeout, so a server that is down shows as [`ReplayError::StoreTimeout`] after
+/// `min(acquire timeout, store timeout)`; set the pool's acquire timeout accordingly. Callers
+/// should refuse the request on either (fail closed). A call that timed out may still have
+/// been committed: a retry of the same id then answers [`Freshness::Replayed`].
+///
+/// Namespaces are stored as `text`: one containing a NUL character cannot be stored, and
+/// such calls fail with [`ReplayError::StoreUnavailable`].
+///
+/// Give the pool enough connections for the expected concurrency (every call holds one
+/// connection for one statement).
+#[derive(Clone)]
+pub struct PostgresNonceStore {
+    pool: PgPool,
+    schema: Arc<str>,
+    sql: Arc<Statements>,
+    timeout: Duration,
+}
+
+impl fmt::Debug for PostgresNonceStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PostgresNonceStore")
+            .field("schema", &self.schema)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PostgresNonceStore {
+    /// A store on `pool`, with its table in the schema [`DEFAULT_SCHEMA`] (`palisade`) and
+    /// [`DEFAULT_TIMEOUT`]. Connects to nothing: the first call does.
+    pub fn new(pool: PgPool) -> Self {
+        Self {
+            pool,
+            schema: DEFAULT_SCHEMA.into(),
+            sql: Arc::new(Statements::new(DEFAULT_SCHEMA)),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Puts the table in `schema` instead of `palisade`.
+    ///
+    /// # Errors
+    /// [`PostgresStoreError::InvalidConfig`] unless `schema` is a plain identifier: 1 to 63
+    /// ASCII letters, digits and underscores, not starting with a digit nor with `pg_`. The
+    /// name is used double-quoted, so it is case-sensitive; this check is what keeps it from
+    /// carrying SQL.
+    pub fn with_schema(mut self, schema: &str) -> Result<Self, PostgresStoreError> {
+        check_schema(schema)?;
+        self.schema = schema.into();
+        self.sql = Arc::new(Statements::new(schema));
+        Ok(self)
+    }
+
+    /// Sets the timeout of each call (default [`DEFAULT_TIMEOUT`], 2 s).
+    ///
+    /// # Errors
+    /// [`PostgresStoreError::InvalidConfig`] for a zero timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, PostgresStoreError> {
+        if timeout.is_zero() {
+            return Err(PostgresStoreError::InvalidConfig {
+                reason: "zero timeout",
+            });
+        }
+        self.timeout = timeout;
+        Ok(self)
+    }
+
+    /// The schema of the table.
+    pub fn schema(&self) -> &str {
+        &self.schema
+    }
+
+    /// The timeout of each call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The pool the store uses.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Creates the schema, the table and its index if they do not exist
+    /// (`migrations/0001_nonces.sql`). Idempotent, and safe to run from several instances at
+    /// once: it runs in one transaction under an advisory lock. Not bounded by the store's
+    /// timeout.
+    ///
+    /// # Errors
+    /// [`PostgresStoreError::Unavailable`] when the database cannot be reached or refuses
+    /// (for example a role without the `CREATE` privilege on the database);
+    /// [`PostgresStoreError::Timeout`] when no pooled connection came in time.
+    pub async fn migrate(&self) -> Result<(), PostgresStoreError> {
+        let run = async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('palisade-postgres migrate'))")
+                .execute(&mut *tx)
+                .await?;
+            sqlx::raw_sql(AssertSqlSafe(self.sql.migrate.clone()))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await
+        };
+        run.await.map_err(|e| self.error(e))
+    }
+
+    /// Deletes expired rows, `batch` rows per statement, until fewer than `batch` remain;
+    /// returns how many it deleted. Each batch is
+    ///
+    /// ```sql
+    /// DELETE FROM "<schema>".nonces
+    /// WHERE (namespace, id) IN (SELECT namespace, id FROM "<schema>".nonces
+    ///                           WHERE expires_at <= clock_timestamp()
+    ///                           LIMIT $1 FOR UPDATE SKIP LOCKED)
+    /// AND expires_at <= clock_timestamp()
+    /// ```
+    ///
+    /// which skips rows another session holds and never deletes a row that an insert has just
+    /// reclaimed. Run it every minute or so (see the type's docs); 1,000 to 10,000 is a good
+    /// batch. Each batch runs under the store's timeout.
+    ///
+    /// # Errors
+    /// [`PostgresStoreError::InvalidConfig`] for a zero `batch`; otherwise as
+    /// [`insert_if_absent`](NonceStore::insert_if_absent). Batches deleted before an error
+    /// stay deleted.
+    pub async fn cleanup(&self, batch: u32) -> Result<u64, PostgresStoreError> {
+        if batch == 0 {
+            return Err(PostgresStoreError::InvalidConfig {
+                reason: "zero cleanup batch",
+            });
+        }
+        let mut total = 0u64;
+        loop {
+            let query = sqlx::query(AssertSqlSafe(self.sql.cleanup.clone())).bind(i64::from(batch));
+            let deleted = self.run(query.execute(&self.pool)).await?.rows_affected();
+            total = total.saturating_add(deleted);
+            if deleted < u64::from(batch) {
+                return Ok(total);
+            }
+        }
+    }
+
+    fn error(&self, e: sqlx::Error) -> PostgresStoreError {
+        map_error(e, self.timeout, self.pool.options().get_acquire_timeout())
+    }
+
+    async fn run(
+        &self,
+        fut: impl Future<Output = Result<PgQueryResult, sqlx::Error>>,
+    ) -> Result<PgQueryResult, PostgresStoreError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(result) => result.map_err(|e| self.error(e)),
+            Err(_) => Err(PostgresStoreError::Timeout {
+                millis: millis(self.timeout),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl NonceStore for PostgresNonceStore {
+    async fn insert_if_absent(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        ttl: Duration,
+    ) -> Result<Freshness, ReplayError> {
+        check_arguments(namespace, ttl)?;
+        // At most 100 years: exact as a float, and far from the interval's range limit.
+        #[allow(clippy::cast_precision_loss)]
+        let ttl_ms = ttl_millis(ttl).min(MAX_TTL_MILLIS) as f64;
+        let query = sqlx::query(AssertSqlSafe(self.sql.insert.clone()))
+            .bind(namespace)
+            .bind(id)
+            .bind(ttl_ms);
+        match self.run(query.execute(&self.pool)).await?.rows_affected() {
+            0 => Ok(Freshness::Replayed),
+            _ => Ok(Freshness::Fresh),
+        }
+    }
+
+    async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
+        if namespace.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        let query = sqlx::query(AssertSqlSafe(self.sql.remove.clone()))
+            .bind(namespace)
+            .bind(id);
+        Ok(self.run(query.execute(&self.pool)).await?.rows_affected() > 0)
+    }
+}

@@ -1,0 +1,304 @@
+//! `PostgresNonceStore` against a real PostgreSQL: the `palisade_replay` conformance suite,
+//! migrations, the reclaim race, cleanup, schema validation, and typed errors when the server
+//! is unreachable.
+//!
+//! The server is `PALISADE_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`;
+//! CI starts one with `.ci/services`). These tests fail, never skip, when it does not answer.
+//! Every test works in its own random schema `palisade_test_<hex>` and drops it at the end.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use palisade_postgres::sqlx::{self, PgPool, postgres::PgPoolOptions};
+use palisade_postgres::{DEFAULT_SCHEMA, PostgresNonceStore, PostgresStoreError};
+use palisade_replay::{Freshness, NonceStore, ReplayError, testing};
+
+const TTL: Duration = Duration::from_secs(60);
+
+fn url() -> String {
+    std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// A pool of 16 connections to the test server; panics when it does not answer.
+async fn pool() -> PgPool {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect(&url())
+        .await
+        .unwrap_or_else(|e| {
+            panic!(
+                "PostgreSQL (PALISADE_POSTGRES_URL) must answer for these tests (.ci/services): {e}"
+            )
+        })
+}
+
+fn random_schema() -> String {
+    // unique_namespace ends in 32 random hex digits.
+    let ns = testing::unique_namespace("pg");
+    let hex = ns.rsplit(':').next().unwrap();
+    format!("palisade_test_{hex}")
+}
+
+/// Runs `test` on a migrated store in a fresh schema, then drops the schema, even when the
+/// test panicked (the panic is then re-raised).
+async fn with_store<F, Fut>(test: F)
+where
+    F: FnOnce(PostgresNonceStore) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let pool = pool().await;
+    let schema = random_schema();
+    let store = PostgresNonceStore::new(pool.clone())
+        .with_schema(&schema)
+        .unwrap();
+    store.migrate().await.unwrap();
+    store.migrate().await.unwrap(); // idempotent
+    let outcome = tokio::spawn(test(store)).await;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA \"{schema}\" CASCADE"
+    )))
+    .execute(&pool)
+    .await
+    .unwrap();
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e.into_panic());
+    }
+}
+
+async fn count_rows(store: &PostgresNonceStore) -> i64 {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM \"{}\".nonces",
+        store.schema()
+    )))
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_store_passes_the_suite() {
+    with_store(|store| async move {
+        let store: Arc<dyn NonceStore> = Arc::new(store);
+        testing::run_all(store).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_racers_through_one_pool_get_one_fresh_every_round() {
+    with_store(|store| async move {
+        let store = Arc::new(store);
+        for _ in 0..10 {
+            testing::concurrent_single_key(store.clone()).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_racers_on_an_expired_row_get_one_fresh() {
+    // The reclaim path: the row exists but has expired, so every racer takes ON CONFLICT and
+    // only the WHERE re-evaluated on the locked row decides.
+    with_store(|store| async move {
+        let store = Arc::new(store);
+        for round in 0..5u8 {
+            let ns = Arc::new(testing::unique_namespace("reclaim"));
+            let id = [round];
+            store
+                .insert_if_absent(&ns, &id, Duration::from_millis(1))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            let fresh = Arc::new(AtomicUsize::new(0));
+            let barrier = Arc::new(tokio::sync::Barrier::new(64));
+            let tasks: Vec<_> = (0..64)
+                .map(|_| {
+                    let (store, ns, fresh, barrier) =
+                        (store.clone(), ns.clone(), fresh.clone(), barrier.clone());
+                    tokio::spawn(async move {
+                        barrier.wait().await;
+                        if store.insert_if_absent(&ns, &id, TTL).await.unwrap() == Freshness::Fresh
+                        {
+                            fresh.fetch_add(1, Ordering::SeqCst);
+                        }
+                    })
+                })
+                .collect();
+            for t in tasks {
+                t.await.unwrap();
+            }
+            assert_eq!(fresh.load(Ordering::SeqCst), 1, "round {round}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn expiry_is_on_the_database_clock_and_cleanup_deletes_only_expired_rows() {
+    with_store(|store| async move {
+        let ns = testing::unique_namespace("cleanup");
+        for i in 0..25u8 {
+            store
+                .insert_if_absent(&ns, &[i], Duration::from_millis(5))
+                .await
+                .unwrap();
+        }
+        for i in 100..105u8 {
+            store.insert_if_absent(&ns, &[i], TTL).await.unwrap();
+        }
+        // expires_at = the server's clock + TTL.
+        let left: f64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT extract(epoch FROM expires_at - clock_timestamp())::float8 \
+             FROM \"{}\".nonces WHERE namespace = $1 AND id = $2",
+            store.schema()
+        )))
+        .bind(&ns)
+        .bind(&[100u8][..])
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert!((55.0..=60.0).contains(&left), "{left}");
+
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        assert_eq!(count_rows(&store).await, 30);
+        // An expired row no longer counts for remove.
+        assert!(!store.remove(&ns, &[0]).await.unwrap());
+        assert_eq!(store.cleanup(10).await.unwrap(), 25);
+        assert_eq!(store.cleanup(10).await.unwrap(), 0);
+        assert_eq!(count_rows(&store).await, 5);
+        for i in 100..105u8 {
+            assert_eq!(
+                store.insert_if_absent(&ns, &[i], TTL).await.unwrap(),
+                Freshness::Replayed
+            );
+        }
+        assert!(matches!(
+            store.cleanup(0).await,
+            Err(PostgresStoreError::InvalidConfig { .. })
+        ));
+        // The longest TTLs are accepted too.
+        assert_eq!(
+            store
+                .insert_if_absent(&ns, b"max", Duration::MAX)
+                .await
+                .unwrap(),
+            Freshness::Fresh
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_names_are_validated() {
+    let pool = PgPoolOptions::new().connect_lazy(&url()).unwrap();
+    let store = PostgresNonceStore::new(pool);
+    assert_eq!(store.schema(), DEFAULT_SCHEMA);
+    for bad in [
+        "",
+        "x\"; DROP SCHEMA public CASCADE; --",
+        "a.b",
+        "9lives",
+        "pg_temp",
+        "späti",
+        "a b",
+        &"x".repeat(64),
+    ] {
+        assert!(
+            matches!(
+                store.clone().with_schema(bad),
+                Err(PostgresStoreError::InvalidConfig { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        store.clone().with_schema("Tenant_42").unwrap().schema(),
+        "Tenant_42"
+    );
+    assert!(matches!(
+        store.clone().with_timeout(Duration::ZERO),
+        Err(PostgresStoreError::InvalidConfig { .. })
+    ));
+    assert!(matches!(
+        store.remove("", b"x").await,
+        Err(ReplayError::InvalidConfig { .. })
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_table_is_a_store_failure_that_says_migrate() {
+    let store = PostgresNonceStore::new(pool().await)
+        .with_schema(&random_schema())
+        .unwrap();
+    let e = store.insert_if_absent("ns", b"id", TTL).await.unwrap_err();
+    match e {
+        ReplayError::StoreUnavailable { reason } => assert!(reason.contains("migrate"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_credentials_are_not_quoted() {
+    let mut options: sqlx::postgres::PgConnectOptions = url().parse().unwrap();
+    options = options
+        .username("palisade_nobody")
+        .password("hunter2-s3cret");
+    let pool = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy_with(options);
+    let store = PostgresNonceStore::new(pool);
+    let e = store.insert_if_absent("ns", b"id", TTL).await.unwrap_err();
+    eprintln!("wrong credentials: {e:?}");
+    assert!(e.is_store_failure(), "{e:?}");
+    let shown = format!("{e} {e:?}");
+    assert!(
+        !shown.contains("hunter2-s3cret") && !shown.contains("palisade_nobody"),
+        "{shown}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_gives_a_typed_error_quickly() {
+    // Port 1 on loopback: nothing listens, the connection is refused.
+    let pool = PgPoolOptions::new()
+        .acquire_timeout(Duration::from_millis(500))
+        .connect_lazy("postgres://alice:hunter2@127.0.0.1:1/test")
+        .unwrap();
+    let store = PostgresNonceStore::new(pool)
+        .with_timeout(Duration::from_secs(1))
+        .unwrap();
+    let started = Instant::now();
+    let e = store.insert_if_absent("ns", b"id", TTL).await.unwrap_err();
+    assert!(
+        e.is_store_failure() && !matches!(e, ReplayError::StoreFull { .. }),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    eprintln!("insert: {e:?}");
+    let e = store.remove("ns", b"id").await.unwrap_err();
+    assert!(e.is_store_failure(), "{e:?}");
+    let e = store.migrate().await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            PostgresStoreError::Unavailable { .. } | PostgresStoreError::Timeout { .. }
+        ),
+        "{e:?}"
+    );
+    assert!(!e.to_string().contains("hunter2"), "{e}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
