@@ -5,6 +5,7 @@
 //! is a hash of the body; keep replay entries for as long as GitHub may redeliver.
 
 use crate::encoding::Encoding;
+use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::mac::Algorithm;
@@ -13,9 +14,14 @@ use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, Verified, WebhookError, headers};
 
 const BODY: &[Part] = &[Part::Body];
+/// `X-Hub-Signature-256`, shared with Meta.
+pub(crate) static HUB_SIGNATURE_256: KnownHeader =
+    KnownHeader::new("X-Hub-Signature-256", "x-hub-signature-256");
+static HUB_SIGNATURE: KnownHeader = KnownHeader::new("X-Hub-Signature", "x-hub-signature");
+
 static SHA256: HmacScheme = HmacScheme::fixed(
     Provider::GitHub,
-    "X-Hub-Signature-256",
+    &HUB_SIGNATURE_256,
     "sha256=",
     Encoding::Hex,
     Algorithm::Sha256,
@@ -24,7 +30,7 @@ static SHA256: HmacScheme = HmacScheme::fixed(
 );
 static SHA1: HmacScheme = HmacScheme::fixed(
     Provider::GitHub,
-    "X-Hub-Signature",
+    &HUB_SIGNATURE,
     "sha1=",
     Encoding::Hex,
     Algorithm::Sha1,
@@ -71,7 +77,7 @@ impl GitHub {
     fn pick(&self, request: &Request<'_>) -> &'static HmacScheme {
         if self.legacy_sha1
             && matches!(
-                headers::optional(request.headers, "X-Hub-Signature-256"),
+                headers::optional(request.headers, &HUB_SIGNATURE_256),
                 Ok(None)
             )
         {

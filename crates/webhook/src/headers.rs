@@ -25,16 +25,93 @@ pub enum Lookup<'a> {
 pub trait Headers {
     /// Looks `name` up. Implementations compare names without regard to ASCII case.
     fn lookup(&self, name: &str) -> Lookup<'_>;
+
+    /// Looks up a header name fixed at build time. The default is
+    /// [`lookup`](Headers::lookup) of its text; [`http::HeaderMap`] uses the pre-parsed name
+    /// and so skips parsing and lowercasing it on every request.
+    fn lookup_known(&self, name: &KnownHeader) -> Lookup<'_> {
+        self.lookup(name.as_str())
+    }
+}
+
+/// A header name fixed at build time: the name as providers write it, and its parsed
+/// [`http::HeaderName`].
+///
+/// ```
+/// use palisade_webhook::KnownHeader;
+///
+/// static SIGNATURE: KnownHeader = KnownHeader::new("X-Signature", "x-signature");
+/// assert_eq!(SIGNATURE.as_str(), "X-Signature");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownHeader {
+    display: &'static str,
+    parsed: http::HeaderName,
+}
+
+impl KnownHeader {
+    /// `display` as the provider writes it (`Stripe-Signature`), `lowercase` the same name in
+    /// lowercase (`stripe-signature`).
+    ///
+    /// Evaluated in a `const` or `static`, a `lowercase` that is not a valid lowercase header
+    /// name ([`http::HeaderName::from_static`]), or that differs from `display` other than in
+    /// case, fails the build; do not call it at run time with untrusted names, where it would
+    /// panic.
+    pub const fn new(display: &'static str, lowercase: &'static str) -> Self {
+        assert!(
+            same_name(display, lowercase),
+            "KnownHeader: the two spellings differ other than in case"
+        );
+        Self {
+            display,
+            parsed: http::HeaderName::from_static(lowercase),
+        }
+    }
+
+    /// The name as providers write it.
+    pub const fn as_str(&self) -> &'static str {
+        self.display
+    }
+
+    /// The parsed (lowercase) name.
+    pub fn header_name(&self) -> &http::HeaderName {
+        &self.parsed
+    }
+}
+
+/// Whether `lowercase` is `display` in lowercase (a compile-time check for [`KnownHeader`]).
+#[allow(clippy::indexing_slicing)] // bounds checked by the loop condition; const context
+const fn same_name(display: &str, lowercase: &str) -> bool {
+    let (a, b) = (display.as_bytes(), lowercase.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i].to_ascii_lowercase() != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+fn lookup_map<K: http::header::AsHeaderName>(map: &http::HeaderMap, key: K) -> Lookup<'_> {
+    let mut values = map.get_all(key).iter();
+    match (values.next(), values.next()) {
+        (None, _) => Lookup::Missing,
+        (Some(v), None) => Lookup::One(v.as_bytes()),
+        (Some(_), Some(_)) => Lookup::Repeated,
+    }
 }
 
 impl Headers for http::HeaderMap {
     fn lookup(&self, name: &str) -> Lookup<'_> {
-        let mut values = self.get_all(name).iter();
-        match (values.next(), values.next()) {
-            (None, _) => Lookup::Missing,
-            (Some(v), None) => Lookup::One(v.as_bytes()),
-            (Some(_), Some(_)) => Lookup::Repeated,
-        }
+        lookup_map(self, name)
+    }
+
+    fn lookup_known(&self, name: &KnownHeader) -> Lookup<'_> {
+        lookup_map(self, &name.parsed)
     }
 }
 
@@ -69,21 +146,45 @@ impl<H: Headers + ?Sized> Headers for &H {
     fn lookup(&self, name: &str) -> Lookup<'_> {
         (**self).lookup(name)
     }
+
+    fn lookup_known(&self, name: &KnownHeader) -> Lookup<'_> {
+        (**self).lookup_known(name)
+    }
 }
 
-/// A header name as schemes hold it: a `&'static str` (the fixed schemes) or a
-/// `Cow<'static, str>` (configured ones). Looking it up borrows; only an error copies it.
-pub(crate) trait HeaderName: AsRef<str> + Copy {
+/// A header name as schemes hold it: a [`KnownHeader`] (the fixed schemes), a
+/// `Cow<'static, str>` (configured ones) or a `&'static str`. Looking it up borrows; only an
+/// error copies it.
+pub(crate) trait NameRef: Copy {
+    fn find<'h>(&self, headers: &'h dyn Headers) -> Lookup<'h>;
     fn to_cow(&self) -> Cow<'static, str>;
 }
 
-impl HeaderName for &'static str {
+impl NameRef for &'static str {
+    fn find<'h>(&self, headers: &'h dyn Headers) -> Lookup<'h> {
+        headers.lookup(self)
+    }
+
     fn to_cow(&self) -> Cow<'static, str> {
         Cow::Borrowed(self)
     }
 }
 
-impl HeaderName for &Cow<'static, str> {
+impl NameRef for &'static KnownHeader {
+    fn find<'h>(&self, headers: &'h dyn Headers) -> Lookup<'h> {
+        headers.lookup_known(self)
+    }
+
+    fn to_cow(&self) -> Cow<'static, str> {
+        Cow::Borrowed(self.display)
+    }
+}
+
+impl NameRef for &Cow<'static, str> {
+    fn find<'h>(&self, headers: &'h dyn Headers) -> Lookup<'h> {
+        headers.lookup(self)
+    }
+
     fn to_cow(&self) -> Cow<'static, str> {
         (*self).clone()
     }
@@ -95,9 +196,9 @@ impl HeaderName for &Cow<'static, str> {
 /// [`WebhookError::MalformedHeader`] when it is repeated or not visible ASCII.
 pub(crate) fn optional(
     headers: &dyn Headers,
-    name: impl HeaderName,
+    name: impl NameRef,
 ) -> Result<Option<&str>, WebhookError> {
-    match headers.lookup(name.as_ref()) {
+    match name.find(headers) {
         Lookup::Missing => Ok(None),
         Lookup::Repeated => Err(WebhookError::malformed(
             name.to_cow(),
@@ -106,7 +207,11 @@ pub(crate) fn optional(
         Lookup::One(raw) => {
             // RFC 9110 field values: visible ASCII, spaces and tabs. Signature material is
             // always ASCII, so anything else is refused before parsing.
-            if !raw.iter().all(|b| matches!(b, b' ' | b'\t' | 0x21..=0x7e)) {
+            // A fold without early exit, so the check vectorizes.
+            let visible = raw
+                .iter()
+                .fold(true, |ok, b| ok & matches!(b, b' ' | b'\t' | 0x21..=0x7e));
+            if !visible {
                 return Err(WebhookError::malformed(name.to_cow(), "not visible ASCII"));
             }
             std::str::from_utf8(raw)
@@ -117,7 +222,7 @@ pub(crate) fn optional(
 }
 
 /// Like [`optional`], but an absent header is [`WebhookError::MissingHeader`].
-pub(crate) fn required(headers: &dyn Headers, name: impl HeaderName) -> Result<&str, WebhookError> {
+pub(crate) fn required(headers: &dyn Headers, name: impl NameRef) -> Result<&str, WebhookError> {
     match optional(headers, name)? {
         Some(v) => Ok(v),
         None => Err(WebhookError::missing(name.to_cow())),
@@ -148,6 +253,21 @@ mod tests {
         h.append("stripe-signature", http::HeaderValue::from_static("b"));
         assert_eq!(h.lookup("stripe-signature"), Lookup::Repeated);
         assert_eq!(h.lookup("bad name with spaces"), Lookup::Missing);
+    }
+
+    #[test]
+    fn known_headers_are_found_in_maps_and_pairs() {
+        static SIG: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
+        let mut h = http::HeaderMap::new();
+        h.insert("Stripe-Signature", http::HeaderValue::from_static("a"));
+        assert_eq!(h.lookup_known(&SIG), Lookup::One(b"a"));
+        let pairs = [("STRIPE-SIGNATURE", "b")];
+        assert_eq!(pairs.lookup_known(&SIG), Lookup::One(b"b"));
+        assert_eq!(optional(&pairs, &SIG).unwrap(), Some("b"));
+        assert!(
+            SIG.as_str()
+                .eq_ignore_ascii_case(SIG.header_name().as_str())
+        );
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::borrow::Cow;
 
 use crate::encoding::Encoding;
-use crate::headers;
+use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
@@ -20,6 +20,38 @@ pub(crate) enum Part {
     Id,
     Method,
     Url,
+}
+
+/// A header name in a scheme: fixed by this crate, or configured by the user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Name {
+    Known(&'static KnownHeader),
+    Configured(Cow<'static, str>),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Known(k) => k.as_str(),
+            Self::Configured(c) => c,
+        }
+    }
+}
+
+impl NameRef for &Name {
+    fn find<'h>(&self, headers: &'h dyn Headers) -> Lookup<'h> {
+        match self {
+            Name::Known(k) => headers.lookup_known(k),
+            Name::Configured(c) => headers.lookup(c),
+        }
+    }
+
+    fn to_cow(&self) -> Cow<'static, str> {
+        match self {
+            Name::Known(k) => Cow::Borrowed(k.as_str()),
+            Name::Configured(c) => c.clone(),
+        }
+    }
 }
 
 /// The unit of a timestamp header.
@@ -69,12 +101,12 @@ pub struct HmacScheme {
     provider: Provider,
     algorithm: Algorithm,
     encoding: Encoding,
-    signature_header: Cow<'static, str>,
+    signature_header: Name,
     prefix: Cow<'static, str>,
     template: Cow<'static, [Part]>,
-    timestamp_header: Option<Cow<'static, str>>,
+    timestamp_header: Option<Name>,
     timestamp_unit: TimestampUnit,
-    id_header: Option<Cow<'static, str>>,
+    id_header: Option<Name>,
     secret_is_base64: bool,
 }
 
@@ -100,7 +132,7 @@ impl HmacScheme {
                 provider: Provider::Hmac,
                 algorithm,
                 encoding,
-                signature_header: signature_header.into(),
+                signature_header: Name::Configured(signature_header.into()),
                 prefix: Cow::Borrowed(""),
                 template: Cow::Borrowed(BODY_ONLY),
                 timestamp_header: None,
@@ -115,22 +147,22 @@ impl HmacScheme {
     /// A fixed scheme of this crate (GitHub, Meta, Slack, Shopify).
     pub(crate) const fn fixed(
         provider: Provider,
-        signature_header: &'static str,
+        signature_header: &'static KnownHeader,
         prefix: &'static str,
         encoding: Encoding,
         algorithm: Algorithm,
         template: &'static [Part],
-        timestamp_header: Option<&'static str>,
+        timestamp_header: Option<&'static KnownHeader>,
     ) -> Self {
         Self {
             provider,
             algorithm,
             encoding,
-            signature_header: Cow::Borrowed(signature_header),
+            signature_header: Name::Known(signature_header),
             prefix: Cow::Borrowed(prefix),
             template: Cow::Borrowed(template),
             timestamp_header: match timestamp_header {
-                Some(h) => Some(Cow::Borrowed(h)),
+                Some(h) => Some(Name::Known(h)),
                 None => None,
             },
             timestamp_unit: TimestampUnit::Seconds,
@@ -146,7 +178,7 @@ impl HmacScheme {
 
     /// The signature header's name, as configured.
     pub fn signature_header(&self) -> &str {
-        &self.signature_header
+        self.signature_header.as_str()
     }
 
     fn uses(&self, part: &Part) -> bool {
@@ -202,7 +234,7 @@ impl HmacSchemeBuilder {
     /// The header carrying the timestamp that `{timestamp}` refers to.
     #[must_use]
     pub fn timestamp_header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.scheme.timestamp_header = Some(name.into());
+        self.scheme.timestamp_header = Some(Name::Configured(name.into()));
         self
     }
 
@@ -216,7 +248,7 @@ impl HmacSchemeBuilder {
     /// The header carrying the message id that `{id}` refers to.
     #[must_use]
     pub fn id_header(mut self, name: impl Into<Cow<'static, str>>) -> Self {
-        self.scheme.id_header = Some(name.into());
+        self.scheme.id_header = Some(Name::Configured(name.into()));
         self
     }
 
@@ -251,9 +283,10 @@ impl HmacSchemeBuilder {
         .into_iter()
         .flatten()
         {
-            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+            if http::HeaderName::from_bytes(name.as_str().as_bytes()).is_err() {
                 return Err(WebhookError::config(format!(
-                    "`{name}` is not a valid HTTP header name"
+                    "`{}` is not a valid HTTP header name",
+                    name.as_str()
                 )));
             }
         }
@@ -350,12 +383,15 @@ impl Scheme for HmacScheme {
     ) -> Result<Verified, WebhookError> {
         let raw = headers::required(request.headers, &self.signature_header)?;
         let encoded = strip_prefix_ignore_case(raw, &self.prefix).ok_or_else(|| {
-            WebhookError::malformed(self.signature_header.clone(), "signature prefix missing")
+            WebhookError::malformed(
+                (&self.signature_header).to_cow(),
+                "signature prefix missing",
+            )
         })?;
         let mut buf = [0u8; 64];
         let signature = self.encoding.decode(encoded, &mut buf).ok_or_else(|| {
             WebhookError::malformed(
-                self.signature_header.clone(),
+                (&self.signature_header).to_cow(),
                 match self.encoding {
                     Encoding::Hex => "signature is not valid hex",
                     Encoding::Base64 => "signature is not valid base64",
@@ -364,7 +400,7 @@ impl Scheme for HmacScheme {
         })?;
         if signature.len() != self.algorithm.tag_len() {
             return Err(WebhookError::malformed(
-                self.signature_header.clone(),
+                (&self.signature_header).to_cow(),
                 "signature length does not match the HMAC algorithm",
             ));
         }
@@ -373,7 +409,7 @@ impl Scheme for HmacScheme {
             Some(h) if self.uses(&Part::Timestamp) => {
                 let text = headers::required(request.headers, h)?;
                 let raw = parse_unix_secs(text).ok_or_else(|| {
-                    WebhookError::malformed(h.clone(), "timestamp is not a whole number")
+                    WebhookError::malformed(h.to_cow(), "timestamp is not a whole number")
                 })?;
                 let secs = self.timestamp_secs(raw);
                 tolerance.check(secs, now)?;
@@ -458,13 +494,13 @@ impl Scheme for HmacScheme {
             .as_ref()
             .filter(|_| self.uses(&Part::Timestamp))
         {
-            out.push(h.as_ref(), timestamp.clone());
+            out.push(h.as_str(), timestamp.clone());
         }
         if let Some(h) = self.id_header.as_ref().filter(|_| self.uses(&Part::Id)) {
-            out.push(h.as_ref(), id);
+            out.push(h.as_str(), id);
         }
         out.push(
-            self.signature_header.as_ref(),
+            self.signature_header.as_str(),
             format!("{}{}", self.prefix, self.encoding.encode(tag.as_bytes())),
         );
         Ok(out)
@@ -486,12 +522,15 @@ macro_rules! fixed_hmac_scheme {
         pub struct $name;
 
         impl $name {
-            const SCHEME: $crate::HmacScheme = $scheme;
+            fn scheme() -> &'static $crate::HmacScheme {
+                static SCHEME: $crate::HmacScheme = $scheme;
+                &SCHEME
+            }
         }
 
         impl $crate::Scheme for $name {
             fn provider(&self) -> $crate::Provider {
-                $crate::Scheme::provider(&Self::SCHEME)
+                $crate::Scheme::provider(Self::scheme())
             }
 
             fn verify(
@@ -501,7 +540,7 @@ macro_rules! fixed_hmac_scheme {
                 now: i64,
                 tolerance: &$crate::Tolerance,
             ) -> Result<$crate::Verified, $crate::WebhookError> {
-                $crate::Scheme::verify(&Self::SCHEME, keys, request, now, tolerance)
+                $crate::Scheme::verify(Self::scheme(), keys, request, now, tolerance)
             }
 
             fn sign(
@@ -510,7 +549,7 @@ macro_rules! fixed_hmac_scheme {
                 message: &$crate::Message<'_>,
                 now: i64,
             ) -> Result<$crate::SignedHeaders, $crate::WebhookError> {
-                $crate::Scheme::sign(&Self::SCHEME, key, message, now)
+                $crate::Scheme::sign(Self::scheme(), key, message, now)
             }
         }
     };

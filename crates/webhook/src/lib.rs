@@ -93,7 +93,7 @@ pub use any::AnyScheme;
 pub use encoding::Encoding;
 pub use error::WebhookError;
 pub use github::GitHub;
-pub use headers::{Headers, Lookup};
+pub use headers::{Headers, KnownHeader, Lookup};
 pub use hmac_scheme::{HmacScheme, HmacSchemeBuilder, TimestampUnit};
 pub use key::Key;
 pub use mac::Algorithm;

@@ -17,7 +17,7 @@ fixed_hmac_scheme! {
     /// body.
     Meta = HmacScheme::fixed(
         Provider::Meta,
-        "X-Hub-Signature-256",
+        &crate::github::HUB_SIGNATURE_256,
         "sha256=",
         Encoding::Hex,
         Algorithm::Sha256,

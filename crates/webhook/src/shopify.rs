@@ -5,8 +5,12 @@
 
 use crate::Provider;
 use crate::encoding::Encoding;
+use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
 use crate::mac::Algorithm;
+
+static HMAC_SHA256: KnownHeader =
+    KnownHeader::new("X-Shopify-Hmac-Sha256", "x-shopify-hmac-sha256");
 
 fixed_hmac_scheme! {
     /// Shopify's webhook signature scheme.
@@ -15,7 +19,7 @@ fixed_hmac_scheme! {
     /// `X-Shopify-Webhook-Id` is not signed, so it is not used for replay detection.
     Shopify = HmacScheme::fixed(
         Provider::Shopify,
-        "X-Shopify-Hmac-Sha256",
+        &HMAC_SHA256,
         "",
         Encoding::Base64,
         Algorithm::Sha256,

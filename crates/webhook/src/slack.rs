@@ -7,8 +7,13 @@ use std::borrow::Cow;
 
 use crate::Provider;
 use crate::encoding::Encoding;
+use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
 use crate::mac::Algorithm;
+
+static SIGNATURE: KnownHeader = KnownHeader::new("X-Slack-Signature", "x-slack-signature");
+static TIMESTAMP: KnownHeader =
+    KnownHeader::new("X-Slack-Request-Timestamp", "x-slack-request-timestamp");
 
 fixed_hmac_scheme! {
     /// Slack's request signature scheme (version `v0`).
@@ -17,7 +22,7 @@ fixed_hmac_scheme! {
     /// minutes, the default). The replay key is the timestamp and the signature.
     Slack = HmacScheme::fixed(
         Provider::Slack,
-        "X-Slack-Signature",
+        &SIGNATURE,
         "v0=",
         Encoding::Hex,
         Algorithm::Sha256,
@@ -27,6 +32,6 @@ fixed_hmac_scheme! {
             Part::Literal(Cow::Borrowed(":")),
             Part::Body,
         ],
-        Some("X-Slack-Request-Timestamp"),
+        Some(&TIMESTAMP),
     )
 }

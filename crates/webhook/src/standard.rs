@@ -9,6 +9,7 @@
 //! `whpk_`, secret keys `whsk_`, base64). Unknown versions are ignored.
 
 use crate::encoding::{Encoding, decode_base64_secret};
+use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
@@ -39,31 +40,31 @@ pub const KEY_LEN_RANGE: std::ops::RangeInclusive<usize> = 24..=64;
 pub struct StandardWebhooks;
 
 struct Names {
-    id: &'static str,
-    timestamp: &'static str,
-    signature: &'static str,
+    id: KnownHeader,
+    timestamp: KnownHeader,
+    signature: KnownHeader,
 }
 
-const WEBHOOK: Names = Names {
-    id: "webhook-id",
-    timestamp: "webhook-timestamp",
-    signature: "webhook-signature",
+static WEBHOOK: Names = Names {
+    id: KnownHeader::new("webhook-id", "webhook-id"),
+    timestamp: KnownHeader::new("webhook-timestamp", "webhook-timestamp"),
+    signature: KnownHeader::new("webhook-signature", "webhook-signature"),
 };
-const SVIX: Names = Names {
-    id: "svix-id",
-    timestamp: "svix-timestamp",
-    signature: "svix-signature",
+static SVIX: Names = Names {
+    id: KnownHeader::new("svix-id", "svix-id"),
+    timestamp: KnownHeader::new("svix-timestamp", "svix-timestamp"),
+    signature: KnownHeader::new("svix-signature", "svix-signature"),
 };
 
 /// The header set in use and its message id: `webhook-*` when `webhook-id` is present,
 /// otherwise `svix-*` when `svix-id` is, otherwise `webhook-id` is reported missing.
 fn names_and_id(headers: &dyn headers::Headers) -> Result<(&'static Names, &str), WebhookError> {
-    if let Some(id) = headers::optional(headers, WEBHOOK.id)? {
+    if let Some(id) = headers::optional(headers, &WEBHOOK.id)? {
         return Ok((&WEBHOOK, id));
     }
-    match headers::optional(headers, SVIX.id)? {
+    match headers::optional(headers, &SVIX.id)? {
         Some(id) => Ok((&SVIX, id)),
-        None => Err(WebhookError::missing(WEBHOOK.id)),
+        None => Err(WebhookError::missing(WEBHOOK.id.as_str())),
     }
 }
 
@@ -103,13 +104,14 @@ impl Scheme for StandardWebhooks {
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
         let (n, id) = names_and_id(request.headers)?;
-        let ts = headers::required(request.headers, n.timestamp)?;
-        let sigs = headers::required(request.headers, n.signature)?;
+        let ts = headers::required(request.headers, &n.timestamp)?;
+        let sigs = headers::required(request.headers, &n.signature)?;
         if id.is_empty() {
-            return Err(WebhookError::malformed(n.id, "empty message id"));
+            return Err(WebhookError::malformed(n.id.as_str(), "empty message id"));
         }
-        let timestamp = parse_unix_secs(ts)
-            .ok_or_else(|| WebhookError::malformed(n.timestamp, "not a whole number of seconds"))?;
+        let timestamp = parse_unix_secs(ts).ok_or_else(|| {
+            WebhookError::malformed(n.timestamp.as_str(), "not a whole number of seconds")
+        })?;
         tolerance.check(timestamp, now)?;
 
         let feed = |s: &mut dyn Sink| {
@@ -179,9 +181,9 @@ impl Scheme for StandardWebhooks {
             _ => ed25519::sign(key, &feed)?,
         };
         let mut out = SignedHeaders::default();
-        out.push(WEBHOOK.id, id);
-        out.push(WEBHOOK.timestamp, ts);
-        out.push(WEBHOOK.signature, signature);
+        out.push(WEBHOOK.id.as_str(), id);
+        out.push(WEBHOOK.timestamp.as_str(), ts);
+        out.push(WEBHOOK.signature.as_str(), signature);
         Ok(out)
     }
 }

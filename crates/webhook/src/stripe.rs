@@ -7,13 +7,14 @@
 //! and unknown schemes are ignored.
 
 use crate::encoding::Encoding;
+use crate::headers::KnownHeader;
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
-const HEADER: &str = "Stripe-Signature";
+static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
 
 /// Stripe's webhook signature scheme.
 ///
@@ -74,12 +75,15 @@ impl<'a> Scan<'a> {
         for (k, v) in elements(value) {
             match k {
                 "t" if t.is_some() => {
-                    return Err(WebhookError::malformed(HEADER, "more than one `t` element"));
+                    return Err(WebhookError::malformed(
+                        HEADER.as_str(),
+                        "more than one `t` element",
+                    ));
                 }
                 "t" => t = Some(v),
                 "v1" => {
                     let slot = v1.get_mut(n).ok_or_else(|| {
-                        WebhookError::malformed(HEADER, "more than 8 `v1` signatures")
+                        WebhookError::malformed(HEADER.as_str(), "more than 8 `v1` signatures")
                     })?;
                     *slot = v;
                     n += 1;
@@ -87,9 +91,12 @@ impl<'a> Scan<'a> {
                 _ => {}
             }
         }
-        let t = t.ok_or_else(|| WebhookError::malformed(HEADER, "no `t` element"))?;
+        let t = t.ok_or_else(|| WebhookError::malformed(HEADER.as_str(), "no `t` element"))?;
         if n == 0 {
-            return Err(WebhookError::malformed(HEADER, "no `v1` signature"));
+            return Err(WebhookError::malformed(
+                HEADER.as_str(),
+                "no `v1` signature",
+            ));
         }
         Ok(Self { t, v1, n })
     }
@@ -118,11 +125,11 @@ impl Scheme for Stripe {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        let value = headers::required(request.headers, HEADER)?;
+        let value = headers::required(request.headers, &HEADER)?;
         let scan = Scan::of(value)?;
         let t = scan.t;
         let timestamp = parse_unix_secs(t)
-            .ok_or_else(|| WebhookError::malformed(HEADER, "`t` is not a whole number"))?;
+            .ok_or_else(|| WebhookError::malformed(HEADER.as_str(), "`t` is not a whole number"))?;
         tolerance.check(timestamp, now)?;
 
         // Decode every `v1` once; one that is not 64 hex digits can match nothing.
@@ -169,7 +176,10 @@ impl Scheme for Stripe {
             s.put(message.body);
         })?;
         let mut out = SignedHeaders::default();
-        out.push(HEADER, format!("t={t},v1={}", hex::encode(tag.as_bytes())));
+        out.push(
+            HEADER.as_str(),
+            format!("t={t},v1={}", hex::encode(tag.as_bytes())),
+        );
         Ok(out)
     }
 }

@@ -34,14 +34,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::encoding::Encoding;
-use crate::headers::{self, Headers};
+use crate::headers::{self, Headers, KnownHeader};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
 
-const SIGNATURE: &str = "X-Twilio-Signature";
+static SIGNATURE: KnownHeader = KnownHeader::new("X-Twilio-Signature", "x-twilio-signature");
 const SETTINGS: &str = "X-Twilio-Webhooks-Signature-Settings";
 const FORM: &str = "application/x-www-form-urlencoded";
 
@@ -225,15 +225,15 @@ impl Scheme for Twilio {
         _now: i64,
         _tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        let encoded = headers::required(request.headers, SIGNATURE)?;
+        let encoded = headers::required(request.headers, &SIGNATURE)?;
         let algorithm = announced_algorithm(request.headers)?;
         let mut buf = [0u8; 64];
         let signature = Encoding::Base64
             .decode(encoded, &mut buf)
-            .ok_or_else(|| WebhookError::malformed(SIGNATURE, "not valid base64"))?;
+            .ok_or_else(|| WebhookError::malformed(SIGNATURE.as_str(), "not valid base64"))?;
         if signature.len() != algorithm.tag_len() {
             return Err(WebhookError::malformed(
-                SIGNATURE,
+                SIGNATURE.as_str(),
                 "signature length does not match the HMAC algorithm",
             ));
         }
@@ -298,7 +298,7 @@ impl Scheme for Twilio {
         if self.sign_with == Algorithm::Sha256 {
             out.push(SETTINGS, "algorithm=HMAC_SHA256");
         }
-        out.push(SIGNATURE, Encoding::Base64.encode(tag.as_bytes()));
+        out.push(SIGNATURE.as_str(), Encoding::Base64.encode(tag.as_bytes()));
         Ok(out)
     }
 }

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::encoding::Encoding;
+use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
@@ -22,7 +23,9 @@ use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
-const SECRET_HEADER: &str = "x-vapi-secret";
+static SECRET_HEADER: KnownHeader = KnownHeader::new("x-vapi-secret", "x-vapi-secret");
+static SIGNATURE: KnownHeader = KnownHeader::new("x-signature", "x-signature");
+static TIMESTAMP: KnownHeader = KnownHeader::new("x-timestamp", "x-timestamp");
 
 /// Vapi's request authentication.
 ///
@@ -81,7 +84,7 @@ impl Vapi {
     pub fn default_hmac_plan() -> HmacScheme {
         HmacScheme::fixed(
             Provider::Vapi,
-            "x-signature",
+            &SIGNATURE,
             "",
             Encoding::Hex,
             Algorithm::Sha256,
@@ -90,7 +93,7 @@ impl Vapi {
                 Part::Literal(Cow::Borrowed(".")),
                 Part::Body,
             ],
-            Some("x-timestamp"),
+            Some(&TIMESTAMP),
         )
     }
 
@@ -130,7 +133,7 @@ impl Scheme for Vapi {
         // The secret header is read only in the modes that accept it, so a stray or repeated
         // `x-vapi-secret` cannot affect an HMAC-only verifier.
         let presented = if self.accept_server_secret {
-            headers::optional(request.headers, SECRET_HEADER)?
+            headers::optional(request.headers, &SECRET_HEADER)?
         } else {
             None
         };
@@ -157,7 +160,7 @@ impl Scheme for Vapi {
                 })
             }
             (_, Some(plan)) => plan.verify(keys, request, now, tolerance),
-            (None, None) => Err(WebhookError::missing(SECRET_HEADER)),
+            (None, None) => Err(WebhookError::missing(SECRET_HEADER.as_str())),
             (Some(_), None) => Err(WebhookError::NoMatchingSignature),
         }
     }

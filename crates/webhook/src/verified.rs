@@ -114,7 +114,7 @@ impl ReplayKey {
     /// A signed message id: the id itself when it fits (31 bytes or fewer: a length byte,
     /// then the id, zero-padded), otherwise its SHA-256 with the first byte set to `0xFF`, a
     /// value no length byte takes, so the two forms never collide. Short ids, such as Svix's
-    /// 31-byte `msg_…`, cost no hashing.
+    /// 28-byte `msg_…`, cost no hashing.
     pub(crate) fn from_id(provider: Provider, id: &str) -> Self {
         let bytes = id.as_bytes();
         match u8::try_from(bytes.len()) {
