@@ -10,9 +10,8 @@ use crate::aead::KEY_LEN;
 use crate::{Algorithm, PiiError};
 
 /// A key's identifier inside a keyring: a non-zero `u32`, written big-endian in envelopes
-/// and as a JSON number in keysets. A new key gets one more than the highest id in its list
-/// (so an id comes back only after the key holding the highest id was removed; envelopes
-/// under the removed key then fail to authenticate).
+/// and as a JSON number in keysets. A new key gets one more than the highest id in its list,
+/// and the key holding the highest id cannot be removed, so an id is never handed out twice.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct KeyId(u32);
 
@@ -280,6 +279,13 @@ impl KeyList {
         if self.get_mut(id)?.status != KeyStatus::Retired {
             return Err(PiiError::Rotation {
                 reason: "only a retired key can be removed",
+            });
+        }
+        // New ids are the highest id + 1, so removing the highest would let its id be handed
+        // out again and old envelopes would name the wrong key. Keep the newest entry.
+        if self.entries.iter().all(|e| e.id <= id) {
+            return Err(PiiError::Rotation {
+                reason: "the key with the highest id cannot be removed (ids are never reused); add a newer key first",
             });
         }
         self.entries.retain(|e| e.id != id);

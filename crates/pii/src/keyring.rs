@@ -324,9 +324,13 @@ impl Keyring {
     /// Destroys a retired key: whatever is still encrypted under it becomes unreadable
     /// (crypto-shredding).
     ///
+    /// Key ids are never reused: the key with the highest id stays (add a newer key before
+    /// removing it), so an old envelope can never name a different key.
+    ///
     /// # Errors
     ///
-    /// [`PiiError::UnknownKey`]; [`PiiError::Rotation`] when the key is not retired.
+    /// [`PiiError::UnknownKey`]; [`PiiError::Rotation`] when the key is not retired, or has the
+    /// highest id of its purpose.
     pub fn remove(&mut self, purpose: KeyPurpose, id: KeyId) -> Result<(), PiiError> {
         self.list_mut(purpose).remove(id)?;
         match purpose {

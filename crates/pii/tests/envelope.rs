@@ -342,3 +342,21 @@ fn debug_output_shows_no_secret_or_ciphertext() {
     assert!(!shown.contains(&material));
     assert!(shown.contains("key_id"));
 }
+
+#[test]
+fn the_newest_key_is_never_removed_so_ids_are_never_reused() {
+    let mut k = Keyring::generate().unwrap();
+    let first = k.primary_id(KeyPurpose::Encryption);
+    let added = k.add_key(Algorithm::Aes256Gcm).unwrap();
+    k.retire(KeyPurpose::Encryption, added).unwrap();
+    // `added` is retired but has the highest id: removing it would free its id.
+    assert!(matches!(
+        k.remove(KeyPurpose::Encryption, added),
+        Err(PiiError::Rotation { .. })
+    ));
+    let newer = k.add_key(Algorithm::Aes256Gcm).unwrap();
+    assert!(newer > added && added > first);
+    k.remove(KeyPurpose::Encryption, added).unwrap();
+    let after = k.add_key(Algorithm::Aes256Gcm).unwrap();
+    assert!(after > newer, "a removed id is never handed out again");
+}
