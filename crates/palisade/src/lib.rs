@@ -11,6 +11,7 @@
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store (`SET NX PX`), per-call timeouts, a reconnecting connection |
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store (one `INSERT … ON CONFLICT` on the database clock), shipped migrations (Rust 1.94) |
+//! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -53,3 +54,7 @@ pub use palisade_redis as redis;
 #[cfg(feature = "postgres")]
 #[doc(inline)]
 pub use palisade_postgres as postgres;
+
+#[cfg(feature = "tower")]
+#[doc(inline)]
+pub use palisade_tower as tower;

@@ -1,0 +1,337 @@
+//! Rate limiting by client IP, identity and route.
+
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
+use http::request::Parts;
+use http::{Request, Response, StatusCode};
+use palisade_ratelimit::{
+    Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders, RateLimitStore, Verdict,
+};
+use tower::{Layer, Service};
+use tracing::Level;
+
+use crate::response::{plain, take_ready};
+use crate::telemetry::{self, emit};
+use crate::{BoxFuture, ClientIp};
+
+/// What a [`RateLimitLayer`] does when its store fails ([`RateLimitError::is_store_failure`](palisade_ratelimit::RateLimitError::is_store_failure):
+/// unreachable, timed out).
+///
+/// This is the last resort. Real fallback belongs in the store: wrap the primary (Redis,
+/// Postgres) in a [`FallbackStore`](palisade_ratelimit::FallbackStore) whose
+/// [`FallbackMode::Secondary`](palisade_ratelimit::FallbackMode::Secondary) keeps limits
+/// holding per server on a memory store while the primary is down; its verdicts then reach
+/// this layer as ordinary answers (`FailedOpen` admitted, `FailedClosed` answered 503).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum OnStoreFailure {
+    /// Let the request through, without rate-limit headers: availability over protection,
+    /// for limits that shape traffic.
+    FailOpen,
+    /// Answer **503** with `Retry-After: 1`: protection over availability, for limits that
+    /// stop brute force (login, OTP). The default.
+    #[default]
+    FailClosed,
+}
+
+type IdentityFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
+
+/// The configuration shared by every clone of a service.
+#[derive(Clone)]
+struct Shared {
+    store: Arc<dyn RateLimitStore>,
+    policy: Arc<Policy>,
+    namespace: Arc<str>,
+    client_ip: Option<ClientIp>,
+    identity: Option<Arc<IdentityFn>>,
+    route: bool,
+    style: HeaderStyle,
+    on_failure: OnStoreFailure,
+    cost: u32,
+}
+
+/// A [`Layer`] that rate-limits requests with a [`RateLimitStore`] and a [`Policy`].
+///
+/// **The key** is built with [`KeyBuilder`] in the layer's namespace from, in order:
+///
+/// - the **client IP** ([`ClientIp`]: the socket peer, or a proxy header only when the peer is
+///   a configured trusted proxy); on by default, off with [`without_client_ip`](Self::without_client_ip);
+///   requests whose peer is unknown share one key;
+/// - an **identity** ([`identity`](Self::identity)): a closure over the request head returning
+///   an account, API-key id or tenant (`None` for anonymous requests, which share the
+///   anonymous part);
+/// - the **route** ([`per_route`](Self::per_route)): the request path, so each endpoint has
+///   its own budget.
+///
+/// **Answers:**
+///
+/// | verdict | status | headers | event | `outcome` label |
+/// |---|---|---|---|---|
+/// | admitted (also allow-listed, `FailedOpen` from a `FallbackStore`) | inner service's | `RateLimit-Policy`, `RateLimit` (per [`HeaderStyle`]) | — | `admitted` / `failed_open` |
+/// | refused by a limit, blocked, deny-listed | 429 | the same, and `Retry-After` (seconds) | `ratelimit.refused` | `refused` |
+/// | `FailedClosed` from a `FallbackStore` | 503 | `Retry-After` | `ratelimit.refused` | `failed_closed` |
+/// | store failure, [`OnStoreFailure::FailOpen`] | inner service's | none | `ratelimit.store_failed` (error) | `failed_open` |
+/// | store failure, [`OnStoreFailure::FailClosed`] (default) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `failed_closed` |
+/// | other errors (invalid cost, memory store key cap) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `error` |
+///
+/// Keys are never logged (they may hold addresses or account ids).
+///
+/// ```
+/// use palisade_ratelimit::{Limit, MemoryStore, Policy, Quota};
+/// use palisade_tower::{ClientIp, ForwardedHeader, RateLimitLayer};
+///
+/// let policy = Policy::single(Limit::gcra("api", Quota::per_minute(100)?)?)?;
+/// let layer = RateLimitLayer::new("api", MemoryStore::new(), policy)
+///     .client_ip(ClientIp::new().trust(["10.0.0.0/8".parse()?], ForwardedHeader::XForwardedFor))
+///     .per_route(true);
+/// # let _ = layer;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct RateLimitLayer {
+    shared: Shared,
+}
+
+impl fmt::Debug for RateLimitLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimitLayer")
+            .field("namespace", &self.shared.namespace)
+            .field("policy", &self.shared.policy)
+            .field("client_ip", &self.shared.client_ip)
+            .field("identity", &self.shared.identity.is_some())
+            .field("route", &self.shared.route)
+            .field("style", &self.shared.style)
+            .field("on_failure", &self.shared.on_failure)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RateLimitLayer {
+    /// A layer limiting by client IP (the socket peer, no proxy trusted) in `namespace`, with
+    /// `store` (any store, including an `Arc<dyn RateLimitStore>`) and `policy`, each request
+    /// costing 1, draft headers, failing closed.
+    pub fn new(namespace: &str, store: impl RateLimitStore + 'static, policy: Policy) -> Self {
+        Self {
+            shared: Shared {
+                store: Arc::new(store),
+                policy: Arc::new(policy),
+                namespace: Arc::from(namespace),
+                client_ip: Some(ClientIp::new()),
+                identity: None,
+                route: false,
+                style: HeaderStyle::Draft,
+                on_failure: OnStoreFailure::FailClosed,
+                cost: 1,
+            },
+        }
+    }
+
+    /// How to find the client IP (trusted proxies, the peer extension).
+    #[must_use]
+    pub fn client_ip(mut self, client_ip: ClientIp) -> Self {
+        self.shared.client_ip = Some(client_ip);
+        self
+    }
+
+    /// Leaves the client IP out of the key (limit per identity or route only).
+    #[must_use]
+    pub fn without_client_ip(mut self) -> Self {
+        self.shared.client_ip = None;
+        self
+    }
+
+    /// Adds an identity to the key: `identity` reads it from the request head (an
+    /// authenticated account id an earlier layer put in the extensions, an API-key id).
+    #[must_use]
+    pub fn identity<F>(mut self, identity: F) -> Self
+    where
+        F: Fn(&Parts) -> Option<String> + Send + Sync + 'static,
+    {
+        self.shared.identity = Some(Arc::new(identity));
+        self
+    }
+
+    /// Whether the request path is part of the key (default `false`).
+    #[must_use]
+    pub fn per_route(mut self, route: bool) -> Self {
+        self.shared.route = route;
+        self
+    }
+
+    /// Which rate-limit response fields to send (default [`HeaderStyle::Draft`]).
+    #[must_use]
+    pub fn header_style(mut self, style: HeaderStyle) -> Self {
+        self.shared.style = style;
+        self
+    }
+
+    /// What to do when the store fails (default [`OnStoreFailure::FailClosed`]).
+    #[must_use]
+    pub fn on_store_failure(mut self, mode: OnStoreFailure) -> Self {
+        self.shared.on_failure = mode;
+        self
+    }
+
+    /// The cost of one request, in units of the policy's limits (default 1; must be between 1
+    /// and the smallest limit's capacity, or every request is answered 503).
+    #[must_use]
+    pub fn cost(mut self, cost: u32) -> Self {
+        self.shared.cost = cost;
+        self
+    }
+}
+
+impl<I> Layer<I> for RateLimitLayer {
+    type Service = RateLimitService<I>;
+
+    fn layer(&self, inner: I) -> Self::Service {
+        RateLimitService {
+            inner,
+            shared: Arc::new(self.shared.clone()),
+        }
+    }
+}
+
+/// The [`Service`] of a [`RateLimitLayer`]: see there.
+#[derive(Clone)]
+pub struct RateLimitService<I> {
+    inner: I,
+    shared: Arc<Shared>,
+}
+
+impl<I: fmt::Debug> fmt::Debug for RateLimitService<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RateLimitService")
+            .field("inner", &self.inner)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn key(&self, parts: &Parts) -> Key {
+        let mut b = KeyBuilder::new(&self.namespace);
+        if let Some(client_ip) = &self.client_ip {
+            b = match client_ip.resolve(parts) {
+                Some(ip) => b.ip(ip),
+                None => b.str("unknown-peer"),
+            };
+        }
+        if let Some(identity) = &self.identity {
+            b = match identity(parts) {
+                Some(id) => b.str(&id),
+                None => b.bytes(&[]),
+            };
+        }
+        if self.route {
+            b = b.str(parts.uri.path());
+        }
+        b.build()
+    }
+
+    fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
+        for (name, value) in RateLimitHeaders::new(&self.policy, verdict).to_pairs(self.style) {
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                into.insert(name, value);
+            }
+        }
+    }
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!(telemetry::METRIC_RATELIMIT_DECISIONS, "outcome" => outcome).increment(1);
+}
+
+fn unavailable<R: From<Bytes>>() -> Response<R> {
+    let mut res = plain(StatusCode::SERVICE_UNAVAILABLE, "rate limiter unavailable");
+    res.headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from_static("1"));
+    res
+}
+
+impl<I, B, R> Service<Request<B>> for RateLimitService<I>
+where
+    I: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    I::Future: Send,
+    B: Send + 'static,
+    R: From<Bytes> + Send + 'static,
+{
+    type Response = Response<R>;
+    type Error = I::Error;
+    type Future = BoxFuture<'static, Result<Response<R>, I::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let mut inner = take_ready(&mut self.inner);
+        let shared = Arc::clone(&self.shared);
+        let (parts, body) = req.into_parts();
+        let key = shared.key(&parts);
+        let req = Request::from_parts(parts, body);
+        Box::pin(async move {
+            let verdict = shared.store.check(&key, &shared.policy, shared.cost).await;
+            match verdict {
+                Ok(v) if v.is_allowed() => {
+                    count(if v.cause() == Cause::FailedOpen {
+                        "failed_open"
+                    } else {
+                        "admitted"
+                    });
+                    let mut res = inner.call(req).await?;
+                    shared.headers(&v, res.headers_mut());
+                    Ok(res)
+                }
+                Ok(v) if v.cause() == Cause::FailedClosed => {
+                    emit!(
+                        Level::WARN,
+                        telemetry::RATELIMIT_REFUSED,
+                        status = 503u16,
+                        cause = "failed_closed"
+                    );
+                    count("failed_closed");
+                    let mut res = unavailable();
+                    shared.headers(&v, res.headers_mut());
+                    Ok(res)
+                }
+                Ok(v) => {
+                    emit!(
+                        Level::INFO,
+                        telemetry::RATELIMIT_REFUSED,
+                        status = 429u16,
+                        cause = ?v.cause(),
+                        retry_after_secs = v.retry_after_secs(),
+                    );
+                    count("refused");
+                    let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+                    shared.headers(&v, res.headers_mut());
+                    Ok(res)
+                }
+                Err(e) if e.is_store_failure() => match shared.on_failure {
+                    OnStoreFailure::FailOpen => {
+                        emit!(Level::ERROR, telemetry::RATELIMIT_STORE_FAILED, mode = "fail_open", error = %e);
+                        count("failed_open");
+                        inner.call(req).await
+                    }
+                    OnStoreFailure::FailClosed => {
+                        emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "store_failed", error = %e);
+                        count("failed_closed");
+                        Ok(unavailable())
+                    }
+                },
+                Err(e) => {
+                    emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "error", error = %e);
+                    count("error");
+                    Ok(unavailable())
+                }
+            }
+        })
+    }
+}
