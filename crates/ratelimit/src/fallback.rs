@@ -258,7 +258,7 @@ impl<P: RateLimitStore, S: RateLimitStore, C: Clock> RateLimitStore for Fallback
     /// Unblocks on both stores and forgets the key in the shield.
     async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
         if let Some(shield) = &self.shield {
-            shield.retain(|e| e.key != *key);
+            shield.retain(|k, _| k != key);
         }
         let primary = self.primary.unblock(key).await;
         if self.mode == FallbackMode::Secondary {

@@ -98,6 +98,17 @@ impl Gcra {
         (e.decision, e.next.tat)
     }
 
+    /// The new TAT when a request of `cost` at `now` is admitted on `tat`, else `None`: the
+    /// test of [`eval`](Self::eval) alone, for the compare-and-swap loop. `cost` must already
+    /// be checked.
+    #[inline(always)]
+    pub(crate) fn admit(&self, tat: u64, now: u64, cost: u64) -> Option<u64> {
+        let new_tat = tat
+            .max(now)
+            .saturating_add(cost.saturating_mul(self.emission_ns));
+        (new_tat.saturating_sub(self.tau_ns) <= now).then_some(new_tat)
+    }
+
     #[inline(always)]
     pub(crate) fn eval(&self, state: GcraState, now: u64, cost: u64) -> Eval<GcraState> {
         let tat = state.tat.max(now);

@@ -50,10 +50,12 @@ pub struct Key {
 
 impl Key {
     /// A key from raw bytes (kept when at most 31 bytes long, else hashed).
+    #[inline]
     pub fn from_bytes(bytes: &[u8]) -> Self {
         Self::with_kind(bytes, KIND_RAW, KIND_HASHED_RAW)
     }
 
+    #[inline]
     fn with_kind(bytes: &[u8], inline: u8, hashed: u8) -> Self {
         let mut buf = [0u8; 32];
         if let (Some(dst), Ok(len)) = (buf.get_mut(1..=bytes.len()), u8::try_from(bytes.len()))
@@ -63,6 +65,14 @@ impl Key {
             buf[0] = inline | len;
             return Self { buf };
         }
+        Self::digest(bytes, hashed)
+    }
+
+    /// A long key: the first [`HASHED_KEY_LEN`] bytes of a domain-separated SHA-256.
+    #[cold]
+    #[inline(never)]
+    fn digest(bytes: &[u8], hashed: u8) -> Self {
+        let mut buf = [0u8; 32];
         let mut h = Sha256::new();
         h.update(b"palisade-ratelimit key v1\0");
         h.update([hashed]);
@@ -113,6 +123,65 @@ impl Key {
     }
 }
 
+/// The longest key whose whole buffer past byte 16 is zero: held by [`Key::head`] alone.
+pub(crate) const SHORT_KEY_LEN: usize = 15;
+
+impl Key {
+    /// `true` when the key's bytes are at most [`SHORT_KEY_LEN`] long (`u64` and IPv4 keys, short
+    /// strings): then [`head`](Self::head) determines the key.
+    #[inline]
+    pub(crate) const fn is_short(&self) -> bool {
+        (self.buf[0] & LEN_MASK) as usize <= SHORT_KEY_LEN
+    }
+
+    /// Bytes of [`encoded`](Self::encoded): 1 to 32.
+    #[inline]
+    pub(crate) fn encoded_len(&self) -> usize {
+        self.len() + 1
+    }
+
+    /// The first 16 bytes of the buffer (the tag byte and up to 15 key bytes) as two
+    /// little-endian words. Two short keys are equal exactly when their heads are; a long key's head never equals a
+    /// short key's (their tag bytes differ in the length).
+    #[inline]
+    pub(crate) fn head(&self) -> [u64; 2] {
+        [
+            word(self.buf.get(..8).unwrap_or_default()),
+            word(self.buf.get(8..16).unwrap_or_default()),
+        ]
+    }
+
+    /// The whole buffer (the tag byte, the key's bytes, zeros) as four little-endian words.
+    #[inline]
+    pub(crate) fn words(&self) -> [u64; 4] {
+        [
+            word(self.buf.get(..8).unwrap_or_default()),
+            word(self.buf.get(8..16).unwrap_or_default()),
+            word(self.buf.get(16..24).unwrap_or_default()),
+            word(self.buf.get(24..).unwrap_or_default()),
+        ]
+    }
+
+    /// The short key whose [`head`](Self::head) is `head`.
+    pub(crate) fn from_head(head: [u64; 2]) -> Self {
+        let mut buf = [0u8; 32];
+        for (d, s) in buf
+            .iter_mut()
+            .zip(head.iter().flat_map(|w| w.to_le_bytes()))
+        {
+            *d = s;
+        }
+        Self { buf }
+    }
+}
+
+#[inline]
+fn word(bytes: &[u8]) -> u64 {
+    bytes
+        .first_chunk::<8>()
+        .map_or(0, |b| u64::from_le_bytes(*b))
+}
+
 impl std::hash::Hash for Key {
     /// Hashes [`encoded`](Self::encoded) in one write: SipHash's final block carries the
     /// tail, so an 8-byte key costs the same compressions as a bare `u64`.
@@ -155,6 +224,7 @@ impl fmt::Debug for Key {
 }
 
 impl From<&str> for Key {
+    #[inline]
     fn from(s: &str) -> Self {
         Self::from_bytes(s.as_bytes())
     }
@@ -168,8 +238,18 @@ impl From<&[u8]> for Key {
 
 impl From<u64> for Key {
     /// An 8-byte big-endian key (client ids, user ids).
+    #[inline]
     fn from(n: u64) -> Self {
-        Self::from_bytes(&n.to_be_bytes())
+        // The same buffer as `from_bytes(&n.to_be_bytes())`, written as whole words: the store
+        // then reads it back as words without a store-forwarding stall.
+        let be = u64::from_le_bytes(n.to_be_bytes());
+        let w0 = (be << 8) | u64::from(KIND_RAW | 8);
+        let w1 = be >> 56;
+        let mut buf = [0u8; 32];
+        if let Some(head) = buf.first_chunk_mut::<16>() {
+            *head = (u128::from(w0) | (u128::from(w1) << 64)).to_le_bytes();
+        }
+        Self { buf }
     }
 }
 
@@ -317,5 +397,26 @@ impl KeyBuilder {
             None => self.inline.get(..self.len).unwrap_or_default(),
         };
         Key::with_kind(encoding, KIND_BUILT, KIND_HASHED_BUILT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn u64_keys_are_their_big_endian_bytes() {
+        for n in [
+            0,
+            1,
+            255,
+            256,
+            0x0102_0304_0506_0708,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(Key::from(n), Key::from_bytes(&n.to_be_bytes()));
+            assert_eq!(Key::from(n).as_bytes(), n.to_be_bytes());
+        }
     }
 }

@@ -95,6 +95,7 @@ mod memory;
 mod policy;
 mod quota;
 mod rate;
+mod sip;
 mod sliding_counter;
 mod sliding_log;
 mod store;

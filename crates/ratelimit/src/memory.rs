@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::algorithm::check_cost;
 use crate::table::{Expiring, Table};
 use crate::time::duration_nanos;
 use crate::{
@@ -13,8 +14,9 @@ use crate::{
     State, Timestamp, Verdict,
 };
 
-/// The default key cap of a [`MemoryStore`]: one million keys (about 80 MB with GCRA; see
-/// `docs/benchmarks.md` for the measured bytes per key of each algorithm).
+/// The default key cap of a [`MemoryStore`]: one million keys (with GCRA, about 55 MB for keys of
+/// at most 15 bytes and 80 MB for longer ones; see `docs/benchmarks.md` for the measured bytes
+/// per key of each algorithm).
 pub const DEFAULT_KEY_CAP: usize = 1_000_000;
 
 /// The TAT of a (policy, key) whose policy is one GCRA limit, in one atomic word updated by
@@ -55,9 +57,13 @@ impl Expiring for Block {
 /// - **Sharded**: keys spread over `4 × cores` shards (a power of two, 4 to 256), each a
 ///   SwissTable (`hashbrown`) behind a reader-writer lock on its own cache lines; a key is
 ///   hashed once, with SipHash-1-3 under a per-store random key, so clients cannot flood one
-///   bucket with colliding keys.
+///   bucket with colliding keys. Keys of at most 15 bytes (`u64` and IPv4 keys, short
+///   strings) are held exactly in 16 bytes, in a table of their own within the shard (32 bytes
+///   per GCRA entry instead of 48).
 /// - **GCRA on one atomic word**: a policy of a single GCRA limit keeps each key's TAT in an
-///   `AtomicU64` updated by compare-and-swap under the shard's *read* lock, as governor does.
+///   `AtomicU64` updated by compare-and-swap under the shard's *read* lock, as governor does;
+///   the [`Verdict`] is computed after the lock is released, from the TAT the decision was
+///   made on.
 ///   Other algorithms and multi-limit policies hold a per-key mutex only for the few
 ///   nanoseconds of [`Policy::apply`].
 /// - **Expired keys evicted automatically**: a shard that has doubled since its last sweep drops
@@ -215,28 +221,37 @@ impl<C: Clock> MemoryStore<C> {
         cost: u32,
         now: Timestamp,
     ) -> Result<Verdict, RateLimitError> {
-        let n = policy.check_cost(cost)?;
         let now_ns = now.as_unix_nanos();
+        if let Some(g) = policy.single_gcra() {
+            // The fast path: no walk over the limits, no lock but the shard's read lock.
+            let n = check_cost(cost, g.capacity())?;
+            if let Some(blocked) = self.blocked(key, now_ns) {
+                return Ok(blocked);
+            }
+            let decision = self.apply_gcra(g, key, policy.id(), n, now_ns)?;
+            return match policy.block_for() {
+                Some(block) if !decision.is_allowed() => {
+                    self.penalize(key, now_ns, block, Verdict::from_one(decision))
+                }
+                _ => Ok(Verdict::from_one(decision)),
+            };
+        }
+        policy.check_cost(cost)?;
         if let Some(blocked) = self.blocked(key, now_ns) {
             return Ok(blocked);
         }
-        let gcra = match policy.limits() {
-            [only] => only.as_gcra(),
-            _ => None,
-        };
-        let verdict = match gcra {
-            Some(g) => Verdict::from_one(self.apply_gcra(g, key, policy.id(), n, now_ns)?),
-            None => self.apply_locked(key, policy, cost, now)?,
-        };
-        if verdict.is_allowed() {
-            Ok(verdict)
-        } else {
-            self.penalize(key, policy, now_ns, verdict)
+        let verdict = self.apply_locked(key, policy, cost, now)?;
+        match policy.block_for() {
+            Some(block) if verdict.cause() == crate::Cause::Limited => {
+                self.penalize(key, now_ns, block, verdict)
+            }
+            _ => Ok(verdict),
         }
     }
 
     /// A policy of one GCRA limit: one compare-and-swap on the key's word, under the shard's
-    /// read lock.
+    /// read lock. The decision is computed after the lock is released, from the TAT it was
+    /// made on (a pure function of that TAT, `now` and the cost).
     #[inline]
     fn apply_gcra(
         &self,
@@ -246,30 +261,24 @@ impl<C: Clock> MemoryStore<C> {
         n: u64,
         now_ns: u64,
     ) -> Result<Decision, RateLimitError> {
-        self.words.with_or_insert(
-            policy_id,
-            key,
-            now_ns,
-            || Word(AtomicU64::new(0)),
-            |Word(tat)| {
-                let mut current = tat.load(Ordering::Acquire);
-                loop {
-                    let (decision, next) = g.eval_tat(current, now_ns, n);
-                    if !decision.is_allowed() {
-                        break decision;
-                    }
-                    match tat.compare_exchange_weak(
-                        current,
-                        next,
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => break decision,
-                        Err(seen) => current = seen,
-                    }
+        let cas = |Word(tat): &Word| {
+            let mut current = tat.load(Ordering::Acquire);
+            loop {
+                let Some(next) = g.admit(current, now_ns, n) else {
+                    break current;
+                };
+                match tat.compare_exchange_weak(current, next, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => break current,
+                    Err(seen) => current = seen,
                 }
-            },
-        )
+            }
+        };
+        let new = || Word(AtomicU64::new(0));
+        let tat = self
+            .words
+            .with_or_insert(policy_id, key, now_ns, new, cas)?;
+        Ok(g.eval_tat(tat, now_ns, n).0)
     }
 
     /// Any other policy: its states under the key's mutex.
@@ -303,36 +312,33 @@ impl<C: Clock> MemoryStore<C> {
         )?
     }
 
-    /// Puts a refused key in the penalty box when the policy has one.
+    /// Puts a key refused by the limits in the penalty box for `block`.
+    #[cold]
+    #[inline(never)]
     fn penalize(
         &self,
         key: &Key,
-        policy: &Policy,
         now: u64,
+        block: Duration,
         verdict: Verdict,
     ) -> Result<Verdict, RateLimitError> {
-        match policy.block_for() {
-            Some(block) if verdict.cause() == crate::Cause::Limited => {
-                self.block_until(key, now, now.saturating_add(duration_nanos(block)))?;
-                Ok(verdict.with_penalty(block))
-            }
-            _ => Ok(verdict),
-        }
+        self.block_until(key, now, now.saturating_add(duration_nanos(block)))?;
+        Ok(verdict.with_penalty(block))
     }
 
     /// The verdict for `key` if it is blocked at `now`.
-    #[inline]
+    #[inline(always)]
     fn blocked(&self, key: &Key, now: u64) -> Option<Verdict> {
+        if self.blocks.len() == 0 {
+            return None;
+        }
         self.blocked_until(key, now)
             .map(|until| Verdict::blocked(Duration::from_nanos(until - now)))
     }
 
     /// When `key` is blocked at `now`, until when (ns since the epoch).
-    #[inline]
+    #[inline(never)]
     fn blocked_until(&self, key: &Key, now: u64) -> Option<u64> {
-        if self.blocks.len() == 0 {
-            return None;
-        }
         self.blocks
             .get(0, key, |b| b.0.load(Ordering::Relaxed))
             .filter(|&until| until > now)

@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::algorithm::check_cost;
-use crate::{Key, Limit, RateLimitError, State, Timestamp, Verdict};
+use crate::{Gcra, Key, Limit, RateLimitError, State, Timestamp, Verdict};
 
 /// The most limits one policy may hold: each is evaluated on every request.
 pub const MAX_LIMITS: usize = 16;
@@ -45,6 +45,9 @@ pub const MAX_LIMITS: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Policy {
     limits: Vec<Limit>,
+    /// The limit's GCRA when the policy is one GCRA limit: the memory store's fast path reads
+    /// it without walking the limits.
+    single_gcra: Option<Gcra>,
     block_for: Option<Duration>,
     access: AccessList,
     id: u64,
@@ -84,8 +87,13 @@ impl Policy {
         for (d, s) in id.iter_mut().zip(digest.iter()) {
             *d = *s;
         }
+        let single_gcra = match limits.as_slice() {
+            [only] => only.as_gcra().copied(),
+            _ => None,
+        };
         Ok(Self {
             limits,
+            single_gcra,
             block_for: None,
             access: AccessList::default(),
             id: u64::from_be_bytes(id),
@@ -200,6 +208,12 @@ impl Policy {
                 .collect()
         };
         Ok(Verdict::from_decisions(decisions))
+    }
+
+    /// The GCRA of a policy of one GCRA limit.
+    #[inline]
+    pub(crate) const fn single_gcra(&self) -> Option<&Gcra> {
+        self.single_gcra.as_ref()
     }
 
     /// Checks `cost` against every limit's capacity.
