@@ -1,0 +1,147 @@
+//! The configuration file, and the demo configuration used without one.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::GatewayError;
+
+/// Where the gateway listens when neither the file nor `--listen` says.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+
+/// The default largest webhook body, in bytes (64 KiB).
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
+
+/// The demo secrets, one per provider, used by [`Config::demo`]. They are public (listed in the
+/// README): never use them for a real route.
+pub const DEMO_SECRETS: [(&str, &str); 8] = [
+    // Standard Webhooks keys are base64 (24 to 64 bytes once decoded), `whsec_` optional.
+    (
+        "standard",
+        "whsec_cGFsaXNhZGUtZGVtby1zdGFuZGFyZC1zZWNyZXQtMzI=",
+    ),
+    ("stripe", "whsec_palisade_demo_stripe"),
+    ("github", "palisade-demo-github"),
+    ("meta", "palisade-demo-meta-app-secret"),
+    ("slack", "palisade-demo-slack-signing-secret"),
+    ("twilio", "palisade-demo-twilio-auth-token"),
+    ("shopify", "palisade-demo-shopify-client-secret"),
+    ("vapi", "palisade-demo-vapi-secret"),
+];
+
+/// The public URL of the demo Twilio route (what Twilio would be configured with).
+pub const DEMO_TWILIO_URL: &str = "https://hooks.example.com/webhooks/twilio";
+
+/// The gateway's configuration (a TOML file).
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The socket address to listen on (`127.0.0.1:8080`).
+    #[serde(default = "default_listen")]
+    pub listen: String,
+    /// The nonce store for replay refusal: `memory`, `redis://…` or `postgres://…`.
+    #[serde(default = "default_store")]
+    pub store: String,
+    /// The default largest webhook body, in bytes ([`DEFAULT_MAX_BODY`] when absent).
+    #[serde(default)]
+    pub max_body: Option<usize>,
+    /// The routes, by name: route `x` is served at `POST /webhooks/x`.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteConfig>,
+}
+
+/// One webhook route.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// `standard`, `stripe`, `github`, `meta` (or `whatsapp`), `slack`, `twilio`, `shopify`,
+    /// `vapi`.
+    pub provider: String,
+    /// The signing secrets, newest first (several during a rotation).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Names of environment variables holding signing secrets (read at start).
+    #[serde(default)]
+    pub secrets_env: Vec<String>,
+    /// The public URL the provider posts to (required for Twilio): the full URL of this route,
+    /// or the base URL (`https://hooks.example.com`) that the request path is appended to.
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// The route's rate limit, per client IP (none when absent).
+    #[serde(default)]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// The largest body of this route, in bytes (the top-level `max_body` when absent).
+    #[serde(default)]
+    pub max_body: Option<usize>,
+}
+
+/// A rate limit: `limit` requests per `period_secs` seconds per client IP.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// `gcra` (default), `token-bucket`, `leaky-bucket`, `fixed-window`,
+    /// `sliding-window-log`, `sliding-window-counter`.
+    #[serde(default = "default_algorithm")]
+    pub algorithm: String,
+    /// Requests admitted per period.
+    pub limit: u64,
+    /// The period, in seconds.
+    pub period_secs: u64,
+    /// The burst (GCRA, token and leaky bucket only; the limit when absent).
+    #[serde(default)]
+    pub burst: Option<u64>,
+}
+
+fn default_listen() -> String {
+    DEFAULT_LISTEN.to_owned()
+}
+
+fn default_store() -> String {
+    "memory".to_owned()
+}
+
+fn default_algorithm() -> String {
+    "gcra".to_owned()
+}
+
+impl Config {
+    /// Parses a configuration file's text.
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] with the TOML parser's message (which quotes the offending
+    /// line: keep secrets in `secrets_env` rather than in the file).
+    pub fn from_toml(text: &str) -> Result<Self, GatewayError> {
+        toml::from_str(text).map_err(|e| GatewayError::Config(e.to_string()))
+    }
+
+    /// The demo configuration: one route per provider at `/webhooks/<provider>`, with
+    /// [`DEMO_SECRETS`], an in-memory store, 100 requests per minute per client IP and route
+    /// (GCRA), and a 64 KiB body limit.
+    pub fn demo() -> Self {
+        let routes = DEMO_SECRETS
+            .iter()
+            .map(|(provider, secret)| {
+                let route = RouteConfig {
+                    provider: (*provider).to_owned(),
+                    secrets: vec![(*secret).to_owned()],
+                    secrets_env: Vec::new(),
+                    public_url: (*provider == "twilio").then(|| DEMO_TWILIO_URL.to_owned()),
+                    rate_limit: Some(RateLimitConfig {
+                        algorithm: default_algorithm(),
+                        limit: 100,
+                        period_secs: 60,
+                        burst: None,
+                    }),
+                    max_body: None,
+                };
+                ((*provider).to_owned(), route)
+            })
+            .collect();
+        Self {
+            listen: default_listen(),
+            store: default_store(),
+            max_body: Some(DEFAULT_MAX_BODY),
+            routes,
+        }
+    }
+}

@@ -1,0 +1,446 @@
+//! A webhook gateway built from the Palisade crates: each configured route verifies the
+//! provider's signature (`palisade-webhook`), refuses replays on a memory, Redis or Postgres
+//! nonce store (`palisade-replay`, `palisade-redis`, `palisade-postgres`), rate-limits per
+//! client IP (`palisade-ratelimit`), refuses credentials in URLs and unexpected media types
+//! (`palisade-tower`), and keeps each accepted event in memory with its phone numbers
+//! encrypted, blind-indexed and masked (`palisade-pii`).
+//!
+//! | route | answer |
+//! |---|---|
+//! | `POST /webhooks/<name>` | 200 `accepted` for a verified first delivery; 401, 400, 409, 413, 415, 429, 503 per `palisade-tower` |
+//! | `GET /events` | the accepted events as JSON, phone numbers masked |
+//! | `GET /healthz` | 200 `ok` |
+//! | `GET /metrics` | Prometheus text (`palisade_webhook_requests_total`, …) |
+//!
+//! [`build`] makes the router from a [`Config`]; [`serve`] runs it until a shutdown signal.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod events;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Extension, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use http::header::CONTENT_TYPE;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use palisade_pii::{BlindIndex, Keyring, PiiError};
+use palisade_ratelimit::{
+    AlgorithmKind, Limit, MemoryStore, Policy, Quota, RateLimitError, RateLimitStore,
+};
+use palisade_replay::{MemoryNonceStore, NonceStore, ReplayGuard};
+use palisade_tower::{
+    ClientIp, ContentTypeLayer, QueryCredentialLayer, RateLimitLayer, VerifiedWebhook, WebhookLayer,
+};
+use palisade_webhook::twilio::PublicUrl;
+use palisade_webhook::{AnyScheme, Provider, SecretString, Verifier, WebhookError};
+use tokio::net::TcpListener;
+use tower::ServiceBuilder;
+
+pub use config::{
+    Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEMO_SECRETS, DEMO_TWILIO_URL, RateLimitConfig,
+    RouteConfig,
+};
+pub use events::{StoredEvent, StoredPhone};
+
+/// At most this many events are kept; older ones are dropped first.
+pub const MAX_EVENTS: usize = 10_000;
+
+/// Why the gateway could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GatewayError {
+    /// The configuration is invalid.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// A route's webhook verifier could not be built (unknown provider, bad secret).
+    #[error("route `{route}`: {source}")]
+    Webhook {
+        /// The route's name.
+        route: String,
+        /// What the webhook crate said (never quotes a secret).
+        source: WebhookError,
+    },
+    /// A route's rate limit is invalid.
+    #[error("route `{route}`: invalid rate limit: {source}")]
+    RateLimit {
+        /// The route's name.
+        route: String,
+        /// What the rate-limit crate said.
+        source: RateLimitError,
+    },
+    /// The nonce store could not be reached or prepared (the URL is never quoted).
+    #[error("nonce store: {0}")]
+    Store(String),
+    /// The dev keyring could not be generated.
+    #[error("keyring: {0}")]
+    Pii(#[from] PiiError),
+    /// Binding or serving failed.
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The events and the keys that protect them, shared by the handlers.
+struct AppState {
+    keyring: Keyring,
+    phone_index: BlindIndex,
+    events: Mutex<Events>,
+    metrics: Option<PrometheusHandle>,
+}
+
+#[derive(Default)]
+struct Events {
+    next: u64,
+    list: std::collections::VecDeque<StoredEvent>,
+}
+
+/// The installed Prometheus recorder (one per process: the `metrics` facade has one global
+/// recorder), or `None` when another recorder was installed first.
+fn metrics_handle() -> Option<PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| match PrometheusBuilder::new().install_recorder() {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                tracing::warn!(%error, "could not install the Prometheus recorder; /metrics answers 503");
+                None
+            }
+        })
+        .clone()
+}
+
+/// The nonce store the configuration names.
+async fn nonce_store(store: &str) -> Result<Arc<dyn NonceStore>, GatewayError> {
+    if store == "memory" {
+        tracing::info!(
+            store = "memory",
+            "replay: in-memory nonce store (this process only)"
+        );
+        return Ok(Arc::new(MemoryNonceStore::new()));
+    }
+    if store.starts_with("redis://") || store.starts_with("rediss://") {
+        let nonces =
+            palisade_redis::RedisNonceStore::connect(store, palisade_redis::DEFAULT_TIMEOUT)
+                .await
+                .map_err(|e| GatewayError::Store(format!("redis: {e}")))?;
+        tracing::info!(store = "redis", "replay: Redis nonce store");
+        return Ok(Arc::new(nonces));
+    }
+    if store.starts_with("postgres://") || store.starts_with("postgresql://") {
+        use palisade_postgres::sqlx::postgres::PgPoolOptions;
+        // sqlx errors may quote the connection string: a fixed message instead.
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(2))
+            .connect(store)
+            .await
+            .map_err(|_| GatewayError::Store("could not connect to postgres".to_owned()))?;
+        let nonces = palisade_postgres::PostgresNonceStore::new(pool);
+        nonces
+            .migrate()
+            .await
+            .map_err(|e| GatewayError::Store(format!("postgres: {e}")))?;
+        tracing::info!(store = "postgres", "replay: Postgres nonce store");
+        return Ok(Arc::new(nonces));
+    }
+    Err(GatewayError::Config(
+        "`store` must be \"memory\", \"redis://…\" or \"postgres://…\"".to_owned(),
+    ))
+}
+
+fn secrets(name: &str, route: &RouteConfig) -> Result<Vec<SecretString>, GatewayError> {
+    let mut out: Vec<SecretString> = route
+        .secrets
+        .iter()
+        .map(|s| SecretString::from(s.as_str()))
+        .collect();
+    for var in &route.secrets_env {
+        let value = std::env::var(var).map_err(|_| {
+            GatewayError::Config(format!(
+                "route `{name}`: environment variable {var} is not set"
+            ))
+        })?;
+        out.push(SecretString::from(value));
+    }
+    if out.is_empty() {
+        return Err(GatewayError::Config(format!(
+            "route `{name}`: no `secrets` or `secrets_env`"
+        )));
+    }
+    Ok(out)
+}
+
+fn policy(name: &str, limit: &RateLimitConfig) -> Result<Policy, GatewayError> {
+    let wrap = |source| GatewayError::RateLimit {
+        route: name.to_owned(),
+        source,
+    };
+    let kind: AlgorithmKind = limit.algorithm.parse().map_err(|_| {
+        GatewayError::Config(format!(
+            "route `{name}`: unknown rate-limit algorithm `{}`",
+            limit.algorithm
+        ))
+    })?;
+    let mut quota =
+        Quota::new(limit.limit, Duration::from_secs(limit.period_secs)).map_err(wrap)?;
+    if let Some(burst) = limit.burst {
+        quota = quota.with_burst(burst).map_err(wrap)?;
+    }
+    Policy::single(Limit::new(name, kind, quota).map_err(wrap)?).map_err(wrap)
+}
+
+/// The Twilio-style public URL of a route: a full URL ending in the route's path becomes its
+/// base.
+fn public_url(configured: &str, path: &str) -> PublicUrl {
+    let trimmed = configured.trim_end_matches('/');
+    let base = trimmed.strip_suffix(path).unwrap_or(trimmed);
+    PublicUrl::Configured(base.to_owned())
+}
+
+fn valid_route_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// Builds the gateway's router from `config`: connects the nonce store, generates the dev
+/// keyring, installs the Prometheus recorder (once per process).
+///
+/// Serve it with [`serve`] (or with `into_make_service_with_connect_info::<SocketAddr>()`:
+/// the rate limiter keys on the socket peer from `ConnectInfo`).
+///
+/// # Errors
+/// [`GatewayError`] for an invalid route, an unreachable store, or a keyring failure.
+pub async fn build(config: &Config) -> Result<Router, GatewayError> {
+    if config.routes.is_empty() {
+        return Err(GatewayError::Config("no routes".to_owned()));
+    }
+    let metrics = metrics_handle();
+    let nonces = nonce_store(&config.store).await?;
+    if config.store != "memory" {
+        tracing::warn!(
+            "rate limits use the in-memory store (per process): durable rate-limit stores are not implemented yet"
+        );
+    }
+    let rate_store: Arc<dyn RateLimitStore> = Arc::new(MemoryStore::new());
+    let keyring = Keyring::generate()?;
+    tracing::warn!(
+        "dev keyring generated in memory at start: stored phone numbers cannot be decrypted after a restart; load a keyset (Keyring::from_json) in production"
+    );
+    let state = Arc::new(AppState {
+        keyring,
+        phone_index: events::phone_index(),
+        events: Mutex::new(Events::default()),
+        metrics,
+    });
+
+    let mut router: Router<Arc<AppState>> = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics_route))
+        .route("/events", get(events_route));
+    for (name, route) in &config.routes {
+        if !valid_route_name(name) {
+            return Err(GatewayError::Config(format!(
+                "route name `{name}`: use letters, digits, `-` and `_`"
+            )));
+        }
+        let path = format!("/webhooks/{name}");
+        let webhook_err = |source| GatewayError::Webhook {
+            route: name.clone(),
+            source,
+        };
+        let provider: Provider = route.provider.parse().map_err(webhook_err)?;
+        let scheme = AnyScheme::for_provider(provider).map_err(webhook_err)?;
+        let verifier = Verifier::new(scheme, secrets(name, route)?).map_err(webhook_err)?;
+        let mut webhook = WebhookLayer::new(verifier)
+            .replay_guard(ReplayGuard::new(Arc::clone(&nonces)))
+            .tenant(name.clone())
+            .max_body(
+                route
+                    .max_body
+                    .or(config.max_body)
+                    .unwrap_or(DEFAULT_MAX_BODY),
+            );
+        match (&route.public_url, provider) {
+            (Some(url), _) => webhook = webhook.public_url(public_url(url, &path)),
+            (None, Provider::Twilio) => {
+                return Err(GatewayError::Config(format!(
+                    "route `{name}`: twilio needs `public_url`"
+                )));
+            }
+            (None, _) => {}
+        }
+        let content_type = match provider {
+            Provider::Slack => ContentTypeLayer::form(),
+            Provider::Twilio => ContentTypeLayer::json_or_form(),
+            _ => ContentTypeLayer::json(),
+        };
+        let route_name: Arc<str> = Arc::from(name.as_str());
+        let handler = post(
+            move |State(state): State<Arc<AppState>>,
+                  Extension(webhook): Extension<VerifiedWebhook>,
+                  headers: HeaderMap| {
+                let route = Arc::clone(&route_name);
+                async move { accept(&state, &route, &webhook, &headers) }
+            },
+        );
+        let handler = match &route.rate_limit {
+            Some(limit) => {
+                let rate = RateLimitLayer::new(name, Arc::clone(&rate_store), policy(name, limit)?)
+                    .client_ip(ClientIp::new().with_peer(|parts| {
+                        parts
+                            .extensions
+                            .get::<ConnectInfo<SocketAddr>>()
+                            .map(|c| c.0.ip())
+                    }));
+                handler.layer(
+                    ServiceBuilder::new()
+                        .layer(rate)
+                        .layer(QueryCredentialLayer::new())
+                        .layer(content_type)
+                        .layer(webhook),
+                )
+            }
+            None => handler.layer(
+                ServiceBuilder::new()
+                    .layer(QueryCredentialLayer::new())
+                    .layer(content_type)
+                    .layer(webhook),
+            ),
+        };
+        tracing::info!(route = %name, provider = %provider, path = %path, "webhook route");
+        router = router.route(&path, handler);
+    }
+    Ok(router.with_state(state))
+}
+
+/// Stores a verified delivery and answers 200.
+fn accept(
+    state: &AppState,
+    route: &str,
+    webhook: &VerifiedWebhook,
+    headers: &HeaderMap,
+) -> Response {
+    let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
+    let index = events.next;
+    events.next = index.saturating_add(1);
+    let event = events::record(
+        &state.keyring,
+        &state.phone_index,
+        &events::Incoming {
+            index,
+            route,
+            provider: webhook.verified.provider,
+            headers,
+            body: &webhook.body,
+            received_at: now_secs(),
+        },
+    );
+    tracing::info!(
+        route,
+        provider = event.provider,
+        index,
+        event_id = event.event_id.as_deref().unwrap_or("-"),
+        phones = event.phones.len(),
+        "event accepted"
+    );
+    if events.list.len() >= MAX_EVENTS {
+        events.list.pop_front();
+    }
+    events.list.push_back(event);
+    (StatusCode::OK, "accepted").into_response()
+}
+
+async fn events_route(State(state): State<Arc<AppState>>) -> Response {
+    let body = {
+        let events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
+        serde_json::to_vec(&events.list)
+    };
+    match body {
+        Ok(body) => {
+            let mut res = Response::new(Body::from(body));
+            res.headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res
+        }
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+async fn metrics_route(State(state): State<Arc<AppState>>) -> Response {
+    match &state.metrics {
+        Some(handle) => {
+            let mut res = Response::new(Body::from(handle.render()));
+            res.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4"),
+            );
+            res
+        }
+        None => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "metrics recorder unavailable",
+        )
+            .into_response(),
+    }
+}
+
+/// Serves `router` on `listener` (with the peer address for rate limiting) until `shutdown`
+/// completes, then finishes the requests in flight.
+///
+/// # Errors
+/// The server's I/O error.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), GatewayError> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// Completes on Ctrl-C (SIGINT) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,55 @@
+//! `webhook-gateway`: serves the routes of a TOML configuration file, or the demo
+//! configuration (see the README).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use webhook_gateway::{Config, build, serve, shutdown_signal};
+
+/// A webhook gateway built from the Palisade crates.
+#[derive(Parser)]
+#[command(version, about)]
+struct Args {
+    /// The configuration file (TOML); without it, the demo configuration and its public demo
+    /// secrets are used.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// The address to listen on, overriding the file's `listen` (default 127.0.0.1:8080).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "webhook-gateway stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let mut config = match &args.config {
+        Some(path) => Config::from_toml(&std::fs::read_to_string(path)?)?,
+        None => {
+            tracing::warn!(
+                "no --config: demo configuration with the public demo secrets of the README"
+            );
+            Config::demo()
+        }
+    };
+    if let Some(listen) = args.listen {
+        config.listen = listen;
+    }
+    let router = build(&config).await?;
+    let listener = tokio::net::TcpListener::bind(&config.listen).await?;
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    serve(listener, router, shutdown_signal()).await?;
+    Ok(())
+}

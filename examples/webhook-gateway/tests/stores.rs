@@ -1,0 +1,87 @@
+//! The gateway with its replay nonces on Redis and on Postgres: a delivery is accepted once,
+//! and refused as a replay by a second gateway on the same store (another instance).
+//!
+//! The servers are `PALISADE_REDIS_URL` (default `redis://127.0.0.1:6379/`) and
+//! `PALISADE_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), as for the
+//! store crates' conformance tests; CI starts them with `.ci/services`. These tests fail,
+//! never skip, when a server does not answer.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::net::SocketAddr;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use palisade_webhook::{GitHub, Message, SecretString, Verifier};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use webhook_gateway::{Config, build, serve};
+
+const SECRET: &str = "stores-test-github-secret";
+
+async fn start(store: &str) -> SocketAddr {
+    let config = Config::from_toml(&format!(
+        "store = \"{store}\"\n[routes.gh]\nprovider = \"github\"\nsecrets = [\"{SECRET}\"]\n"
+    ))
+    .unwrap();
+    let router = build(&config)
+        .await
+        .unwrap_or_else(|e| panic!("the store must answer (.ci/services): {e}"));
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, router, std::future::pending()));
+    addr
+}
+
+async fn post(addr: SocketAddr, body: &str) -> u16 {
+    let verifier = Verifier::new(GitHub::new(), [SecretString::from(SECRET)]).unwrap();
+    let mut head = format!(
+        "POST /webhooks/gh HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in verifier
+        .sign(&Message::new(body.as_bytes()))
+        .unwrap()
+        .iter()
+    {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body.as_bytes()).await.unwrap();
+    let mut raw = String::new();
+    stream.read_to_string(&mut raw).await.unwrap();
+    raw.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// Two gateways on one store: the second refuses what the first accepted.
+async fn shared_store(store: &str) {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let body = format!(r#"{{"zen":"Keep it logically awesome.","hook_id":{nanos}}}"#);
+    let first = start(store).await;
+    let second = start(store).await;
+    assert_eq!(post(first, &body).await, 200);
+    assert_eq!(post(second, &body).await, 409);
+    assert_eq!(post(first, &body).await, 409);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_nonce_store() {
+    let url = std::env::var("PALISADE_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    shared_store(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_nonce_store() {
+    let url = std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    shared_store(&url).await;
+}
