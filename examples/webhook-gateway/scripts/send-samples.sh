@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Sends every sample to a running webhook-gateway on its demo configuration, each signed with
-# the demo secret of its route by `palisade webhook sign`, as the provider would sign it; then
-# sends the Stripe one again (a replay: 409) and prints GET /events.
+# Sends every sample to a running webhook-gateway on its demo configuration, signed with the
+# demo secret of its route by `palisade webhook sign` as the provider would sign it, then for
+# each route a tampered copy (401), the same request again (a replay: 409) and the request with
+# `?token=` in its URL (400); then floods one route past its rate limit (429). One line per
+# request (the flood: one line for all of it): route, case, HTTP status.
 #
 #   cargo run -p webhook-gateway &            # the demo configuration, on 127.0.0.1:8080
 #   examples/webhook-gateway/scripts/send-samples.sh
@@ -33,15 +35,17 @@ declare -A secret=(
 json=application/json
 form=application/x-www-form-urlencoded
 
-# send ROUTE FILE CONTENT-TYPE [EXTRA-HEADER…]
-send() {
+# sign ROUTE FILE CONTENT-TYPE [EXTRA-HEADER…]: sets `headers` (curl -H arguments) to what the
+# provider would send.
+sign() {
     local route=$1 file=$2 ctype=$3
     shift 3
     local args=(--provider "$route" --secret-env GATEWAY_DEMO_SECRET --body-file "$here/samples/$file")
     if [[ $route == twilio ]]; then
         args+=(--url "https://hooks.example.com/webhooks/twilio")
     fi
-    local headers=() line has_ctype=
+    headers=()
+    local line has_ctype=
     while IFS= read -r line; do
         [[ -z $line ]] && continue
         headers+=(-H "$line")
@@ -49,23 +53,62 @@ send() {
     done < <(GATEWAY_DEMO_SECRET=${secret[$route]} "${palisade[@]}" webhook sign "${args[@]}")
     [[ -z $has_ctype ]] && headers+=(-H "Content-Type: $ctype")
     for extra in "$@"; do headers+=(-H "$extra"); done
-    local status
-    status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${headers[@]}" \
-        --data-binary "@$here/samples/$file" "$GATEWAY/webhooks/$route")
-    printf '%-9s %-40s %s\n' "$route" "$file" "$status"
 }
 
-send stripe stripe-payment_intent.succeeded.json "$json"
-send github github-push.json "$json" "X-GitHub-Event: push" "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958"
-send meta whatsapp-message.json "$json"
-send twilio twilio-voice-status.form "$form"
-send slack slack-slash-command.form "$form"
-send shopify shopify-orders-create.json "$json" "X-Shopify-Topic: orders/create" "X-Shopify-Webhook-Id: b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
-send vapi vapi-end-of-call-report.json "$json"
-send standard standard-webhooks-message.json "$json"
-echo "GitHub again (same body and signature: a replay, 409):"
-send github github-push.json "$json" "X-GitHub-Event: push" "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958"
+# post ROUTE CASE QUERY BODY-FILE: sends with the current `headers`, prints the line.
+post() {
+    local route=$1 case=$2 query=$3 file=$4 status
+    status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${headers[@]}" \
+        --data-binary "@$file" "$GATEWAY/webhooks/$route$query")
+    printf '%-9s %-12s %s\n' "$route" "$case" "$status"
+}
 
-echo "GET /events:"
-curl -s "$GATEWAY/events"
-echo
+# cases ROUTE FILE CONTENT-TYPE [EXTRA-HEADER…]: valid, tampered, replay, query token.
+cases() {
+    local route=$1 file=$2
+    sign "$@"
+    local sample="$here/samples/$file" tampered
+    tampered=$(mktemp)
+    # One byte more than was signed: a form body gains a parameter, a JSON body a space.
+    if [[ $file == *.form ]]; then
+        { cat "$sample"; printf '&Tampered=1'; } >"$tampered"
+    else
+        { cat "$sample"; printf ' '; } >"$tampered"
+    fi
+    post "$route" valid "" "$sample"
+    post "$route" tampered "" "$tampered"
+    post "$route" replay "" "$sample"
+    post "$route" query-token "?token=secret-in-url" "$sample"
+    rm -f "$tampered"
+}
+
+cases stripe stripe-payment_intent.succeeded.json "$json"
+cases github github-push.json "$json" "X-GitHub-Event: push" "X-GitHub-Delivery: 72d3162e-cc78-11e3-81ab-4c9367dc0958"
+cases meta whatsapp-message.json "$json"
+cases twilio twilio-voice-status.form "$form"
+cases slack slack-slash-command.form "$form"
+cases shopify shopify-orders-create.json "$json" "X-Shopify-Topic: orders/create" "X-Shopify-Webhook-Id: b54557e4-bdd9-4b37-8a5f-bf7d70bcd043"
+cases vapi vapi-end-of-call-report.json "$json"
+cases standard standard-webhooks-message.json "$json"
+
+# A flood: the Stripe request, 120 more times from this client, against a limit of 100 per
+# minute. Requests within the limit reach the signature check (a replay: 409); the rest are
+# refused before it (429, with Retry-After and the RateLimit fields).
+sign stripe stripe-payment_intent.succeeded.json "$json"
+declare -A seen=()
+first429=
+for i in $(seq 1 120); do
+    status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${headers[@]}" \
+        --data-binary "@$here/samples/stripe-payment_intent.succeeded.json" "$GATEWAY/webhooks/stripe")
+    seen[$status]=$(( ${seen[$status]:-0} + 1 ))
+    [[ $status == 429 && -z $first429 ]] && first429=$i
+done
+summary=
+for status in $(printf '%s\n' "${!seen[@]}" | sort); do summary+=" ${seen[$status]}x$status"; done
+printf '%-9s %-12s %s (120 requests:%s; first 429 at #%s)\n' stripe flood "${first429:+429}" "$summary" "${first429:-none}"
+
+if [[ -z ${QUIET:-} ]]; then
+    echo "GET /events:"
+    curl -s "$GATEWAY/events"
+    echo
+fi
