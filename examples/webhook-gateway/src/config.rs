@@ -42,6 +42,11 @@ pub struct Config {
     /// The nonce store for replay refusal: `memory`, `redis://…` or `postgres://…`.
     #[serde(default = "default_store")]
     pub store: String,
+    /// A prefix for the replay namespaces (`<prefix>:<route>`; the route name alone when
+    /// absent), so that gateways sharing a Redis or Postgres store keep apart what must not
+    /// meet, such as staging and production.
+    #[serde(default)]
+    pub replay_namespace: Option<String>,
     /// The default largest webhook body, in bytes ([`DEFAULT_MAX_BODY`] when absent).
     #[serde(default)]
     pub max_body: Option<usize>,
@@ -140,6 +145,7 @@ impl Config {
         Self {
             listen: default_listen(),
             store: default_store(),
+            replay_namespace: None,
             max_body: Some(DEFAULT_MAX_BODY),
             routes,
         }

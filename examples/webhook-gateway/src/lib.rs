@@ -270,7 +270,10 @@ pub async fn build(config: &Config) -> Result<Router, GatewayError> {
         let verifier = Verifier::new(scheme, secrets(name, route)?).map_err(webhook_err)?;
         let mut webhook = WebhookLayer::new(verifier)
             .replay_guard(ReplayGuard::new(Arc::clone(&nonces)))
-            .tenant(name.clone())
+            .tenant(match &config.replay_namespace {
+                Some(prefix) => format!("{prefix}:{name}"),
+                None => name.clone(),
+            })
             .max_body(
                 route
                     .max_body

@@ -178,7 +178,43 @@ fn sample(file: &str) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn samples_end_to_end() {
-    let addr = start(&Config::demo()).await;
+    samples_on(Config::demo()).await;
+}
+
+/// The same, with the replay nonces on Redis (`PALISADE_REDIS_URL`, `.ci/services`), in a
+/// namespace of this run's own. Fails, never skips, when Redis does not answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_end_to_end_on_redis() {
+    let url = std::env::var("PALISADE_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    samples_on(on_store(&url)).await;
+}
+
+/// The same, with the replay nonces on Postgres (`PALISADE_POSTGRES_URL`, `.ci/services`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn samples_end_to_end_on_postgres() {
+    let url = std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    samples_on(on_store(&url)).await;
+}
+
+/// The demo routes on `store`, under a replay namespace unique to this run, so runs against a
+/// shared server never see each other's nonces.
+fn on_store(store: &str) -> Config {
+    let mut config = Config::demo();
+    config.store = store.to_owned();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    config.replay_namespace = Some(format!("test-{nanos}-{}", std::process::id()));
+    config
+}
+
+/// Every route with every sample: accepted, tampered, replay, query token, oversized, media
+/// type; then the stored events and the metrics.
+async fn samples_on(config: Config) {
+    let addr = start(&config).await;
 
     let health = http(addr, "GET", "/healthz", &[], b"", None).await;
     assert_eq!((health.status, health.body.as_str()), (200, "ok"));
