@@ -15,52 +15,22 @@
     missing_docs
 )]
 
+mod common;
+use common::{KEYS, PER_SECOND, gcra_policy, ip_key, run_threads};
+
 use std::hash::Hash;
 use std::hint::black_box;
 use std::num::NonZeroU32;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use palisade_ratelimit::{Key, Limit, MemoryStore, Policy, Quota};
+use palisade_ratelimit::{Key, MemoryStore, Policy};
 
-/// Keys per run (`AB_KEY_COUNT` overrides it).
-const KEYS: u64 = 10_000;
-const PER_SECOND: u32 = 1_000;
-
+/// A number from the environment (`AB_KEY_COUNT`, …), or `default`.
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
-}
-
-fn ip_key(i: usize) -> String {
-    format!("203.0.{}.{}|/webhook/vapi", i / 256, i % 256)
-}
-
-/// `iters` decisions on each of `threads` threads at once, over the keys in turn from
-/// different offsets; wall time.
-fn run_threads<K: Sync>(
-    iters: u64,
-    threads: usize,
-    keys: &[K],
-    decide: &(impl Fn(&K) + Sync),
-) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            s.spawn(move || {
-                let mut i = t * keys.len() / threads;
-                for _ in 0..iters {
-                    decide(&keys[i]);
-                    i += 1;
-                    if i == keys.len() {
-                        i = 0;
-                    }
-                }
-            });
-        }
-    });
-    start.elapsed()
 }
 
 /// `check(store, policy, key)` is palisade's decision on one of `palisade_keys` (a prebuilt
@@ -75,10 +45,7 @@ fn ab<K: Hash + Eq + Clone + Send + Sync, P: Sync>(
     let iters = env("AB_DECISIONS", 1_000_000);
     for threads in [1, 2] {
         let store = MemoryStore::new();
-        let policy = Policy::single(
-            Limit::gcra("bench", Quota::per_second(u64::from(PER_SECOND)).unwrap()).unwrap(),
-        )
-        .unwrap();
+        let policy = gcra_policy();
         let governor = governor::RateLimiter::keyed(governor::Quota::per_second(
             NonZeroU32::new(PER_SECOND).unwrap(),
         ));
@@ -140,7 +107,7 @@ fn main() {
         return;
     }
     let which = std::env::var("AB_KEYS").unwrap_or_default();
-    let n = usize::try_from(env("AB_KEY_COUNT", KEYS)).unwrap();
+    let n = usize::try_from(env("AB_KEY_COUNT", KEYS as u64)).unwrap();
     if which != "string" {
         let u64_keys: Vec<u64> = (0..n as u64).collect();
         let palisade: Vec<Key> = u64_keys.iter().map(|&k| Key::from(k)).collect();

@@ -10,6 +10,9 @@
     missing_docs
 )]
 
+mod common;
+use common::{KEYS, PER_SECOND, gcra_policy, ip_key, run_threads};
+
 use std::hash::Hash;
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr};
@@ -17,7 +20,7 @@ use std::num::NonZeroU32;
 use std::pin::pin;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::measurement::WallTime;
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
@@ -26,45 +29,6 @@ use palisade_ratelimit::{
     AlgorithmKind, Clock as _, FastClock, Key, KeyBuilder, Limit, MemoryStore, Policy, Quota,
     RateLimitStore, SystemClock, Timestamp,
 };
-
-const KEYS: usize = 10_000;
-const PER_SECOND: u32 = 1_000;
-
-fn ip_key(i: usize) -> String {
-    format!("203.0.{}.{}|/webhook/vapi", i / 256, i % 256)
-}
-
-fn gcra_policy() -> Policy {
-    Policy::single(Limit::gcra("bench", Quota::per_second(u64::from(PER_SECOND)).unwrap()).unwrap())
-        .unwrap()
-}
-
-/// Runs `decide(key)` over the keys in turn on `threads` threads at once; the time reported
-/// is the wall time for `iters` decisions on each thread (so equal to the one-thread time when
-/// the threads do not slow each other down).
-fn run_threads<K: Sync>(
-    iters: u64,
-    threads: usize,
-    keys: &[K],
-    decide: &(impl Fn(&K) + Sync),
-) -> Duration {
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..threads {
-            s.spawn(move || {
-                let mut i = t * keys.len() / threads;
-                for _ in 0..iters {
-                    decide(&keys[i]);
-                    i += 1;
-                    if i == keys.len() {
-                        i = 0;
-                    }
-                }
-            });
-        }
-    });
-    start.elapsed()
-}
 
 fn side_by_side<K: Hash + Eq + Clone + Send + Sync>(
     g: &mut BenchmarkGroup<'_, WallTime>,
