@@ -14,7 +14,6 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use palisade_postgres::sqlx::{self, PgPool, postgres::PgPoolOptions};
@@ -112,32 +111,18 @@ async fn sixty_four_racers_on_an_expired_row_get_one_fresh() {
     with_store(|store| async move {
         let store = Arc::new(store);
         for round in 0..5u8 {
-            let ns = Arc::new(testing::unique_namespace("reclaim"));
+            let ns = testing::unique_namespace("reclaim");
             let id = [round];
             store
                 .insert_if_absent(&ns, &id, Duration::from_millis(1))
                 .await
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(20)).await;
-            let fresh = Arc::new(AtomicUsize::new(0));
-            let barrier = Arc::new(tokio::sync::Barrier::new(64));
-            let tasks: Vec<_> = (0..64)
-                .map(|_| {
-                    let (store, ns, fresh, barrier) =
-                        (store.clone(), ns.clone(), fresh.clone(), barrier.clone());
-                    tokio::spawn(async move {
-                        barrier.wait().await;
-                        if store.insert_if_absent(&ns, &id, TTL).await.unwrap() == Freshness::Fresh
-                        {
-                            fresh.fetch_add(1, Ordering::SeqCst);
-                        }
-                    })
-                })
-                .collect();
-            for t in tasks {
-                t.await.unwrap();
-            }
-            assert_eq!(fresh.load(Ordering::SeqCst), 1, "round {round}");
+            assert_eq!(
+                testing::race(store.clone(), &ns, &id, 64).await,
+                1,
+                "round {round}"
+            );
         }
     })
     .await;

@@ -121,18 +121,31 @@ pub async fn namespaces<S: NonceStore + ?Sized>(store: &S) {
     ));
 }
 
-/// 64 tasks insert one id at the same moment: exactly one sees `Fresh`.
-pub async fn concurrent_single_key<S: NonceStore + ?Sized + 'static>(store: Arc<S>) {
-    let ns = Arc::new(unique_namespace("race"));
+/// Starts `racers` tasks that insert `id` in `namespace` at the same moment (behind a barrier)
+/// and returns how many saw `Fresh`. A correct store returns 1 whenever `id` is absent or
+/// expired when the race starts.
+pub async fn race<S: NonceStore + ?Sized + 'static>(
+    store: Arc<S>,
+    namespace: &str,
+    id: &[u8],
+    racers: usize,
+) -> usize {
+    let ns: Arc<str> = Arc::from(namespace);
+    let id: Arc<[u8]> = Arc::from(id);
     let fresh = Arc::new(AtomicUsize::new(0));
-    let barrier = Arc::new(tokio::sync::Barrier::new(64));
-    let tasks: Vec<_> = (0..64)
+    let barrier = Arc::new(tokio::sync::Barrier::new(racers));
+    let tasks: Vec<_> = (0..racers)
         .map(|_| {
-            let (store, ns, fresh, barrier) =
-                (store.clone(), ns.clone(), fresh.clone(), barrier.clone());
+            let (store, ns, id, fresh, barrier) = (
+                store.clone(),
+                ns.clone(),
+                id.clone(),
+                fresh.clone(),
+                barrier.clone(),
+            );
             tokio::spawn(async move {
                 barrier.wait().await;
-                if insert(&*store, &ns, b"contended", TTL).await == Freshness::Fresh {
+                if insert(&*store, &ns, &id, TTL).await == Freshness::Fresh {
                     fresh.fetch_add(1, Ordering::SeqCst);
                 }
             })
@@ -141,8 +154,14 @@ pub async fn concurrent_single_key<S: NonceStore + ?Sized + 'static>(store: Arc<
     for t in tasks {
         t.await.expect("task panicked");
     }
+    fresh.load(Ordering::SeqCst)
+}
+
+/// 64 tasks insert one id at the same moment: exactly one sees `Fresh`.
+pub async fn concurrent_single_key<S: NonceStore + ?Sized + 'static>(store: Arc<S>) {
+    let ns = unique_namespace("race");
     assert_eq!(
-        fresh.load(Ordering::SeqCst),
+        race(store, &ns, b"contended", 64).await,
         1,
         "exactly one Fresh among 64 racers"
     );
