@@ -1,0 +1,116 @@
+//! `palisade`: Palisade's security building blocks on the command line.
+//!
+//! ```text
+//! palisade webhook verify --provider github --secret "It's a Secret to Everybody" \
+//!     --header 'X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17' \
+//!     < body
+//! palisade webhook sign --provider stripe --secret whsec_… --body-file event.json
+//! palisade ratelimit simulate --algorithm gcra --limit 10 --period 1 --burst 5 --at 0,0.05,0.1
+//! palisade pii keygen > keyring.json            # with PALISADE_KEK set: KEK-protected
+//! printf '+14389007409' | palisade pii encrypt --keyring keyring.json --context acme/leads/phone/17
+//! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
+//! ```
+//!
+//! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
+//! (`invalid: <reason>` on stdout), 2 on a usage or configuration error (message on stderr).
+//! Secrets are never printed.
+//!
+//! The same from Rust, for tools that embed the command:
+//!
+//! ```
+//! use std::process::ExitCode;
+//!
+//! // GCRA, 2 per second: the third request at the same instant is refused.
+//! let status = palisade_cli::run_from([
+//!     "palisade", "ratelimit", "simulate", "--algorithm", "gcra",
+//!     "--limit", "2", "--period", "1", "--at", "0,0,0",
+//! ]);
+//! assert_eq!(status, ExitCode::SUCCESS);
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod pii;
+mod ratelimit;
+mod webhook;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Palisade: webhook verification and signing, rate-limit simulation, and field-level
+/// encryption of personal data, from the shell.
+#[derive(Debug, Parser)]
+#[command(name = "palisade", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Verify or sign webhook requests (Standard Webhooks, Stripe, GitHub, Meta, Slack,
+    /// Twilio, Shopify, Vapi).
+    #[command(subcommand)]
+    Webhook(webhook::Command),
+    /// Simulate rate-limit algorithms (GCRA, token and leaky buckets, fixed and sliding
+    /// windows) over request times.
+    #[command(subcommand)]
+    Ratelimit(ratelimit::Command),
+    /// Encrypt and decrypt personal data fields, manage keyrings, compute blind indexes.
+    #[command(subcommand)]
+    Pii(pii::Command),
+}
+
+/// How a command ended.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Success, with what to print on stdout.
+    Ok(String),
+    /// The input was checked and refused (exit 1), with the reason.
+    Invalid(String),
+    /// A usage or configuration error (exit 2), with the message for stderr.
+    Usage(String),
+}
+
+/// Runs the `palisade` command with the process's arguments and standard input.
+pub fn run() -> ExitCode {
+    run_from(std::env::args_os())
+}
+
+/// Runs the `palisade` command with `args` (the first is the program name), printing to
+/// standard output and standard error, and returns its exit status: 0 success or valid, 1
+/// invalid, 2 usage or configuration error.
+pub fn run_from<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap prints help/version on stdout (exit 0) and usage errors on stderr (exit 2).
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let outcome = match cli.command {
+        Command::Webhook(cmd) => webhook::run(cmd),
+        Command::Ratelimit(cmd) => ratelimit::run(cmd),
+        Command::Pii(cmd) => pii::run(cmd),
+    };
+    match outcome {
+        Outcome::Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Outcome::Invalid(reason) => {
+            println!("invalid: {reason}");
+            ExitCode::from(1)
+        }
+        Outcome::Usage(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
