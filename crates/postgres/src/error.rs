@@ -6,7 +6,8 @@ use std::time::Duration;
 ///
 /// Messages never contain ids, connection strings or credentials: they are safe to log. With
 /// the `replay` feature it converts into the matching [`palisade_replay::ReplayError`]
-/// variant.
+/// variant, with the `ratelimit` feature into `palisade_ratelimit::RateLimitError`'s store
+/// failures.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PostgresStoreError {
@@ -40,6 +41,32 @@ impl From<PostgresStoreError> for palisade_replay::ReplayError {
             PostgresStoreError::InvalidConfig { reason } => Self::InvalidConfig { reason },
             PostgresStoreError::Unavailable { reason } => Self::StoreUnavailable { reason },
             PostgresStoreError::Timeout { millis } => Self::StoreTimeout { millis },
+        }
+    }
+}
+
+#[cfg(feature = "ratelimit")]
+impl From<PostgresStoreError> for palisade_ratelimit::RateLimitError {
+    /// [`Unavailable`](PostgresStoreError::Unavailable) and
+    /// [`Timeout`](PostgresStoreError::Timeout) become the store failures
+    /// `RateLimitError::Unavailable { store: "postgres", .. }` and
+    /// `RateLimitError::Timeout { store: "postgres", .. }`; an
+    /// [`InvalidConfig`](PostgresStoreError::InvalidConfig) (which no decision returns) becomes
+    /// `RateLimitError::Unavailable` too, its reason prefixed with `invalid configuration`.
+    fn from(e: PostgresStoreError) -> Self {
+        match e {
+            PostgresStoreError::InvalidConfig { reason } => Self::Unavailable {
+                store: "postgres",
+                reason: format!("invalid configuration: {reason}"),
+            },
+            PostgresStoreError::Unavailable { reason } => Self::Unavailable {
+                store: "postgres",
+                reason,
+            },
+            PostgresStoreError::Timeout { millis } => Self::Timeout {
+                store: "postgres",
+                after: Duration::from_millis(millis),
+            },
         }
     }
 }

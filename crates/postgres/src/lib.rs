@@ -34,6 +34,7 @@
 //! | feature | type | trait | statement per decision |
 //! |---|---|---|---|
 //! | `replay` (default) | [`PostgresNonceStore`] | [`palisade_replay::NonceStore`] | `INSERT … ON CONFLICT … DO UPDATE … WHERE expired` |
+//! | `ratelimit` (default) | [`PostgresRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | `SELECT … FROM ratelimit_apply(…)`: a PL/pgSQL function that locks the (key, policy) row and runs every limit |
 //!
 //! Every store passes its trait's conformance suite (for example `palisade_replay::testing`)
 //! against a real server in this crate's tests.
@@ -44,8 +45,9 @@
 //! through sqlx's own features); this crate enables sqlx's `postgres` and `runtime-tokio`
 //! features only, and uses no compile-time-checked macros. Tables live in one schema,
 //! `palisade` by default, validated as a plain identifier. Each store's `migrate()` applies its
-//! SQL (shipped in `migrations/`); all of it is `IF NOT EXISTS`, so it runs at every
-//! start-up. Errors never quote connection strings or credentials.
+//! SQL (shipped in `migrations/`); all of it is `IF NOT EXISTS` or `CREATE OR REPLACE`, so it
+//! runs at every start-up. Errors never quote connection strings or credentials. The
+//! rate-limit store needs PostgreSQL 14 or later (`extract` returning exact `numeric`).
 //!
 //! # MSRV
 //!
@@ -54,11 +56,15 @@
 #![deny(missing_docs)]
 
 mod error;
+#[cfg(feature = "ratelimit")]
+mod ratelimit;
 #[cfg(feature = "replay")]
 mod replay;
 mod schema;
 
 pub use error::PostgresStoreError;
+#[cfg(feature = "ratelimit")]
+pub use ratelimit::{DEFAULT_RATELIMIT_TIMEOUT, PostgresRateLimitStore};
 #[cfg(feature = "replay")]
 pub use replay::{DEFAULT_TIMEOUT, MAX_TTL_MILLIS, PostgresNonceStore};
 pub use schema::DEFAULT_SCHEMA;

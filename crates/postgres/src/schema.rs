@@ -6,7 +6,13 @@ use crate::PostgresStoreError;
 pub const DEFAULT_SCHEMA: &str = "palisade";
 
 /// The nonce table's migration, with `__SCHEMA__` standing for the schema name.
+#[cfg_attr(not(feature = "replay"), allow(dead_code))]
 pub(crate) const NONCES_SQL: &str = include_str!("../migrations/0001_nonces.sql");
+
+/// The rate-limit tables' and functions' migration, with `__SCHEMA__` standing for the schema
+/// name.
+#[cfg(feature = "ratelimit")]
+pub(crate) const RATELIMIT_SQL: &str = include_str!("../migrations/0002_ratelimit.sql");
 
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no
@@ -77,5 +83,14 @@ mod tests {
         let sql = render(NONCES_SQL, "s1");
         assert!(!sql.contains("__SCHEMA__"));
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".nonces"));
+    }
+
+    #[cfg(feature = "ratelimit")]
+    #[test]
+    fn the_ratelimit_migration_names_only_the_placeholder_schema() {
+        let sql = render(RATELIMIT_SQL, "s1");
+        assert!(!sql.contains("__SCHEMA__"));
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".ratelimit_state"));
+        assert!(sql.contains("FUNCTION \"s1\".ratelimit_apply("));
     }
 }

@@ -95,7 +95,10 @@ impl AlgorithmKind {
         )
     }
 
-    const fn code(self) -> u8 {
+    /// A stable number for the algorithm, for stores that pass it to server-side code (a Lua
+    /// script, a SQL function): 1 GCRA, 2 token bucket, 3 leaky bucket, 4 fixed window,
+    /// 5 sliding window log, 6 sliding window counter. Never reused or renumbered.
+    pub const fn code(self) -> u8 {
         match self {
             Self::Gcra => 1,
             Self::TokenBucket => 2,
@@ -200,6 +203,42 @@ impl Limit {
             quota,
             prepared,
         })
+    }
+
+    /// The integers that define this limit's arithmetic, derived from its quota exactly as the
+    /// algorithms of this crate use them, for a store that runs the algorithm on its server
+    /// (a Lua script in Redis, a SQL function in Postgres) and must decide as this crate does.
+    ///
+    /// ```
+    /// use palisade_ratelimit::{AlgorithmKind, Limit, Quota};
+    ///
+    /// let limit = Limit::new("api", AlgorithmKind::Gcra, Quota::per_second(3)?.with_burst(2)?)?;
+    /// let p = limit.parameters();
+    /// assert_eq!(p.emission_interval_nanos, 333_333_334); // ⌈1 s / 3⌉
+    /// assert_eq!(p.tolerance_nanos, 666_666_668); // burst × T
+    /// let bucket = Limit::new("b", AlgorithmKind::TokenBucket, Quota::per_second(4)?)?;
+    /// let p = bucket.parameters();
+    /// // gcd(1e9, 4) = 4: a token is 250,000,000 units, 1 unit accrues per ns.
+    /// assert_eq!((p.bucket_unit, p.bucket_rate, p.bucket_cap), (250_000_000, 1, 1_000_000_000));
+    /// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+    /// ```
+    pub fn parameters(&self) -> LimitParameters {
+        let (limit, period) = (self.quota.limit(), self.quota.period_nanos());
+        let capacity = self.capacity();
+        let emission = period.div_ceil(limit);
+        let g = crate::rate::gcd(period, limit).max(1);
+        let unit = period / g;
+        LimitParameters {
+            kind: self.kind,
+            limit,
+            period_nanos: period,
+            capacity,
+            emission_interval_nanos: emission,
+            tolerance_nanos: capacity.saturating_mul(emission),
+            bucket_unit: unit,
+            bucket_rate: limit / g,
+            bucket_cap: capacity.saturating_mul(unit),
+        }
     }
 
     /// A GCRA limit.
@@ -394,6 +433,44 @@ impl Limit {
         out.extend_from_slice(&self.quota.period_nanos().to_be_bytes());
         out.extend_from_slice(&self.quota.burst().unwrap_or(0).to_be_bytes());
     }
+}
+
+/// The integer parameters of a [`Limit`] ([`Limit::parameters`]). Times are in nanoseconds.
+///
+/// Which fields an algorithm reads:
+///
+/// | algorithm | fields |
+/// |---|---|
+/// | GCRA | `limit`, `emission_interval_nanos` (T = ⌈period / limit⌉), `tolerance_nanos` (τ = capacity × T) |
+/// | token and leaky bucket | `limit`, `bucket_unit`, `bucket_rate`, `bucket_cap` (below) |
+/// | the three windows | `limit`, `period_nanos` |
+///
+/// The buckets count in scaled units so that refilling is exact integer arithmetic: with
+/// `g = gcd(period, limit)`, one token is `bucket_unit = period / g` units, `bucket_rate =
+/// limit / g` units accrue per nanosecond, and a full bucket holds `bucket_cap = capacity ×
+/// bucket_unit` units. Products saturate at `u64::MAX` (a limit whose arithmetic would overflow
+/// is refused by [`Limit::new`] for the algorithms that use it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct LimitParameters {
+    /// The algorithm.
+    pub kind: AlgorithmKind,
+    /// Requests (units of cost) per period.
+    pub limit: u64,
+    /// The period, in ns.
+    pub period_nanos: u64,
+    /// The most cost one request may have ([`Limit::capacity`]).
+    pub capacity: u64,
+    /// GCRA's emission interval T, in ns.
+    pub emission_interval_nanos: u64,
+    /// GCRA's tolerance τ = capacity × T, in ns.
+    pub tolerance_nanos: u64,
+    /// Buckets: scaled units per token.
+    pub bucket_unit: u64,
+    /// Buckets: scaled units accrued per ns.
+    pub bucket_rate: u64,
+    /// Buckets: capacity in scaled units.
+    pub bucket_cap: u64,
 }
 
 /// Limit names: 1–64 of `A-Z a-z 0-9 _ - .`, safe inside a Structured Field string.

@@ -133,7 +133,12 @@ impl Decision {
 
     /// Units of cost still available right after this decision.
     pub const fn remaining(&self) -> u64 {
-        self.remaining_num / self.remaining_den
+        // The default decision (the placeholder inside a verdict) has a zero denominator:
+        // comparing verdicts must not divide by it.
+        match self.remaining_num.checked_div(self.remaining_den) {
+            Some(r) => r,
+            None => self.remaining_num,
+        }
     }
 
     /// Time until the limit is back to full capacity (windows: the end of the current window).

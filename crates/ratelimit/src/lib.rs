@@ -106,7 +106,7 @@ mod time;
 mod token_bucket;
 mod verdict;
 
-pub use algorithm::{AlgorithmKind, Limit, State, UnknownAlgorithm};
+pub use algorithm::{AlgorithmKind, Limit, LimitParameters, State, UnknownAlgorithm};
 pub use decision::Decision;
 pub use error::RateLimitError;
 pub use fallback::{DEFAULT_SHIELD_CAP, FallbackMode, FallbackStore};

@@ -216,8 +216,15 @@ impl Policy {
         self.single_gcra.as_ref()
     }
 
-    /// Checks `cost` against every limit's capacity.
-    pub(crate) fn check_cost(&self, cost: u32) -> Result<u64, RateLimitError> {
+    /// Checks `cost` against every limit's capacity, in the limits' order, as
+    /// [`apply`](Self::apply) and every store do before charging anything; returns it as a
+    /// `u64`. A remote store calls it before its round trip.
+    ///
+    /// # Errors
+    ///
+    /// [`RateLimitError::InvalidCost`] for the first limit whose
+    /// [`capacity`](Limit::capacity) `cost` exceeds, or when `cost` is 0.
+    pub fn check_cost(&self, cost: u32) -> Result<u64, RateLimitError> {
         let mut n = u64::from(cost);
         for l in &self.limits {
             n = check_cost(cost, l.capacity())?;

@@ -166,11 +166,12 @@ fn down() -> RateLimitError {
     }
 }
 
-/// A multi-threaded runtime (2 workers) for one case.
+/// A multi-threaded runtime (2 workers) for one case, with timers and, when tokio is built
+/// with them (a remote store's client needs them), its I/O drivers.
 pub fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
-        .enable_time()
+        .enable_all()
         .build()
         .expect("a tokio runtime")
 }

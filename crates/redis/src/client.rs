@@ -3,8 +3,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use redis::AsyncConnectionConfig;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::cluster::{ClusterClient, ClusterClientBuilder};
+use redis::cluster_async::ClusterConnection;
+use redis::{AsyncConnectionConfig, IntoConnectionInfo};
 
 use crate::RedisStoreError;
 
@@ -82,6 +84,88 @@ pub(crate) fn connect_lazy(
         .map_err(|e| map_error(&e, timeout, Some(url)))
 }
 
+/// A Redis Cluster client seeded with `urls`, whose connection attempts and replies (including
+/// the retries and redirections of one call) time out after `timeout`.
+pub(crate) fn cluster_client(
+    urls: &[&str],
+    timeout: Duration,
+) -> Result<ClusterClient, RedisStoreError> {
+    let timeout = check_timeout(timeout)?;
+    if urls.is_empty() {
+        return Err(RedisStoreError::InvalidConfig {
+            reason: "no Redis Cluster node URL",
+        });
+    }
+    // Parse errors may quote the URL: never pass them on.
+    let nodes = urls
+        .iter()
+        .map(|url| url.into_connection_info())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|_| RedisStoreError::InvalidConfig {
+            reason: "a Redis Cluster node URL does not parse",
+        })?;
+    ClusterClientBuilder::new(nodes)
+        .connection_timeout(timeout)
+        .response_timeout(timeout)
+        .build()
+        .map_err(|_| RedisStoreError::InvalidConfig {
+            reason: "the Redis Cluster node URLs disagree on credentials, database or TLS",
+        })
+}
+
+/// Connects to the Redis Cluster that the nodes at `urls` belong to, for any store of this
+/// crate: `RedisNonceStore::new(connect_cluster(..).await?)`, and the same for every other
+/// store.
+///
+/// `urls` are seed nodes (`redis://[user:password@]host:port/`, all with the same credentials;
+/// one reachable node is enough, more survive one being down): the connection reads the slot
+/// map from them (`CLUSTER SLOTS`), then keeps one multiplexed connection per master, follows
+/// `MOVED`/`ASK` redirections and reconnects after failures by itself. `timeout` bounds
+/// connecting (the whole call, slot map included) and each reply, retries and redirections of
+/// one call included; [`DEFAULT_TIMEOUT`] (1 s) is a sensible value. Give the stores the same
+/// timeout with their `with_timeout`.
+///
+/// Every key that the stores here write carries a `{…}` hash tag (the namespace, or the
+/// rate-limit key), so each command or script of one decision touches a single slot, as
+/// Redis Cluster requires, while different namespaces and keys spread over all masters.
+///
+/// ```no_run
+/// # #[cfg(feature = "replay")]
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+/// use palisade_redis::{DEFAULT_TIMEOUT, RedisNonceStore, connect_cluster};
+/// use palisade_replay::{Freshness, NonceStore};
+///
+/// // Needs a Redis Cluster, for example the 3 masters that `.ci/services` starts.
+/// let seeds = ["redis://127.0.0.1:7001/", "redis://127.0.0.1:7002/"];
+/// let conn = connect_cluster(&seeds, DEFAULT_TIMEOUT).await?;
+/// let store = RedisNonceStore::new(conn).with_timeout(DEFAULT_TIMEOUT)?;
+/// let ttl = Duration::from_secs(300);
+/// assert_eq!(store.insert_if_absent("stripe", b"evt_1", ttl).await?, Freshness::Fresh);
+/// # Ok(())
+/// # }
+/// ```
+///
+/// # Errors
+/// [`RedisStoreError::InvalidConfig`] for an empty list, a URL that does not parse, URLs that
+/// disagree on credentials, database or TLS, or a zero timeout;
+/// [`RedisStoreError::Unavailable`] when no node accepts the connection or the credentials, or
+/// a node is not in cluster mode; [`RedisStoreError::Timeout`] when the cluster does not answer
+/// within `timeout`. No error quotes a URL or its credentials.
+pub async fn connect_cluster(
+    urls: &[&str],
+    timeout: Duration,
+) -> Result<ClusterConnection, RedisStoreError> {
+    let client = cluster_client(urls, timeout)?;
+    match tokio::time::timeout(timeout, client.get_async_connection()).await {
+        Ok(Ok(conn)) => Ok(conn),
+        Ok(Err(e)) => Err(map_error_for(&e, timeout, urls)),
+        Err(_) => Err(RedisStoreError::Timeout {
+            millis: millis(timeout),
+        }),
+    }
+}
+
 /// Runs one Redis call under `timeout`, mapping every failure to a [`RedisStoreError`].
 pub(crate) async fn call<T>(
     timeout: Duration,
@@ -104,13 +188,22 @@ pub(crate) fn map_error(
     timeout: Duration,
     url: Option<&str>,
 ) -> RedisStoreError {
+    map_error_for(e, timeout, url.as_slice())
+}
+
+/// [`map_error`] checking the message against each of `urls`.
+pub(crate) fn map_error_for(
+    e: &redis::RedisError,
+    timeout: Duration,
+    urls: &[&str],
+) -> RedisStoreError {
     if e.is_timeout() {
         return RedisStoreError::Timeout {
             millis: millis(timeout),
         };
     }
     let message = e.to_string();
-    let reason = if url.is_some_and(|url| leaks_credentials(&message, url)) {
+    let reason = if urls.iter().any(|url| leaks_credentials(&message, url)) {
         format!("{:?} (details withheld: they quoted the URL)", e.kind())
     } else {
         message
@@ -165,6 +258,89 @@ mod tests {
             check_timeout(Duration::ZERO),
             Err(RedisStoreError::InvalidConfig { .. })
         ));
+    }
+
+    #[test]
+    fn cluster_configuration_mistakes_are_refused_without_quoting_urls() {
+        let timeout = DEFAULT_TIMEOUT;
+        let invalid = |r: Result<ClusterClient, RedisStoreError>| match r {
+            Err(e @ RedisStoreError::InvalidConfig { .. }) => e,
+            Err(e) => panic!("expected InvalidConfig, got {e:?}"),
+            Ok(_) => panic!("expected InvalidConfig, got a client"),
+        };
+        invalid(cluster_client(&[], timeout));
+        invalid(cluster_client(&["redis://127.0.0.1:7001/"], Duration::ZERO));
+        let e = invalid(cluster_client(
+            &["redis://127.0.0.1:7001/", "not a url with secret-password"],
+            timeout,
+        ));
+        assert!(!format!("{e} {e:?}").contains("secret-password"));
+        let e = invalid(cluster_client(
+            &[
+                "redis://alice:first-s3cret@127.0.0.1:7001/",
+                "redis://bob:second-s3cret@127.0.0.1:7002/",
+            ],
+            timeout,
+        ));
+        let shown = format!("{e} {e:?}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("alice") && !shown.contains("bob"),
+            "{shown}"
+        );
+        // Same credentials everywhere: a client, and no connection yet.
+        assert!(
+            cluster_client(
+                &[
+                    "redis://alice:s3cret@127.0.0.1:7001/",
+                    "redis://alice:s3cret@127.0.0.1:7002/",
+                ],
+                timeout,
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn cluster_errors_are_checked_against_every_url() {
+        let e = redis::RedisError::from((
+            redis::ErrorKind::Io,
+            "failed",
+            "node redis://bob:b0b-pass@10.0.0.2:7002/ refused".to_owned(),
+        ));
+        let urls = [
+            "redis://alice:a-pass@10.0.0.1:7001/",
+            "redis://bob:b0b-pass@10.0.0.2:7002/",
+        ];
+        match map_error_for(&e, DEFAULT_TIMEOUT, &urls) {
+            RedisStoreError::Unavailable { reason } => {
+                assert!(!reason.contains("b0b-pass"), "{reason}");
+                assert!(reason.contains("withheld"), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_cluster_gives_a_typed_error_quickly() {
+        // Port 1 on loopback: nothing listens, the connection is refused.
+        let started = std::time::Instant::now();
+        let e = connect_cluster(
+            &["redis://alice:hunter2@127.0.0.1:1/"],
+            Duration::from_millis(500),
+        )
+        .await
+        .err();
+        assert!(
+            matches!(e, Some(RedisStoreError::Unavailable { .. })),
+            "{e:?}"
+        );
+        let shown = format!("{e:?}");
+        eprintln!("unreachable cluster: {shown} after {:?}", started.elapsed());
+        assert!(
+            !shown.contains("hunter2") && !shown.contains("alice"),
+            "{shown}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(2));
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! | feature | type | trait | command per decision |
 //! |---|---|---|---|
 //! | `replay` (default) | [`RedisNonceStore`] | [`palisade_replay::NonceStore`] | `SET <key> 1 NX PX <ttl ms>` |
+//! | `ratelimit` (default) | [`RedisRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | one Lua script per algorithm (`EVALSHA`): `TIME`, read block and states, decide, write on admission with `PEXPIRE` |
 //!
 //! Every store passes its trait's conformance suite (for example `palisade_replay::testing`)
 //! against a real server in this crate's tests.
@@ -37,6 +38,13 @@
 //! constructors build a [`redis::aio::ConnectionManager`]: one multiplexed connection that
 //! reconnects by itself, with connection and reply timeouts equal to the store's timeout.
 //! Errors never quote the URL or its credentials.
+//!
+//! # Redis Cluster
+//!
+//! [`connect_cluster`] connects to a Redis Cluster from a few seed nodes; every store takes
+//! the connection it returns (`RedisNonceStore::new(conn)`). Each store's keys carry a `{…}`
+//! hash tag, so every command or script of one decision touches a single slot, and different
+//! namespaces and keys spread over the masters.
 //!
 //! # Durability
 //!
@@ -49,11 +57,15 @@
 
 mod client;
 mod error;
+#[cfg(feature = "ratelimit")]
+mod ratelimit;
 #[cfg(feature = "replay")]
 mod replay;
 
-pub use client::DEFAULT_TIMEOUT;
+pub use client::{DEFAULT_TIMEOUT, connect_cluster};
 pub use error::RedisStoreError;
+#[cfg(feature = "ratelimit")]
+pub use ratelimit::{DEFAULT_RATELIMIT_PREFIX, MAX_EXACT, RedisRateLimitStore};
 /// The `redis` crate this one is built on, for building connections.
 pub use redis;
 #[cfg(feature = "replay")]

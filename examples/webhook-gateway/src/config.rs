@@ -39,7 +39,8 @@ pub struct Config {
     /// The socket address to listen on (`127.0.0.1:8080`).
     #[serde(default = "default_listen")]
     pub listen: String,
-    /// The nonce store for replay refusal: `memory`, `redis://…` or `postgres://…`.
+    /// The store of replay nonces and rate limits: `memory` (this process only), `redis://…` or
+    /// `postgres://…` (shared by every gateway on that server).
     #[serde(default = "default_store")]
     pub store: String,
     /// A prefix for the replay namespaces (`<prefix>:<route>`; the route name alone when

@@ -1,7 +1,8 @@
 //! A webhook gateway built from the Palisade crates: each configured route verifies the
 //! provider's signature (`palisade-webhook`), refuses replays on a memory, Redis or Postgres
 //! nonce store (`palisade-replay`, `palisade-redis`, `palisade-postgres`), rate-limits per
-//! client IP (`palisade-ratelimit`), refuses credentials in URLs and unexpected media types
+//! client IP on the same store (`palisade-ratelimit`; on Redis or Postgres behind a
+//! `FallbackStore` with its over-limit shield, falling back to per-process limits), refuses credentials in URLs and unexpected media types
 //! (`palisade-tower`), and keeps each accepted event in memory with its phone numbers
 //! encrypted, blind-indexed and masked (`palisade-pii`).
 //!
@@ -34,7 +35,8 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use palisade_pii::{BlindIndex, Keyring, PiiError};
 use palisade_ratelimit::{
-    AlgorithmKind, Limit, MemoryStore, Policy, Quota, RateLimitError, RateLimitStore,
+    AlgorithmKind, DEFAULT_SHIELD_CAP, FallbackMode, FallbackStore, Limit, MemoryStore, Policy,
+    Quota, RateLimitError, RateLimitStore,
 };
 use palisade_replay::{MemoryNonceStore, NonceStore, ReplayGuard};
 use palisade_tower::{
@@ -77,8 +79,9 @@ pub enum GatewayError {
         /// What the rate-limit crate said.
         source: RateLimitError,
     },
-    /// The nonce store could not be reached or prepared (the URL is never quoted).
-    #[error("nonce store: {0}")]
+    /// The replay or rate-limit store could not be reached or prepared (the URL is never
+    /// quoted).
+    #[error("store: {0}")]
     Store(String),
     /// The dev keyring could not be generated.
     #[error("keyring: {0}")]
@@ -117,22 +120,50 @@ fn metrics_handle() -> Option<PrometheusHandle> {
         .clone()
 }
 
-/// The nonce store the configuration names.
-async fn nonce_store(store: &str) -> Result<Arc<dyn NonceStore>, GatewayError> {
+/// The replay and rate-limit stores the configuration's `store` names.
+struct Stores {
+    nonces: Arc<dyn NonceStore>,
+    rates: Arc<dyn RateLimitStore>,
+}
+
+/// Rate limits on a shared (Redis or Postgres) store: if it fails, each gateway falls back to
+/// its own in-memory limits (the quota holds per instance until the store answers again), and
+/// the over-limit shield answers keys already refused without a round trip.
+fn shared_rates<P: RateLimitStore + 'static>(primary: P) -> Arc<dyn RateLimitStore> {
+    Arc::new(
+        FallbackStore::new(primary, MemoryStore::new(), FallbackMode::Secondary)
+            .with_shield(DEFAULT_SHIELD_CAP),
+    )
+}
+
+/// The stores the configuration names: `memory` (this process only), `redis://…` or
+/// `postgres://…` (shared by every gateway on the same server).
+async fn stores(store: &str) -> Result<Stores, GatewayError> {
     if store == "memory" {
         tracing::info!(
             store = "memory",
-            "replay: in-memory nonce store (this process only)"
+            "replay and rate limits: in-memory stores (this process only)"
         );
-        return Ok(Arc::new(MemoryNonceStore::new()));
+        return Ok(Stores {
+            nonces: Arc::new(MemoryNonceStore::new()),
+            rates: Arc::new(MemoryStore::new()),
+        });
     }
     if store.starts_with("redis://") || store.starts_with("rediss://") {
         let nonces =
             palisade_redis::RedisNonceStore::connect(store, palisade_redis::DEFAULT_TIMEOUT)
                 .await
                 .map_err(|e| GatewayError::Store(format!("redis: {e}")))?;
-        tracing::info!(store = "redis", "replay: Redis nonce store");
-        return Ok(Arc::new(nonces));
+        // One reconnecting, multiplexed connection serves both stores.
+        let rates = palisade_redis::RedisRateLimitStore::new(nonces.connection().clone());
+        tracing::info!(
+            store = "redis",
+            "replay and rate limits: Redis stores (shared by every gateway on this server)"
+        );
+        return Ok(Stores {
+            nonces: Arc::new(nonces),
+            rates: shared_rates(rates),
+        });
     }
     if store.starts_with("postgres://") || store.starts_with("postgresql://") {
         use palisade_postgres::sqlx::postgres::PgPoolOptions;
@@ -143,13 +174,21 @@ async fn nonce_store(store: &str) -> Result<Arc<dyn NonceStore>, GatewayError> {
             .connect(store)
             .await
             .map_err(|_| GatewayError::Store("could not connect to postgres".to_owned()))?;
-        let nonces = palisade_postgres::PostgresNonceStore::new(pool);
-        nonces
-            .migrate()
-            .await
-            .map_err(|e| GatewayError::Store(format!("postgres: {e}")))?;
-        tracing::info!(store = "postgres", "replay: Postgres nonce store");
-        return Ok(Arc::new(nonces));
+        let nonces = palisade_postgres::PostgresNonceStore::new(pool.clone());
+        let rates = palisade_postgres::PostgresRateLimitStore::new(pool);
+        let migrated = match nonces.migrate().await {
+            Ok(()) => rates.migrate().await,
+            Err(e) => Err(e),
+        };
+        migrated.map_err(|e| GatewayError::Store(format!("postgres: {e}")))?;
+        tracing::info!(
+            store = "postgres",
+            "replay and rate limits: Postgres stores (shared by every gateway on this server)"
+        );
+        return Ok(Stores {
+            nonces: Arc::new(nonces),
+            rates: shared_rates(rates),
+        });
     }
     Err(GatewayError::Config(
         "`store` must be \"memory\", \"redis://…\" or \"postgres://…\"".to_owned(),
@@ -219,7 +258,7 @@ fn now_secs() -> u64 {
         .map_or(0, |d| d.as_secs())
 }
 
-/// Builds the gateway's router from `config`: connects the nonce store, generates the dev
+/// Builds the gateway's router from `config`: connects the stores, generates the dev
 /// keyring, installs the Prometheus recorder (once per process).
 ///
 /// Serve it with [`serve`] (or with `into_make_service_with_connect_info::<SocketAddr>()`:
@@ -232,13 +271,10 @@ pub async fn build(config: &Config) -> Result<Router, GatewayError> {
         return Err(GatewayError::Config("no routes".to_owned()));
     }
     let metrics = metrics_handle();
-    let nonces = nonce_store(&config.store).await?;
-    if config.store != "memory" {
-        tracing::warn!(
-            "rate limits use the in-memory store (per process): durable rate-limit stores are not implemented yet"
-        );
-    }
-    let rate_store: Arc<dyn RateLimitStore> = Arc::new(MemoryStore::new());
+    let Stores {
+        nonces,
+        rates: rate_store,
+    } = stores(&config.store).await?;
     let keyring = Keyring::generate()?;
     tracing::warn!(
         "dev keyring generated in memory at start: stored phone numbers cannot be decrypted after a restart; load a keyset (Keyring::from_json) in production"

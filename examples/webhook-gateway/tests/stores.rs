@@ -1,5 +1,6 @@
-//! The gateway with its replay nonces on Redis and on Postgres: a delivery is accepted once,
-//! and refused as a replay by a second gateway on the same store (another instance).
+//! The gateway with its replay nonces and rate limits on Redis and on Postgres: a delivery is
+//! accepted once, and refused as a replay by a second gateway on the same store (another
+//! instance); and two gateways on one store share one rate limit per client.
 //!
 //! The servers are `PALISADE_REDIS_URL` (default `redis://127.0.0.1:6379/`) and
 //! `PALISADE_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`), as for the
@@ -23,8 +24,13 @@ use webhook_gateway::{Config, build, serve};
 const SECRET: &str = "stores-test-github-secret";
 
 async fn start(store: &str) -> SocketAddr {
+    start_with(store, "").await
+}
+
+/// A gateway on `store` with one GitHub route `gh`, and `extra` appended to that route's table.
+async fn start_with(store: &str, extra: &str) -> SocketAddr {
     let config = Config::from_toml(&format!(
-        "store = \"{store}\"\n[routes.gh]\nprovider = \"github\"\nsecrets = [\"{SECRET}\"]\n"
+        "store = \"{store}\"\n[routes.gh]\nprovider = \"github\"\nsecrets = [\"{SECRET}\"]\n{extra}"
     ))
     .unwrap();
     let router = build(&config)
@@ -70,6 +76,45 @@ async fn shared_store(store: &str) {
     assert_eq!(post(first, &body).await, 200);
     assert_eq!(post(second, &body).await, 409);
     assert_eq!(post(first, &body).await, 409);
+}
+
+/// Two gateways on one store, a limit of 3 per hour per client IP on a route of its own: the
+/// limit holds across both (3 admitted in all, whichever gateway is asked), then 429.
+async fn shared_rate_limit(store: &str) {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    // A quota no other run uses (the policy id covers the quota), so runs never share a count.
+    let limit = 3;
+    let period = 3_600 + (nanos % 1_000_000) as u64;
+    let extra = format!(
+        "[routes.gh.rate_limit]\nalgorithm = \"fixed-window\"\nlimit = {limit}\nperiod_secs = {period}\n"
+    );
+    let gateways = [
+        start_with(store, &extra).await,
+        start_with(store, &extra).await,
+    ];
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let body = format!(r#"{{"zen":"Design for failure.","hook_id":{nanos}{i}}}"#);
+        statuses.push(post(gateways[i % 2], &body).await);
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429], "{store}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_shared_rate_limit() {
+    let url = std::env::var("PALISADE_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned());
+    shared_rate_limit(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_shared_rate_limit() {
+    let url = std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned());
+    shared_rate_limit(&url).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

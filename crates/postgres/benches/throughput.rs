@@ -1,0 +1,225 @@
+//! Rate-limit decisions per second on one PostgreSQL server, side by side in one run:
+//!
+//! * **palisade**: [`PostgresRateLimitStore`] deciding GCRA and fixed window from
+//!   `CONNECTIONS` tasks on a pool of `CONNECTIONS` connections, keys drawn round-robin from
+//!   `KEYS` distinct keys, a quota far above what the run reaches (every request admitted and
+//!   written).
+//! * **pgbench**: the same statement (`SELECT … FROM "<schema>".ratelimit_apply(…)` with the
+//!   same key bytes, policy id and limit parameters, a random key of the `KEYS`), from
+//!   `CONNECTIONS` connections (`-M prepared`, `-j 2`): the server's ceiling for that statement
+//!   with libpq's client, so the ratio is what the Rust side (sqlx, the pool, decoding the
+//!   reply into a verdict) costs on top.
+//!
+//! Phases of `MEASURE` alternate palisade / pgbench for `ROUNDS` rounds; the table gives the
+//! best and the median round. The server is `PALISADE_POSTGRES_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/test`), in a schema of its own, dropped at the end.
+//!
+//! `cargo bench -p palisade-postgres --bench throughput`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use palisade_postgres::PostgresRateLimitStore;
+use palisade_postgres::sqlx::postgres::PgPoolOptions;
+use palisade_ratelimit::{AlgorithmKind, Key, Limit, Policy, Quota, RateLimitStore};
+
+const CONNECTIONS: usize = 16;
+const KEYS: u64 = 10_000;
+const MEASURE: Duration = Duration::from_secs(4);
+const ROUNDS: usize = 3;
+
+fn url() -> String {
+    std::env::var("PALISADE_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
+}
+
+/// Decisions per second of `CONNECTIONS` tasks calling `store.apply` back to back.
+async fn drive(store: Arc<PostgresRateLimitStore>, policy: Arc<Policy>, duration: Duration) -> f64 {
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| {
+            let (store, policy, next) = (store.clone(), policy.clone(), next.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let key = Key::from(next.fetch_add(1, Ordering::Relaxed) % KEYS);
+                    let verdict = store.apply(&key, &policy, 1).await.expect("a decision");
+                    assert!(verdict.is_allowed());
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The pgbench script running `ratelimit_apply` as the store does for `policy` on
+/// `Key::from(k)` (encoded: the length byte 0x08, then k big-endian).
+fn pgbench_script(schema: &str, policy: &Policy) -> String {
+    let limit = &policy.limits()[0];
+    let p = limit.parameters();
+    let (code, params) = match limit.kind() {
+        AlgorithmKind::Gcra => (1, [p.limit, p.emission_interval_nanos, p.tolerance_nanos]),
+        AlgorithmKind::FixedWindow => (4, [p.limit, p.period_nanos, 0]),
+        other => panic!("no pgbench script for {other}"),
+    };
+    let params: Vec<String> = params.iter().map(|v| (*v as i64).to_string()).collect();
+    format!(
+        "\\set k random(0, {max})\n\
+         SELECT decided_at, blocked_for, verdicts FROM \"{schema}\".ratelimit_apply(\
+         '\\x08'::bytea || decode(lpad(to_hex(:k::bigint), 16, '0'), 'hex'), \
+         {policy_id}, 1, 0, '{{{code}}}'::smallint[], '{{{params}}}'::bigint[]);\n",
+        max = KEYS - 1,
+        policy_id = policy.id() as i64,
+        params = params.join(","),
+    )
+}
+
+/// pgbench's transactions per second for `script` over `duration`.
+fn pgbench(script: &str, duration: Duration) -> Option<f64> {
+    let url = url::Url::parse(&url()).ok()?;
+    let file = std::env::temp_dir().join(format!("palisade-pgbench-{}.sql", std::process::id()));
+    std::fs::write(&file, script).ok()?;
+    let out = Command::new("pgbench")
+        .args(["-h", url.host_str().unwrap_or("127.0.0.1")])
+        .args(["-p", &url.port().unwrap_or(5432).to_string()])
+        .args([
+            "-U",
+            if url.username().is_empty() {
+                "postgres"
+            } else {
+                url.username()
+            },
+        ])
+        .args(["-n", "-M", "prepared", "-j", "2"])
+        .args(["-c", &CONNECTIONS.to_string()])
+        .args(["-T", &duration.as_secs().max(1).to_string()])
+        .arg("-f")
+        .arg(&file)
+        .arg(url.path().trim_start_matches('/'))
+        .output()
+        .ok()?;
+    let _ = std::fs::remove_file(&file);
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        eprintln!(
+            "pgbench failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    // "tps = 12345.678901 (without initial connection time)"
+    text.lines()
+        .find(|l| l.starts_with("tps = "))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .and_then(|v| v.parse().ok())
+}
+
+fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let best = *sorted.last().unwrap_or(&0.0);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    println!(
+        "{name:<36} best {best:>8.0}/s   median {median:>8.0}/s   rounds {:?}",
+        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
+    );
+    (best, median)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let (measure, rounds) = if quick {
+        (Duration::from_secs(1), 1)
+    } else {
+        (MEASURE, ROUNDS)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let pool = PgPoolOptions::new()
+            .max_connections(CONNECTIONS as u32)
+            .min_connections(CONNECTIONS as u32)
+            .connect(&url())
+            .await
+            .expect("PostgreSQL (PALISADE_POSTGRES_URL) must answer (.ci/services)");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let schema = format!("palisade_bench_{nanos:x}");
+        let store = PostgresRateLimitStore::new(pool.clone())
+            .with_schema(&schema)
+            .unwrap();
+        store.migrate().await.unwrap();
+        let store = Arc::new(store);
+
+        let mut table = Vec::new();
+        for kind in [AlgorithmKind::Gcra, AlgorithmKind::FixedWindow] {
+            let policy = Arc::new(
+                Policy::single(
+                    Limit::new(kind.as_str(), kind, Quota::per_hour(1_000_000_000).unwrap())
+                        .unwrap(),
+                )
+                .unwrap(),
+            );
+            let script = pgbench_script(&schema, &policy);
+            drive(store.clone(), policy.clone(), Duration::from_millis(500)).await;
+            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            for _ in 0..rounds {
+                ours.push(drive(store.clone(), policy.clone(), measure).await);
+                let script = script.clone();
+                if let Some(tps) =
+                    tokio::task::spawn_blocking(move || pgbench(&script, measure))
+                        .await
+                        .unwrap()
+                {
+                    theirs.push(tps);
+                }
+            }
+            table.push((kind, ours, theirs));
+        }
+
+        println!(
+            "\nPostgreSQL rate-limit decisions per second, {CONNECTIONS} connections, {} s phases, {rounds} rounds",
+            measure.as_secs_f64()
+        );
+        for (kind, ours, theirs) in &table {
+            let (o, om) = summary(&format!("palisade {kind}"), ours);
+            let (t, tm) = summary(&format!("pgbench, same statement ({kind})"), theirs);
+            if t > 0.0 && tm > 0.0 {
+                println!(
+                    "  ratio palisade / pgbench: best {:.2}, median {:.2}",
+                    o / t,
+                    om / tm
+                );
+            }
+        }
+        palisade_postgres::sqlx::query(palisade_postgres::sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA \"{schema}\" CASCADE"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+    });
+}

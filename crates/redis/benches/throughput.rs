@@ -1,0 +1,356 @@
+//! Rate-limit decisions per second on one Redis server, side by side in one run:
+//!
+//! * **palisade**: [`RedisRateLimitStore`] deciding GCRA and fixed window, `CONCURRENCY`
+//!   requests in flight on one multiplexed connection (redis-rs pipelines them), keys drawn
+//!   round-robin from `KEYS` distinct keys, a quota far above what the run reaches (every
+//!   request is admitted and written).
+//! * **redis-benchmark**: `EVALSHA` of the trivial script `return 1` with one key, from
+//!   `CONCURRENCY` connections: the server's ceiling for one script call per request.
+//! * **rate-limiter-flexible** (Node, `RateLimiterRedis` on ioredis, its fixed window): installed
+//!   from npm into the target directory when `node` and `npm` are on the PATH, skipped
+//!   otherwise; driven like palisade (`benches/rate-limiter-flexible/bench.js`).
+//! * **flood**: 90% of requests come from keys already refused (100 abusive keys over their
+//!   quota, 900 others under it): the store alone, then behind a [`FallbackStore`] with its
+//!   over-limit shield, which answers refused keys locally until their retry time.
+//!
+//! Phases of `MEASURE` each alternate between contenders for `ROUNDS` rounds (A/B/C/D, A/B/C/D,
+//! …) so that drift on a shared machine hits each alike; the table gives the best and the
+//! median round. The server is `PALISADE_REDIS_URL` (default `redis://127.0.0.1:6379/`);
+//! every key written carries a TTL of at most an hour and a prefix of its own.
+//!
+//! `cargo bench -p palisade-redis --bench throughput`
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use palisade_ratelimit::{
+    AlgorithmKind, FallbackMode, FallbackStore, Key, Limit, MemoryStore, Policy, Quota,
+    RateLimitStore,
+};
+use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
+
+const CONCURRENCY: usize = 50;
+const KEYS: u64 = 10_000;
+const MEASURE: Duration = Duration::from_secs(4);
+const WARM_UP: Duration = Duration::from_millis(500);
+const ROUNDS: usize = 3;
+
+fn url() -> String {
+    std::env::var("PALISADE_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
+}
+
+fn run_id() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// Decisions per second of `CONCURRENCY` tasks calling `store.apply` back to back for
+/// `duration`, keys from `key_of(i)`; also returns how many were admitted.
+async fn drive(
+    store: Arc<dyn RateLimitStore>,
+    policy: Arc<Policy>,
+    duration: Duration,
+    key_of: Arc<dyn Fn(u64) -> Key + Send + Sync>,
+) -> (f64, u64) {
+    let next = Arc::new(AtomicU64::new(0));
+    let admitted = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..CONCURRENCY)
+        .map(|_| {
+            let (store, policy, next, admitted, key_of) = (
+                Arc::clone(&store),
+                Arc::clone(&policy),
+                Arc::clone(&next),
+                Arc::clone(&admitted),
+                Arc::clone(&key_of),
+            );
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                while Instant::now() < deadline {
+                    let key = key_of(next.fetch_add(1, Ordering::Relaxed));
+                    let verdict = store.apply(&key, &policy, 1).await.expect("a decision");
+                    if verdict.is_allowed() {
+                        admitted.fetch_add(1, Ordering::Relaxed);
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    (
+        total as f64 / started.elapsed().as_secs_f64(),
+        admitted.load(Ordering::Relaxed),
+    )
+}
+
+fn open_policy(kind: AlgorithmKind, run: u64) -> Policy {
+    // A name per run: the policy id changes, so no state from an earlier run is reused.
+    let name = format!("bench-{}-{run}", kind.as_str());
+    Policy::single(Limit::new(name, kind, Quota::per_hour(1_000_000_000).unwrap()).unwrap())
+        .unwrap()
+}
+
+/// `redis-benchmark` running `EVALSHA <return 1> 1 key:<rand>` from `CONCURRENCY` connections:
+/// requests per second, from its CSV output.
+fn redis_benchmark(sha: &str, requests: u64) -> Option<f64> {
+    let port = url::Url::parse(&url()).ok()?.port().unwrap_or(6379);
+    let out = Command::new("redis-benchmark")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", &CONCURRENCY.to_string()])
+        .args(["-n", &requests.to_string()])
+        .args(["-r", &KEYS.to_string(), "--csv"])
+        .args(["EVALSHA", sha, "1", "palisade-bench:key:__rand_int__"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "test","rps","avg_latency_ms",… then "EVALSHA …","91547.15",…
+    text.lines().nth(1).and_then(|line| {
+        line.split(',')
+            .nth(1)
+            .and_then(|f| f.trim_matches('"').parse().ok())
+    })
+}
+
+/// Installs the Node peer into the target directory; `None` when node or npm is missing or the
+/// install fails (the bench then says so and goes on).
+fn install_peer() -> Option<PathBuf> {
+    let have = |cmd: &str| {
+        Command::new(cmd)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !have("node") || !have("npm") {
+        eprintln!("node/npm not found: rate-limiter-flexible skipped");
+        return None;
+    }
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("benches/rate-limiter-flexible");
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("bench-peers/rate-limiter-flexible");
+    std::fs::create_dir_all(&dir).ok()?;
+    for file in ["package.json", "bench.js"] {
+        std::fs::copy(src.join(file), dir.join(file)).ok()?;
+    }
+    if !dir.join("node_modules/rate-limiter-flexible").exists() {
+        let status = Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--silent"])
+            .current_dir(&dir)
+            .status()
+            .ok()?;
+        if !status.success() {
+            eprintln!("npm install failed: rate-limiter-flexible skipped");
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+/// rate-limiter-flexible's decisions per second over `duration`.
+fn rate_limiter_flexible(dir: &Path, duration: Duration, run: u64) -> Option<f64> {
+    let out = Command::new("node")
+        .arg("bench.js")
+        .current_dir(dir)
+        .env("REDIS_URL", url())
+        .env("CONCURRENCY", CONCURRENCY.to_string())
+        .env("DURATION_MS", duration.as_millis().to_string())
+        .env("KEYS", KEYS.to_string())
+        .env("PREFIX", format!("palisade-bench-rlf-{run}"))
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        eprintln!(
+            "rate-limiter-flexible failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return None;
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let json = text.lines().last()?;
+    let decisions: f64 = field(json, "decisions")?;
+    let secs: f64 = field(json, "secs")?;
+    Some(decisions / secs)
+}
+
+/// A number field of a one-line JSON object.
+fn field(json: &str, name: &str) -> Option<f64> {
+    let at = json.find(&format!("\"{name}\":"))? + name.len() + 3;
+    json[at..]
+        .split([',', '}'])
+        .next()
+        .and_then(|v| v.trim().parse().ok())
+}
+
+fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let best = *sorted.last().unwrap_or(&0.0);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    println!(
+        "{name:<44} best {best:>9.0}/s   median {median:>9.0}/s   rounds {:?}",
+        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
+    );
+    (best, median)
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
+    let quick = !std::env::args().any(|a| a == "--bench");
+    let (measure, rounds) = if quick {
+        (Duration::from_millis(300), 1)
+    } else {
+        (MEASURE, ROUNDS)
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let run = run_id();
+        let store = RedisRateLimitStore::connect(&url(), DEFAULT_TIMEOUT)
+            .await
+            .expect("Redis (PALISADE_REDIS_URL) must answer (.ci/services)")
+            .with_prefix(format!("palisade-bench-{run}:"))
+            .unwrap();
+        let store: Arc<dyn RateLimitStore> = Arc::new(store);
+        let keys: Arc<dyn Fn(u64) -> Key + Send + Sync> = Arc::new(|i| Key::from(i % KEYS));
+        let gcra = Arc::new(open_policy(AlgorithmKind::Gcra, run));
+        let fixed = Arc::new(open_policy(AlgorithmKind::FixedWindow, run));
+
+        let sha = {
+            let client = palisade_redis::redis::Client::open(url()).unwrap();
+            let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+            palisade_redis::redis::cmd("SCRIPT")
+                .arg("LOAD")
+                .arg("return 1")
+                .query_async::<String>(&mut conn)
+                .await
+                .unwrap()
+        };
+        let peer = if quick { None } else { install_peer() };
+
+        // Warm-up: connections open, scripts loaded.
+        drive(store.clone(), gcra.clone(), WARM_UP, keys.clone()).await;
+        drive(store.clone(), fixed.clone(), WARM_UP, keys.clone()).await;
+
+        let (mut r_gcra, mut r_fixed, mut r_ceiling, mut r_peer) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            r_gcra.push(drive(store.clone(), gcra.clone(), measure, keys.clone()).await.0);
+            r_fixed.push(drive(store.clone(), fixed.clone(), measure, keys.clone()).await.0);
+            let last = r_gcra.last().copied().unwrap_or(50_000.0);
+            let requests = (last * measure.as_secs_f64()).max(10_000.0) as u64;
+            let sha = sha.clone();
+            if let Some(rps) = tokio::task::spawn_blocking(move || redis_benchmark(&sha, requests))
+                .await
+                .unwrap()
+            {
+                r_ceiling.push(rps);
+            }
+            if let Some(dir) = peer.clone()
+                && let Some(rps) =
+                    tokio::task::spawn_blocking(move || rate_limiter_flexible(&dir, measure, run))
+                        .await
+                        .unwrap()
+            {
+                r_peer.push(rps);
+            }
+        }
+
+        // The flood: 100 abusive keys (already over a quota of 10 per hour) get 90% of the
+        // requests, 900 others share the rest.
+        let flood_policy = Arc::new(
+            Policy::single(
+                Limit::gcra(format!("flood-{run}"), Quota::per_hour(10).unwrap()).unwrap(),
+            )
+            .unwrap(),
+        );
+        let flood_keys: Arc<dyn Fn(u64) -> Key + Send + Sync> = Arc::new(|i| {
+            if i % 10 == 9 {
+                Key::from(1_000 + (i / 10) % 900)
+            } else {
+                Key::from(i % 100)
+            }
+        });
+        for k in 0..100u64 {
+            for _ in 0..11 {
+                store.apply(&Key::from(k), &flood_policy, 1).await.unwrap();
+            }
+        }
+        let shielded: Arc<dyn RateLimitStore> = Arc::new(
+            FallbackStore::new(store.clone(), MemoryStore::new(), FallbackMode::FailClosed)
+                .with_shield(10_000),
+        );
+        let (mut r_flood, mut r_shield) = (Vec::new(), Vec::new());
+        for _ in 0..rounds {
+            r_flood.push(
+                drive(store.clone(), flood_policy.clone(), measure, flood_keys.clone())
+                    .await
+                    .0,
+            );
+            r_shield.push(
+                drive(shielded.clone(), flood_policy.clone(), measure, flood_keys.clone())
+                    .await
+                    .0,
+            );
+        }
+
+        println!(
+            "\nRedis rate-limit decisions per second, {CONCURRENCY} in flight, {} s phases, {rounds} rounds",
+            measure.as_secs_f64()
+        );
+        let (g, gm) = summary("palisade GCRA", &r_gcra);
+        let (f, fm) = summary("palisade fixed window", &r_fixed);
+        let (c, cm) = summary("redis-benchmark EVALSHA `return 1` (ceiling)", &r_ceiling);
+        let (p, pm) = summary("rate-limiter-flexible RateLimiterRedis", &r_peer);
+        let (fl, flm) = summary("flood, 90% refused keys: store alone", &r_flood);
+        let (sh, shm) = summary("flood, 90% refused keys: with the shield", &r_shield);
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
+        println!("\nratios (best / best, median / median)");
+        println!(
+            "GCRA / EVALSHA ceiling          {:.2}  {:.2}",
+            ratio(g, c),
+            ratio(gm, cm)
+        );
+        println!(
+            "fixed window / EVALSHA ceiling  {:.2}  {:.2}",
+            ratio(f, c),
+            ratio(fm, cm)
+        );
+        println!(
+            "GCRA / rate-limiter-flexible    {:.2}  {:.2}",
+            ratio(g, p),
+            ratio(gm, pm)
+        );
+        println!(
+            "fixed / rate-limiter-flexible   {:.2}  {:.2}",
+            ratio(f, p),
+            ratio(fm, pm)
+        );
+        println!(
+            "flood: shield / store alone     {:.2}  {:.2}",
+            ratio(sh, fl),
+            ratio(shm, flm)
+        );
+    });
+}

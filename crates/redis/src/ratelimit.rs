@@ -1,0 +1,636 @@
+//! [`RedisRateLimitStore`]: palisade-ratelimit's [`RateLimitStore`] on Redis, one Lua script
+//! per decision.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use std::time::Duration;
+//! use palisade_ratelimit::{AlgorithmKind, Key, Limit, Policy, Quota, RateLimitStore};
+//! use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
+//!
+//! // Needs a Redis server: `redis-server --port 6379`.
+//! let store = RedisRateLimitStore::connect("redis://127.0.0.1:6379/", DEFAULT_TIMEOUT).await?;
+//! // 10 per second (GCRA) and 1,000 per day (a fixed window on UTC days); refused once:
+//! // blocked for a minute.
+//! let policy = Policy::new([
+//!     Limit::gcra("per-second", Quota::per_second(10)?)?,
+//!     Limit::new("per-day", AlgorithmKind::FixedWindow, Quota::per_day(1_000)?)?,
+//! ])?
+//! .with_block(Duration::from_secs(60));
+//!
+//! let key = Key::from("client-42");
+//! let verdict = store.check(&key, &policy, 1).await?;
+//! assert!(verdict.is_allowed());
+//!
+//! // The verdict and the Redis time it was decided at (ns since the epoch):
+//! let (verdict, at) = store.apply_timed(&key, &policy, 1).await?;
+//! # let _ = (verdict, at);
+//!
+//! // Shared by every instance of the service, as a trait object:
+//! let shared: Arc<dyn RateLimitStore> = Arc::new(store);
+//! # let _ = shared;
+//! # Ok(())
+//! # }
+//! ```
+
+use std::fmt;
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use palisade_ratelimit::{
+    AlgorithmKind, Decision, Key, Limit, Policy, RateLimitError, RateLimitStore, Timestamp, Verdict,
+};
+use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{ErrorKind, Script, ServerErrorKind, Value};
+
+use crate::RedisStoreError;
+use crate::client::{self, DEFAULT_TIMEOUT};
+
+/// The default key prefix of [`RedisRateLimitStore`].
+pub const DEFAULT_RATELIMIT_PREFIX: &str = "palisade:ratelimit:";
+
+/// The bound (exclusive) on every time and count the scripts compute with: 2⁵² (about
+/// 52.1 days in nanoseconds). Lua numbers are doubles, exact for integers below 2⁵³.
+pub const MAX_EXACT: u64 = 1 << 52;
+
+const E9: u64 = 1_000_000_000;
+
+/// The Lua sources: a prelude (helpers, `TIME`), one function per algorithm, a driver.
+macro_rules! lua {
+    ($($file:literal),*) => {
+        concat!($(include_str!(concat!("../lua/", $file)), "\n"),*)
+    };
+}
+
+/// The scripts, built (and hashed) once per process.
+struct Scripts {
+    gcra: Script,
+    token_bucket: Script,
+    leaky_bucket: Script,
+    fixed_window: Script,
+    sliding_log: Script,
+    sliding_counter: Script,
+    /// Every algorithm, for policies that mix them.
+    combined: Script,
+    block: Script,
+}
+
+static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
+    gcra: Script::new(lua!("prelude.lua", "gcra.lua", "driver.lua")),
+    token_bucket: Script::new(lua!("prelude.lua", "token_bucket.lua", "driver.lua")),
+    leaky_bucket: Script::new(lua!("prelude.lua", "leaky_bucket.lua", "driver.lua")),
+    fixed_window: Script::new(lua!("prelude.lua", "fixed_window.lua", "driver.lua")),
+    sliding_log: Script::new(lua!("prelude.lua", "sliding_log.lua", "driver.lua")),
+    sliding_counter: Script::new(lua!("prelude.lua", "sliding_counter.lua", "driver.lua")),
+    combined: Script::new(lua!(
+        "prelude.lua",
+        "gcra.lua",
+        "token_bucket.lua",
+        "leaky_bucket.lua",
+        "fixed_window.lua",
+        "sliding_log.lua",
+        "sliding_counter.lua",
+        "driver.lua"
+    )),
+    block: Script::new(lua!("prelude.lua", "block.lua")),
+});
+
+/// A [`RateLimitStore`] on Redis (or a server speaking its protocol and its Lua: Valkey,
+/// KeyDB), deciding with the server's clock (`TIME`), one script call per decision.
+///
+/// # Same decisions as the memory store
+///
+/// For any sequence of calls, [`apply`](RateLimitStore::apply) returns the [`Verdict`] that
+/// `palisade_ratelimit::MemoryStore::apply_at` returns for the same calls at the same instants,
+/// to the nanosecond, where each instant is the Redis `TIME` of the call (seconds and
+/// microseconds, as ns since the epoch; [`apply_timed`](Self::apply_timed) returns it). The
+/// order is the trait's: a blocked key is refused and nothing is charged; otherwise every limit
+/// decides and either all are charged or none ([`Policy::apply`]); a refusal by the limits with
+/// [`Policy::block_for`] set blocks the key (extending, never shortening, a block in place).
+///
+/// # Keys
+///
+/// With `<key>` the lowercase hex of [`Key::encoded`] ([`Key::to_hex`]) and `<policy>` the
+/// [`Policy::id`] as 16 lowercase hex digits:
+///
+/// - `<prefix>{<key>}:<policy>`: a hash, field `i` (1-based) holding the state of limit `i`
+///   as text, with absolute instants as decimal nanoseconds since the epoch (the numbers of
+///   [`State`](palisade_ratelimit::State)'s fields): GCRA `<tat>`; token bucket
+///   `<tokens> <last>`; leaky bucket `<level> <last>` (tokens and level in the scaled units
+///   of the rate); fixed window `<window start> <count>`; sliding window log
+///   `<at>:<cost>,…` (oldest first, admissions at one instant merged); sliding window counter
+///   `<window start> <current> <previous>`.
+/// - `<prefix>{<key>}:block`: a string, the end of the key's block in decimal ns since the
+///   epoch.
+///
+/// Both keys of a rate-limit key share the hash tag `{<key>}`, so each script touches one Redis
+/// Cluster slot: the store works unchanged on a `redis::cluster_async::ClusterConnection`. The
+/// prefix (default [`DEFAULT_RATELIMIT_PREFIX`]) may not contain `{` or `}`.
+///
+/// Every key written carries a TTL (`PEXPIRE`/`PX`, in milliseconds rounded up, at least 1):
+/// the state hash until its newest state is indistinguishable from a new one
+/// ([`Limit::expires_at`]), the block until its end (at most 100 years). States are written
+/// only when the request is admitted; a refusal writes nothing but a penalty block.
+///
+/// # Scripts
+///
+/// The Lua sources are in the crate's `lua/` directory: a prelude (helpers and the server's
+/// clock), one function per algorithm, and a driver that reads the block and the states,
+/// decides, and writes. A policy whose limits share one algorithm runs that algorithm's script
+/// (prelude + algorithm + driver); a policy mixing algorithms runs the combined script.
+/// [`block`](RateLimitStore::block) runs a script of its own (a compare, then `SET … PX`);
+/// [`unblock`](RateLimitStore::unblock) is `DEL`. Scripts are called by SHA (`EVALSHA`) and
+/// sent again (`EVAL`, which loads them) when the server answers `NOSCRIPT`, after a restart
+/// or a `SCRIPT FLUSH`.
+///
+/// # Precision
+///
+/// Lua numbers are doubles, exact for integers below 2⁵³. The scripts keep absolute instants
+/// as decimal strings and compute relative to now, in nanoseconds, so every quantity stays
+/// below 2⁵³ when each of these is below [`MAX_EXACT`] (2⁵², about 52.1 days in ns): a
+/// limit's `limit` and capacity; a window's period; GCRA's tolerance `burst × ⌈period /
+/// limit⌉`; a bucket's capacity in scaled units `burst × period / gcd(period, limit)`. Other
+/// limits are refused with [`RateLimitError::InvalidQuota`] before any round trip. Blocks of
+/// any length are kept exactly (their TTL is capped at 100 years).
+///
+/// # Timeouts and errors
+///
+/// Each call runs under the store's timeout ([`DEFAULT_TIMEOUT`], 1 s, unless
+/// [`with_timeout`](Self::with_timeout) says otherwise). Store failures, on which a
+/// `FallbackStore` acts: [`RateLimitError::Timeout`] (`store: "redis"`) past the timeout;
+/// [`RateLimitError::Unavailable`] (`store: "redis"`) for connection and server errors, with a
+/// reason beginning `script:` when a script failed or answered with an unexpected reply. A call
+/// that timed out may still have been carried out. Caller errors, before any round trip:
+/// [`RateLimitError::InvalidCost`] (cost 0 or above a limit's capacity) and
+/// [`RateLimitError::InvalidQuota`] (see Precision). No error quotes a key, a URL or
+/// credentials.
+#[derive(Clone)]
+pub struct RedisRateLimitStore<C = ConnectionManager> {
+    conn: C,
+    prefix: String,
+    timeout: Duration,
+}
+
+impl<C> fmt::Debug for RedisRateLimitStore<C> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RedisRateLimitStore")
+            .field("prefix", &self.prefix)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisRateLimitStore<ConnectionManager> {
+    /// Connects to the Redis at `url` now (`redis://[user:password@]host:port/db`), with
+    /// `timeout` as the timeout of connecting and of each call ([`DEFAULT_TIMEOUT`] is a
+    /// sensible value).
+    ///
+    /// # Errors
+    /// [`RedisStoreError::InvalidConfig`] for a URL that does not parse or a zero timeout;
+    /// [`RedisStoreError::Unavailable`] when the server refuses the connection or the
+    /// credentials; [`RedisStoreError::Timeout`] when it does not answer in time. No error
+    /// quotes the URL or its credentials.
+    pub async fn connect(url: &str, timeout: Duration) -> Result<Self, RedisStoreError> {
+        let conn = client::connect(url, timeout).await?;
+        Self::new(conn).with_timeout(timeout)
+    }
+
+    /// As [`connect`](Self::connect), but connects on the first call instead of now. Must be
+    /// called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// [`RedisStoreError::InvalidConfig`] for a URL that does not parse or a zero timeout.
+    pub fn connect_lazy(url: &str, timeout: Duration) -> Result<Self, RedisStoreError> {
+        let conn = client::connect_lazy(url, timeout)?;
+        Self::new(conn).with_timeout(timeout)
+    }
+}
+
+impl<C> RedisRateLimitStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    /// A store on a connection you built (a [`ConnectionManager`], a `MultiplexedConnection`,
+    /// a `ClusterConnection`, …), with [`DEFAULT_RATELIMIT_PREFIX`] and [`DEFAULT_TIMEOUT`].
+    pub fn new(conn: C) -> Self {
+        Self {
+            conn,
+            prefix: DEFAULT_RATELIMIT_PREFIX.to_owned(),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Uses `prefix` before every key instead of [`DEFAULT_RATELIMIT_PREFIX`].
+    ///
+    /// # Errors
+    /// [`RedisStoreError::InvalidConfig`] when `prefix` contains `{` or `}`: it would become
+    /// the Redis Cluster hash tag of every key.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Result<Self, RedisStoreError> {
+        let prefix = prefix.into();
+        if prefix.contains(['{', '}']) {
+            return Err(RedisStoreError::InvalidConfig {
+                reason: "the key prefix may not contain '{' or '}'",
+            });
+        }
+        self.prefix = prefix;
+        Ok(self)
+    }
+
+    /// Sets the timeout of each call (default [`DEFAULT_TIMEOUT`], 1 s).
+    ///
+    /// # Errors
+    /// [`RedisStoreError::InvalidConfig`] for a zero timeout.
+    pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, RedisStoreError> {
+        self.timeout = client::check_timeout(timeout)?;
+        Ok(self)
+    }
+
+    /// The key prefix.
+    pub fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// The timeout of each call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The connection the store uses.
+    pub fn connection(&self) -> &C {
+        &self.conn
+    }
+
+    /// The Redis key of `key`'s states under `policy`: `<prefix>{<key hex>}:<policy id, 16
+    /// hex digits>`.
+    pub fn state_key(&self, key: &Key, policy: &Policy) -> String {
+        format!("{}{{{}}}:{:016x}", self.prefix, key.to_hex(), policy.id())
+    }
+
+    /// The Redis key of `key`'s block: `<prefix>{<key hex>}:block`.
+    pub fn block_key(&self, key: &Key) -> String {
+        format!("{}{{{}}}:block", self.prefix, key.to_hex())
+    }
+
+    /// [`apply`](RateLimitStore::apply), also returning the Redis server time the verdict was
+    /// decided at (`TIME`: ns since the epoch, a multiple of 1,000).
+    ///
+    /// # Errors
+    /// As [`apply`](RateLimitStore::apply): [`RateLimitError::InvalidQuota`] and
+    /// [`RateLimitError::InvalidCost`] before any round trip, store failures after.
+    pub async fn apply_timed(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<(Verdict, Timestamp), RateLimitError> {
+        let params = policy
+            .limits()
+            .iter()
+            .map(params)
+            .collect::<Result<Vec<_>, _>>()?;
+        policy.check_cost(cost)?;
+        let script = script_for(policy);
+        let mut inv = script.prepare_invoke();
+        inv.key(self.state_key(key, policy))
+            .key(self.block_key(key))
+            .arg(cost)
+            .arg(policy.block_for().map_or(0, nanos).to_string())
+            .arg(params.len());
+        for p in &params {
+            inv.arg(p.code).arg(p.a).arg(p.b).arg(p.c).arg(p.d);
+        }
+        let mut conn = self.conn.clone();
+        let reply: Value = self.run(inv.invoke_async(&mut conn)).await?;
+        let reply = integers(reply)?;
+        let (at, rest) = time_of(&reply)?;
+        let verdict = match rest {
+            [1, secs, sub] => {
+                let secs = unsigned(*secs)?;
+                let sub = u32::try_from(*sub).map_err(|_| unexpected())?;
+                Verdict::blocked(Duration::new(secs, sub))
+            }
+            [0, decisions @ ..] => {
+                let verdict = verdict_of(policy, cost, decisions)?;
+                match policy.block_for() {
+                    Some(block) if !verdict.is_allowed() => verdict.with_penalty(block),
+                    _ => verdict,
+                }
+            }
+            _ => return Err(unexpected()),
+        };
+        Ok((verdict, at))
+    }
+
+    /// [`block`](RateLimitStore::block), also returning the Redis server time the block was
+    /// counted from (`TIME`: ns since the epoch).
+    ///
+    /// # Errors
+    /// Store failures.
+    pub async fn block_timed(
+        &self,
+        key: &Key,
+        duration: Duration,
+    ) -> Result<Timestamp, RateLimitError> {
+        let mut inv = SCRIPTS.block.prepare_invoke();
+        inv.key(self.block_key(key))
+            .arg(nanos(duration).to_string());
+        let mut conn = self.conn.clone();
+        let reply: Value = self.run(inv.invoke_async(&mut conn)).await?;
+        let reply = integers(reply)?;
+        match time_of(&reply)? {
+            (at, []) => Ok(at),
+            _ => Err(unexpected()),
+        }
+    }
+
+    /// Runs a script call under the timeout; server errors from the script are
+    /// [`RedisStoreError::Script`].
+    async fn run<T>(
+        &self,
+        fut: impl Future<Output = redis::RedisResult<T>>,
+    ) -> Result<T, RedisStoreError> {
+        match tokio::time::timeout(self.timeout, fut).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) if is_script_error(&e) => Err(RedisStoreError::Script {
+                reason: e.to_string(),
+            }),
+            Ok(Err(e)) => Err(client::map_error(&e, self.timeout, None)),
+            Err(_) => Err(RedisStoreError::Timeout {
+                millis: client::millis(self.timeout),
+            }),
+        }
+    }
+}
+
+#[async_trait]
+impl<C> RateLimitStore for RedisRateLimitStore<C>
+where
+    C: ConnectionLike + Clone + Send + Sync + 'static,
+{
+    async fn apply(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<Verdict, RateLimitError> {
+        self.apply_timed(key, policy, cost).await.map(|(v, _)| v)
+    }
+
+    async fn block(&self, key: &Key, duration: Duration) -> Result<(), RateLimitError> {
+        self.block_timed(key, duration).await.map(|_| ())
+    }
+
+    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
+        let mut cmd = redis::cmd("DEL");
+        cmd.arg(self.block_key(key));
+        let mut conn = self.conn.clone();
+        let _: i64 = client::call(self.timeout, cmd.query_async(&mut conn)).await?;
+        Ok(())
+    }
+}
+
+/// A limit's parameters as the scripts take them: an algorithm code and four integers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Params {
+    code: u8,
+    a: u64,
+    b: u64,
+    c: u64,
+    d: u64,
+}
+
+const TOO_LARGE: RateLimitError = RateLimitError::InvalidQuota {
+    reason: "too large for the Redis store: limit, capacity, period, GCRA tolerance and bucket \
+             capacity in scaled units must each be below 2^52 (about 52 days in ns)",
+};
+
+/// Checks the precision bound and prepares a limit's parameters ([`Limit::parameters`]):
+/// GCRA `(limit, T, τ)`, buckets `(limit, unit, per_ns, cap)`, windows `(limit, period)`.
+fn params(limit: &Limit) -> Result<Params, RateLimitError> {
+    let p = limit.parameters();
+    let bounded = |x: u64| if x < MAX_EXACT { Ok(x) } else { Err(TOO_LARGE) };
+    bounded(p.limit)?;
+    bounded(p.capacity)?;
+    let code = p.kind.code();
+    Ok(match p.kind {
+        AlgorithmKind::Gcra => Params {
+            code,
+            a: p.limit,
+            b: p.emission_interval_nanos,
+            c: bounded(p.tolerance_nanos)?,
+            d: 0,
+        },
+        AlgorithmKind::TokenBucket | AlgorithmKind::LeakyBucket => Params {
+            code,
+            a: p.limit,
+            b: p.bucket_unit,
+            c: p.bucket_rate,
+            d: bounded(p.bucket_cap)?,
+        },
+        _ => Params {
+            code,
+            a: p.limit,
+            b: bounded(p.period_nanos)?,
+            c: 0,
+            d: 0,
+        },
+    })
+}
+
+/// The script of one algorithm when every limit shares it, else the combined one.
+fn script_for(policy: &Policy) -> &'static Script {
+    let s = &*SCRIPTS;
+    let mut kinds = policy.limits().iter().map(Limit::kind);
+    let Some(first) = kinds.next() else {
+        return &s.combined;
+    };
+    if !kinds.all(|k| k == first) {
+        return &s.combined;
+    }
+    match first {
+        AlgorithmKind::Gcra => &s.gcra,
+        AlgorithmKind::TokenBucket => &s.token_bucket,
+        AlgorithmKind::LeakyBucket => &s.leaky_bucket,
+        AlgorithmKind::FixedWindow => &s.fixed_window,
+        AlgorithmKind::SlidingWindowLog => &s.sliding_log,
+        AlgorithmKind::SlidingWindowCounter => &s.sliding_counter,
+        _ => &s.combined,
+    }
+}
+
+/// The verdict of the limits' decisions, `[allowed, remaining, reset ns, retry ns]` per limit,
+/// as [`Policy::apply`] builds it.
+fn verdict_of(policy: &Policy, cost: u32, raw: &[i64]) -> Result<Verdict, RateLimitError> {
+    let limits = policy.limits();
+    if raw.len() != 4 * limits.len() {
+        return Err(unexpected());
+    }
+    let mut decisions = Vec::with_capacity(limits.len());
+    for (limit, d) in limits.iter().zip(raw.chunks_exact(4)) {
+        let [allowed, remaining, reset, retry] =
+            <[i64; 4]>::try_from(d).map_err(|_| unexpected())?;
+        let (lim, remaining) = (limit.quota().limit(), unsigned(remaining)?);
+        let reset = Duration::from_nanos(unsigned(reset)?);
+        decisions.push(match allowed {
+            1 => (Decision::allowed(lim, remaining, reset), lim),
+            0 => (
+                Decision::refused(
+                    lim,
+                    remaining,
+                    reset,
+                    Duration::from_nanos(unsigned(retry)?),
+                ),
+                lim,
+            ),
+            _ => return Err(unexpected()),
+        });
+    }
+    if let [(one, _)] = decisions.as_slice() {
+        return Ok(Verdict::from_one(*one));
+    }
+    let all_admit = decisions.iter().all(|(d, _)| d.is_allowed());
+    Ok(Verdict::from_decisions(
+        decisions
+            .into_iter()
+            .map(|(d, lim)| {
+                if all_admit || !d.is_allowed() {
+                    d
+                } else {
+                    // Nothing was charged: what the limit still holds, as `uncharged`.
+                    Decision::allowed(
+                        lim,
+                        d.remaining().saturating_add(u64::from(cost)),
+                        d.reset_after(),
+                    )
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The reply as integers.
+fn integers(reply: Value) -> Result<Vec<i64>, RateLimitError> {
+    let Value::Array(items) = reply else {
+        return Err(unexpected());
+    };
+    items
+        .into_iter()
+        .map(|v| match v {
+            Value::Int(i) => Ok(i),
+            _ => Err(unexpected()),
+        })
+        .collect()
+}
+
+/// The leading `TIME` (seconds, microseconds) of a reply as a timestamp, and the rest.
+fn time_of(reply: &[i64]) -> Result<(Timestamp, &[i64]), RateLimitError> {
+    let [secs, micros, rest @ ..] = reply else {
+        return Err(unexpected());
+    };
+    let (secs, micros) = (unsigned(*secs)?, unsigned(*micros)?);
+    if micros >= 1_000_000 {
+        return Err(unexpected());
+    }
+    let ns = secs
+        .checked_mul(E9)
+        .and_then(|s| s.checked_add(micros * 1_000))
+        .ok_or_else(unexpected)?;
+    Ok((Timestamp::from_unix_nanos(ns), rest))
+}
+
+fn unsigned(x: i64) -> Result<u64, RateLimitError> {
+    u64::try_from(x).map_err(|_| unexpected())
+}
+
+fn unexpected() -> RateLimitError {
+    RedisStoreError::Script {
+        reason: "unexpected reply".to_owned(),
+    }
+    .into()
+}
+
+/// Errors raised by the server while running a script (Lua errors, a key of the wrong type)
+/// and replies of the wrong shape.
+fn is_script_error(e: &redis::RedisError) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Server(ServerErrorKind::ResponseError)
+            | ErrorKind::Extension
+            | ErrorKind::UnexpectedReturnType
+            | ErrorKind::Parse
+    )
+}
+
+/// `d` in ns, saturating at `u64::MAX`.
+fn nanos(d: Duration) -> u64 {
+    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use palisade_ratelimit::Quota;
+
+    #[test]
+    fn scripts_are_distinct() {
+        let s = &*SCRIPTS;
+        let all = [
+            &s.gcra,
+            &s.token_bucket,
+            &s.leaky_bucket,
+            &s.fixed_window,
+            &s.sliding_log,
+            &s.sliding_counter,
+            &s.combined,
+            &s.block,
+        ];
+        let hashes: std::collections::HashSet<_> = all.iter().map(|s| s.get_hash()).collect();
+        assert_eq!(hashes.len(), all.len());
+    }
+
+    #[test]
+    fn precision_bound_is_enforced() {
+        let day = Duration::from_secs(86_400);
+        let window = |period| {
+            params(
+                &Limit::new(
+                    "w",
+                    AlgorithmKind::FixedWindow,
+                    Quota::new(5, period).unwrap(),
+                )
+                .unwrap(),
+            )
+        };
+        assert!(window(day * 52).is_ok());
+        assert_eq!(window(day * 53), Err(TOO_LARGE));
+        // GCRA: tolerance = burst × ⌈period / limit⌉.
+        let gcra = |limit, period, burst| {
+            let q = Quota::new(limit, period)
+                .unwrap()
+                .with_burst(burst)
+                .unwrap();
+            params(&Limit::gcra("g", q).unwrap())
+        };
+        assert!(gcra(10, day * 10, 50).is_ok());
+        assert_eq!(gcra(10, day * 10, 100), Err(TOO_LARGE));
+        assert_eq!(gcra(MAX_EXACT, day, 1), Err(TOO_LARGE));
+        // Buckets: capacity in scaled units = burst × period / gcd(period, limit).
+        let bucket = |limit, period| {
+            let q = Quota::new(limit, period).unwrap();
+            params(&Limit::new("b", AlgorithmKind::TokenBucket, q).unwrap())
+        };
+        assert_eq!(
+            bucket(7, Duration::from_millis(900)),
+            Ok(Params {
+                code: 2,
+                a: 7,
+                b: 900_000_000,
+                c: 7,
+                d: 6_300_000_000
+            })
+        );
+        assert!(bucket(1_000_000, day * 40).is_ok()); // unit = period / limit
+        assert_eq!(bucket(7, day * 40), Err(TOO_LARGE)); // unit = period, cap = 7 × period
+    }
+}
