@@ -149,6 +149,15 @@ impl Statements {
 /// [`Verdict`] is built in Rust from the returned numbers. sqlx prepares each statement
 /// once per connection.
 ///
+/// **Asynchronous commit.** `ratelimit_apply` sets `synchronous_commit = off` for its own
+/// transaction (`set_config(…, true)`): the commit does not wait for the WAL flush, which
+/// makes a decision about twice as fast at 16 connections and three times as fast on one
+/// connection on this project's machines (`docs/benchmarks.md`). The cost: a crash of the
+/// PostgreSQL server can forget the decisions of its last few hundred milliseconds (up to
+/// 3 × `wal_writer_delay`), so right after a crash a client may be admitted slightly more
+/// than its quota. Nothing else is affected: the rest of your transactions, and the nonce
+/// store, keep the server's setting.
+///
 /// [`block`](RateLimitStore::block) runs `SELECT "<schema>".ratelimit_block($1, $2)` (one
 /// upsert of `GREATEST(old, now + duration)`); [`unblock`](RateLimitStore::unblock) runs
 /// `DELETE FROM "<schema>".ratelimit_blocks WHERE key = $1`.

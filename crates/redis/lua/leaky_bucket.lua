@@ -1,7 +1,7 @@
 -- Leaky bucket (meter). Parameters: limit, unit, per_ns, cap (scaled units). State:
 -- "<level> <last>" (scaled level, decimal ns of the last update).
-ALGORITHMS[3] = function(v, lp, cost)
-  local unit, per, cap = lp[2], lp[3], lp[4]
+ALGORITHMS[3] = function(v, a, b, c, d, cost)
+  local unit, per, cap = b, c, d
   local level, last = 0, nil
   if v then
     local a, b = string.match(v, '^(%d+) (%d+)$')
@@ -19,7 +19,7 @@ ALGORITHMS[3] = function(v, lp, cost)
   local after = level + cost * unit
   if after <= cap then
     local reset = cdiv(after, per)
-    return {true, fdiv(cap - after, unit), reset, 0, fmt(after) .. ' ' .. abs(next_last), next_last + reset}
+    return true, fdiv(cap - after, unit), reset, 0, fmt(after) .. ' ' .. abs(next_last), next_last + reset
   end
-  return {false, fdiv(math.max(cap - level, 0), unit), cdiv(level, per), cdiv(after - cap, per), '', 0}
+  return false, fdiv(math.max(cap - level, 0), unit), cdiv(level, per), cdiv(after - cap, per), '', 0
 end

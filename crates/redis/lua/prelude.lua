@@ -34,55 +34,6 @@ local function cdiv(a, b)
   return q
 end
 
--- The highest power of two <= b (b >= 1).
-local function top_bit(b)
-  local t = 1
-  while t * 2 <= b do t = t * 2 end
-  return t
-end
-
--- (a * b) mod p for 0 <= a, b < p < 2^52, exactly (double-and-add past 2^53).
-local function mulmod(a, b, p)
-  local prod = a * b
-  if prod < EXACT then return math.fmod(prod, p) end
-  local r = 0
-  local t = top_bit(b)
-  while t >= 1 do
-    r = r * 2
-    if r >= p then r = r - p end
-    if b >= t then
-      b = b - t
-      r = r + a
-      if r >= p then r = r - p end
-    end
-    t = t / 2
-  end
-  return r
-end
-
--- floor(a * b / d) and (a * b) mod d for 0 <= a < d < 2^52, 0 <= b < 2^53, exactly.
-local function muldiv(a, b, d)
-  local prod = a * b
-  if prod < EXACT then
-    local q = fdiv(prod, d)
-    return q, prod - q * d
-  end
-  local q, r = 0, 0
-  local t = top_bit(b)
-  while t >= 1 do
-    q = q * 2
-    r = r * 2
-    if r >= d then r = r - d; q = q + 1 end
-    if b >= t then
-      b = b - t
-      r = r + a
-      if r >= d then r = r - d; q = q + 1 end
-    end
-    t = t / 2
-  end
-  return q, r
-end
-
 -- A decimal string of ns since the epoch as (seconds, nanoseconds), or nil.
 local function split(str)
   if type(str) ~= 'string' or not string.match(str, '^%d+$') then return nil end
@@ -109,19 +60,14 @@ local function abs(r)
     c = c + 1; m = m - E9
   end
   local s = now_s + c
-  if s <= 0 then return string.format('%.0f', math.max(m + s * E9, 0)) end
-  return string.format('%.0f%09.0f', s, m)
+  if s <= 0 then return string.format('%d', math.max(m + s * E9, 0)) end
+  return string.format('%d%09d', s, m)
 end
 
--- An integer as a decimal string.
+-- An integer (below 2^63) as a decimal string. ('%d' formats Lua's double through a C long:
+-- exact for integers, and much cheaper than '%.0f'.)
 local function fmt(x)
-  return string.format('%.0f', x)
-end
-
--- now mod p, ns since the epoch, exactly (p < 2^52).
-local function now_mod(p)
-  local x = mulmod(math.fmod(now_s, p), math.fmod(E9, p), p)
-  return math.fmod(x + math.fmod(now_n, p), p)
+  return string.format('%d', x)
 end
 
 -- Blocks `key` until now + `ns_str` (a decimal ns string), saturating at 2^64 - 1 ns since
@@ -146,5 +92,5 @@ local function set_block(key, ns_str)
   local ms = ds * 1000 + cdiv(dn, 1000000)
   if ms > MAX_TTL_MS then ms = MAX_TTL_MS end
   if ms < 1 then ms = 1 end
-  redis.call('SET', key, string.format('%.0f%09.0f', us, un), 'PX', fmt(ms))
+  redis.call('SET', key, string.format('%d%09d', us, un), 'PX', fmt(ms))
 end

@@ -16,8 +16,8 @@ local function first_offset(prev, room, p)
   return math.max(p - k, 0)
 end
 
-ALGORITHMS[6] = function(v, lp, cost)
-  local limit, p = lp[1], lp[2]
+ALGORITHMS[6] = function(v, a, b, c, d, cost)
+  local limit, p = a, b
   local m = now_mod(p)
   local w, cur, prev, e, wstr = -m, 0, 0, m, nil
   if v then
@@ -38,8 +38,8 @@ ALGORITHMS[6] = function(v, lp, cost)
   end
   local est = weighted(prev, e, p) + cur
   if est + cost <= limit then
-    return {true, limit - est - cost, math.max(w + 2 * p, 0), 0,
-      (wstr or abs(w)) .. ' ' .. fmt(cur + cost) .. ' ' .. fmt(prev), w + 2 * p}
+    return true, limit - est - cost, math.max(w + 2 * p, 0), 0,
+      (wstr or abs(w)) .. ' ' .. fmt(cur + cost) .. ' ' .. fmt(prev), w + 2 * p
   end
   local reset_at = w + p
   if cur > 0 then reset_at = w + 2 * p end
@@ -50,5 +50,5 @@ ALGORITHMS[6] = function(v, lp, cost)
   else
     retry_at = w + p + first_offset(cur, limit - cost, p)
   end
-  return {false, math.max(limit - est, 0), math.max(reset_at, 0), math.max(retry_at, 0), '', 0}
+  return false, math.max(limit - est, 0), math.max(reset_at, 0), math.max(retry_at, 0), '', 0
 end

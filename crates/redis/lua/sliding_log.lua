@@ -1,7 +1,7 @@
 -- Sliding window log. Parameters: limit, period (ns). State: "<at>:<cost>,..." oldest first
 -- (decimal ns of each admission, its cost; admissions at one instant merged).
-ALGORITHMS[5] = function(v, lp, cost)
-  local limit, p = lp[1], lp[2]
+ALGORITHMS[5] = function(v, a, b, c, d, cost)
+  local limit, p = a, b
   local ents, sum = {}, 0
   if v then
     for a, c in string.gmatch(v, '(%d+):(%d+)') do
@@ -24,7 +24,7 @@ ALGORITHMS[5] = function(v, lp, cost)
     end
     local parts = {}
     for i, e in ipairs(ents) do parts[i] = e[1] .. ':' .. fmt(e[3]) end
-    return {true, limit - sum - cost, newest + p, 0, table.concat(parts, ','), newest + p}
+    return true, limit - sum - cost, newest + p, 0, table.concat(parts, ','), newest + p
   end
   local reset = 0
   if last then reset = math.max(last[2] + p, 0) end
@@ -37,5 +37,5 @@ ALGORITHMS[5] = function(v, lp, cost)
       break
     end
   end
-  return {false, math.max(limit - sum, 0), reset, retry, '', 0}
+  return false, math.max(limit - sum, 0), reset, retry, '', 0
 end

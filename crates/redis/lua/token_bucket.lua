@@ -1,7 +1,7 @@
 -- Token bucket. Parameters: limit, unit, per_ns, cap (scaled units). State:
 -- "<tokens> <last>" (scaled tokens, decimal ns of the last update).
-ALGORITHMS[2] = function(v, lp, cost)
-  local unit, per, cap = lp[2], lp[3], lp[4]
+ALGORITHMS[2] = function(v, a, b, c, d, cost)
+  local unit, per, cap = b, c, d
   local tokens, last = cap, nil
   if v then
     local a, b = string.match(v, '^(%d+) (%d+)$')
@@ -20,7 +20,7 @@ ALGORITHMS[2] = function(v, lp, cost)
   if tokens >= need then
     local left = tokens - need
     local reset = cdiv(cap - left, per)
-    return {true, fdiv(left, unit), reset, 0, fmt(left) .. ' ' .. abs(next_last), next_last + reset}
+    return true, fdiv(left, unit), reset, 0, fmt(left) .. ' ' .. abs(next_last), next_last + reset
   end
-  return {false, fdiv(tokens, unit), cdiv(cap - tokens, per), cdiv(need - tokens, per), '', 0}
+  return false, fdiv(tokens, unit), cdiv(cap - tokens, per), cdiv(need - tokens, per), '', 0
 end

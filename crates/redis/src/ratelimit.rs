@@ -80,11 +80,22 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     gcra: Script::new(lua!("prelude.lua", "gcra.lua", "driver.lua")),
     token_bucket: Script::new(lua!("prelude.lua", "token_bucket.lua", "driver.lua")),
     leaky_bucket: Script::new(lua!("prelude.lua", "leaky_bucket.lua", "driver.lua")),
-    fixed_window: Script::new(lua!("prelude.lua", "fixed_window.lua", "driver.lua")),
+    fixed_window: Script::new(lua!(
+        "prelude.lua",
+        "modular.lua",
+        "fixed_window.lua",
+        "driver.lua"
+    )),
     sliding_log: Script::new(lua!("prelude.lua", "sliding_log.lua", "driver.lua")),
-    sliding_counter: Script::new(lua!("prelude.lua", "sliding_counter.lua", "driver.lua")),
+    sliding_counter: Script::new(lua!(
+        "prelude.lua",
+        "modular.lua",
+        "sliding_counter.lua",
+        "driver.lua"
+    )),
     combined: Script::new(lua!(
         "prelude.lua",
+        "modular.lua",
         "gcra.lua",
         "token_bucket.lua",
         "leaky_bucket.lua",
@@ -114,8 +125,8 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// With `<key>` the lowercase hex of [`Key::encoded`] ([`Key::to_hex`]) and `<policy>` the
 /// [`Policy::id`] as 16 lowercase hex digits:
 ///
-/// - `<prefix>{<key>}:<policy>`: a hash, field `i` (1-based) holding the state of limit `i`
-///   as text, with absolute instants as decimal nanoseconds since the epoch (the numbers of
+/// - `<prefix>{<key>}:<policy>`: a string, the states of the policy's limits in order,
+///   separated by `|`, each as text, with absolute instants as decimal nanoseconds since the epoch (the numbers of
 ///   [`State`](palisade_ratelimit::State)'s fields): GCRA `<tat>`; token bucket
 ///   `<tokens> <last>`; leaky bucket `<level> <last>` (tokens and level in the scaled units
 ///   of the rate); fixed window `<window start> <count>`; sliding window log
@@ -128,16 +139,17 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// Cluster slot: the store works unchanged on a `redis::cluster_async::ClusterConnection`. The
 /// prefix (default [`DEFAULT_RATELIMIT_PREFIX`]) may not contain `{` or `}`.
 ///
-/// Every key written carries a TTL (`PEXPIRE`/`PX`, in milliseconds rounded up, at least 1):
-/// the state hash until its newest state is indistinguishable from a new one
+/// Every key written carries a TTL (`PX`, in milliseconds rounded up, at least 1), set by the
+/// same `SET` that writes it: the state until its newest state is indistinguishable from a new one
 /// ([`Limit::expires_at`]), the block until its end (at most 100 years). States are written
 /// only when the request is admitted; a refusal writes nothing but a penalty block.
 ///
 /// # Scripts
 ///
 /// The Lua sources are in the crate's `lua/` directory: a prelude (helpers and the server's
-/// clock), one function per algorithm, and a driver that reads the block and the states,
-/// decides, and writes. A policy whose limits share one algorithm runs that algorithm's script
+/// clock), one function per algorithm, and a driver that reads the block and the state
+/// (`TIME`, one `MGET`), decides, and writes (one `SET … PX`, when admitted): three Redis
+/// commands per decision. A policy whose limits share one algorithm runs that algorithm's script
 /// (prelude + algorithm + driver); a policy mixing algorithms runs the combined script.
 /// [`block`](RateLimitStore::block) runs a script of its own (a compare, then `SET … PX`);
 /// [`unblock`](RateLimitStore::unblock) is `DEL`. Scripts are called by SHA (`EVALSHA`) and

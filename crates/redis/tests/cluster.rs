@@ -394,6 +394,6 @@ mod ratelimit {
             assert!(n > 0, "master {addr} holds none of the rate-limit keys");
             total += n;
         }
-        assert_eq!(total, KEYS, "one state hash per key");
+        assert_eq!(total, KEYS, "one state key per key");
     }
 }

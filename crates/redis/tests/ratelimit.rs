@@ -642,7 +642,8 @@ async fn a_failing_script_is_a_store_failure_saying_script() {
     let store = store().await;
     let mut conn = store.connection().clone();
     let key = Key::from("wrong-type");
-    // A block key of the wrong type makes the script's GET fail.
+    // A block key of the wrong type makes the penalty's GET fail (the decision's MGET reads
+    // it as absent).
     let _: i64 = redis::cmd("HSET")
         .arg(store.block_key(&key))
         .arg("f")
@@ -656,7 +657,10 @@ async fn a_failing_script_is_a_store_failure_saying_script() {
         .query_async(&mut conn)
         .await
         .unwrap();
-    let p = Policy::single(Limit::gcra("x", Quota::per_second(1).unwrap()).unwrap()).unwrap();
+    let p = Policy::single(Limit::gcra("x", Quota::per_hour(1).unwrap()).unwrap())
+        .unwrap()
+        .with_block(Duration::from_secs(60));
+    assert!(store.apply(&key, &p, 1).await.unwrap().is_allowed());
     match store.apply(&key, &p, 1).await {
         Err(RateLimitError::Unavailable {
             store: "redis",
