@@ -54,7 +54,11 @@
 //! Rust 1.94, the minimum of sqlx 0.9.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Without a store feature only the schema helpers and the error type are left, unused.
+#![cfg_attr(not(any(feature = "replay", feature = "ratelimit")), allow(dead_code))]
 
+#[cfg(any(feature = "replay", feature = "ratelimit"))]
+mod calls;
 mod error;
 #[cfg(feature = "ratelimit")]
 mod ratelimit;

@@ -42,7 +42,7 @@ use palisade_ratelimit::{
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::PostgresStoreError;
-use crate::error::{map_error, millis};
+use crate::calls::{Calls, check_timeout};
 use crate::schema::{DEFAULT_SCHEMA, RATELIMIT_SQL, check_schema, render};
 
 /// The default timeout of one rate-limit store call, 2 seconds (waiting for a pooled
@@ -238,12 +238,7 @@ impl PostgresRateLimitStore {
     /// # Errors
     /// [`PostgresStoreError::InvalidConfig`] for a zero timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, PostgresStoreError> {
-        if timeout.is_zero() {
-            return Err(PostgresStoreError::InvalidConfig {
-                reason: "zero timeout",
-            });
-        }
-        self.timeout = timeout;
+        self.timeout = check_timeout(timeout)?;
         Ok(self)
     }
 
@@ -273,17 +268,7 @@ impl PostgresRateLimitStore {
     /// (for example a role without the `CREATE` privilege on the database);
     /// [`PostgresStoreError::Timeout`] when no pooled connection came in time.
     pub async fn migrate(&self) -> Result<(), PostgresStoreError> {
-        let run = async {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('palisade-postgres migrate'))")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::raw_sql(AssertSqlSafe(self.sql.migrate.clone()))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        };
-        run.await.map_err(|e| self.error(e))
+        self.calls().migrate(&self.sql.migrate).await
     }
 
     /// Deletes expired state rows (`expires_at_ns` reached: the key's states are back to new)
@@ -309,23 +294,9 @@ impl PostgresRateLimitStore {
     /// [`PostgresStoreError::Unavailable`] or [`PostgresStoreError::Timeout`] as for a
     /// decision. Batches deleted before an error stay deleted.
     pub async fn cleanup(&self, batch: u32) -> Result<u64, PostgresStoreError> {
-        if batch == 0 {
-            return Err(PostgresStoreError::InvalidConfig {
-                reason: "zero cleanup batch",
-            });
-        }
-        let mut total = 0u64;
-        for sql in [&self.sql.cleanup_state, &self.sql.cleanup_blocks] {
-            loop {
-                let query = sqlx::query(AssertSqlSafe(sql.clone())).bind(i64::from(batch));
-                let deleted = self.run(query.execute(&self.pool)).await?.rows_affected();
-                total = total.saturating_add(deleted);
-                if deleted < u64::from(batch) {
-                    break;
-                }
-            }
-        }
-        Ok(total)
+        self.calls()
+            .delete_in_batches(&[&self.sql.cleanup_state, &self.sql.cleanup_blocks], batch)
+            .await
     }
 
     /// [`apply`](RateLimitStore::apply), also returning the database instant the verdict was
@@ -361,7 +332,7 @@ impl PostgresRateLimitStore {
             .bind(bits(block_ns))
             .bind(kinds)
             .bind(params);
-        let (at, blocked, verdicts) = self.run(query.fetch_one(&self.pool)).await?;
+        let (at, blocked, verdicts) = self.calls().run(query.fetch_one(&self.pool)).await?;
         let at = Timestamp::from_unix_nanos(unbits(at));
         if let Some(left) = blocked {
             return Ok((Verdict::blocked(Duration::from_nanos(unbits(left))), at));
@@ -389,23 +360,14 @@ impl PostgresRateLimitStore {
         let query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(self.sql.block.clone()))
             .bind(key.encoded())
             .bind(bits(nanos(duration)));
-        let at = self.run(query.fetch_one(&self.pool)).await?;
+        let at = self.calls().run(query.fetch_one(&self.pool)).await?;
         Ok(Timestamp::from_unix_nanos(unbits(at)))
     }
 
-    fn error(&self, e: sqlx::Error) -> PostgresStoreError {
-        map_error(e, self.timeout, self.pool.options().get_acquire_timeout())
-    }
-
-    async fn run<T>(
-        &self,
-        fut: impl Future<Output = Result<T, sqlx::Error>>,
-    ) -> Result<T, PostgresStoreError> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(result) => result.map_err(|e| self.error(e)),
-            Err(_) => Err(PostgresStoreError::Timeout {
-                millis: millis(self.timeout),
-            }),
+    fn calls(&self) -> Calls<'_> {
+        Calls {
+            pool: &self.pool,
+            timeout: self.timeout,
         }
     }
 }
@@ -427,7 +389,7 @@ impl RateLimitStore for PostgresRateLimitStore {
 
     async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
         let query = sqlx::query(AssertSqlSafe(self.sql.unblock.clone())).bind(key.encoded());
-        self.run(query.execute(&self.pool)).await?;
+        self.calls().run(query.execute(&self.pool)).await?;
         Ok(())
     }
 }

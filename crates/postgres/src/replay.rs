@@ -6,11 +6,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_replay::{Freshness, NonceStore, ReplayError, check_arguments, ttl_millis};
-use sqlx::postgres::PgQueryResult;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::PostgresStoreError;
-use crate::error::{map_error, millis};
+use crate::calls::{Calls, check_timeout};
 use crate::schema::{DEFAULT_SCHEMA, NONCES_SQL, check_schema, render};
 
 /// The default timeout of one store call, 2 seconds (waiting for a pooled connection
@@ -169,12 +168,7 @@ impl PostgresNonceStore {
     /// # Errors
     /// [`PostgresStoreError::InvalidConfig`] for a zero timeout.
     pub fn with_timeout(mut self, timeout: Duration) -> Result<Self, PostgresStoreError> {
-        if timeout.is_zero() {
-            return Err(PostgresStoreError::InvalidConfig {
-                reason: "zero timeout",
-            });
-        }
-        self.timeout = timeout;
+        self.timeout = check_timeout(timeout)?;
         Ok(self)
     }
 
@@ -203,17 +197,7 @@ impl PostgresNonceStore {
     /// (for example a role without the `CREATE` privilege on the database);
     /// [`PostgresStoreError::Timeout`] when no pooled connection came in time.
     pub async fn migrate(&self) -> Result<(), PostgresStoreError> {
-        let run = async {
-            let mut tx = self.pool.begin().await?;
-            sqlx::query("SELECT pg_advisory_xact_lock(hashtext('palisade-postgres migrate'))")
-                .execute(&mut *tx)
-                .await?;
-            sqlx::raw_sql(AssertSqlSafe(self.sql.migrate.clone()))
-                .execute(&mut *tx)
-                .await?;
-            tx.commit().await
-        };
-        run.await.map_err(|e| self.error(e))
+        self.calls().migrate(&self.sql.migrate).await
     }
 
     /// Deletes expired rows, `batch` rows per statement, until fewer than `batch` remain;
@@ -236,35 +220,15 @@ impl PostgresNonceStore {
     /// [`insert_if_absent`](NonceStore::insert_if_absent). Batches deleted before an error
     /// stay deleted.
     pub async fn cleanup(&self, batch: u32) -> Result<u64, PostgresStoreError> {
-        if batch == 0 {
-            return Err(PostgresStoreError::InvalidConfig {
-                reason: "zero cleanup batch",
-            });
-        }
-        let mut total = 0u64;
-        loop {
-            let query = sqlx::query(AssertSqlSafe(self.sql.cleanup.clone())).bind(i64::from(batch));
-            let deleted = self.run(query.execute(&self.pool)).await?.rows_affected();
-            total = total.saturating_add(deleted);
-            if deleted < u64::from(batch) {
-                return Ok(total);
-            }
-        }
+        self.calls()
+            .delete_in_batches(&[&self.sql.cleanup], batch)
+            .await
     }
 
-    fn error(&self, e: sqlx::Error) -> PostgresStoreError {
-        map_error(e, self.timeout, self.pool.options().get_acquire_timeout())
-    }
-
-    async fn run(
-        &self,
-        fut: impl Future<Output = Result<PgQueryResult, sqlx::Error>>,
-    ) -> Result<PgQueryResult, PostgresStoreError> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(result) => result.map_err(|e| self.error(e)),
-            Err(_) => Err(PostgresStoreError::Timeout {
-                millis: millis(self.timeout),
-            }),
+    fn calls(&self) -> Calls<'_> {
+        Calls {
+            pool: &self.pool,
+            timeout: self.timeout,
         }
     }
 }
@@ -285,7 +249,12 @@ impl NonceStore for PostgresNonceStore {
             .bind(namespace)
             .bind(id)
             .bind(ttl_ms);
-        match self.run(query.execute(&self.pool)).await?.rows_affected() {
+        match self
+            .calls()
+            .run(query.execute(&self.pool))
+            .await?
+            .rows_affected()
+        {
             0 => Ok(Freshness::Replayed),
             _ => Ok(Freshness::Fresh),
         }
@@ -300,6 +269,11 @@ impl NonceStore for PostgresNonceStore {
         let query = sqlx::query(AssertSqlSafe(self.sql.remove.clone()))
             .bind(namespace)
             .bind(id);
-        Ok(self.run(query.execute(&self.pool)).await?.rows_affected() > 0)
+        Ok(self
+            .calls()
+            .run(query.execute(&self.pool))
+            .await?
+            .rows_affected()
+            > 0)
     }
 }

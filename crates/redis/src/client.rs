@@ -28,6 +28,17 @@ pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, RedisStoreErr
     Ok(timeout)
 }
 
+/// Refuses a key prefix with `{` or `}`: it would become the Redis Cluster hash tag of every
+/// key.
+pub(crate) fn check_prefix(prefix: String) -> Result<String, RedisStoreError> {
+    if prefix.contains(['{', '}']) {
+        return Err(RedisStoreError::InvalidConfig {
+            reason: "the key prefix may not contain '{' or '}'",
+        });
+    }
+    Ok(prefix)
+}
+
 fn config(timeout: Duration) -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(Some(timeout))

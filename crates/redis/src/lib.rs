@@ -54,6 +54,8 @@
 //! in the repository says more.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Without a store feature only the connection helpers and the error type are left, unused.
+#![cfg_attr(not(any(feature = "replay", feature = "ratelimit")), allow(dead_code))]
 
 mod client;
 mod error;

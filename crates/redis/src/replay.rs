@@ -117,13 +117,7 @@ where
     /// [`RedisStoreError::InvalidConfig`] when `prefix` contains `{` or `}`: it would become
     /// the Redis Cluster hash tag of every key.
     pub fn with_prefix(mut self, prefix: impl Into<String>) -> Result<Self, RedisStoreError> {
-        let prefix = prefix.into();
-        if prefix.contains(['{', '}']) {
-            return Err(RedisStoreError::InvalidConfig {
-                reason: "the key prefix may not contain '{' or '}'",
-            });
-        }
-        self.prefix = prefix;
+        self.prefix = client::check_prefix(prefix.into())?;
         Ok(self)
     }
 
