@@ -325,8 +325,8 @@ $fn$;
 -- Returns the decision instant (ns, u64 bits); when the key is blocked, how long it stays
 -- blocked (ns, u64 bits) and no decisions; otherwise 4 values per limit: admitted (1/0),
 -- remaining, reset after (ns), retry after (ns; 0 when admitted), all u64 bits. When some limit
--- refuses, nothing is charged and the admitting limits report their remaining uncharged; with
--- p_block > 0 the key is then blocked until now + p_block (extended, never shortened).
+-- refuses, nothing is charged (each limit still reports its remaining as if charged: the
+-- caller gives the cost back, Policy::verdict_from); with p_block > 0 the key is then blocked until now + p_block (extended, never shortened).
 --
 -- The state row is locked (SELECT … FOR UPDATE, after INSERT … ON CONFLICT DO NOTHING for a
 -- new key) before the clock is read, so concurrent decisions on one (key, policy) are
@@ -445,8 +445,7 @@ BEGIN
     FOR i IN 1 .. v_count LOOP
         v_out := v_out || ARRAY[
             CASE WHEN v_allowed[i] THEN 1 ELSE 0 END,
-            CASE WHEN v_allowed[i] AND NOT v_all THEN LEAST(v_rem[i] + v_cost, m)
-                 ELSE v_rem[i] END,
+            v_rem[i],
             v_reset[i],
             v_retry[i]];
     END LOOP;

@@ -337,11 +337,7 @@ impl PostgresRateLimitStore {
         if let Some(left) = blocked {
             return Ok((Verdict::blocked(Duration::from_nanos(unbits(left))), at));
         }
-        let verdict = decode(policy, verdicts.as_deref().unwrap_or_default())?;
-        let verdict = match policy.block_for() {
-            Some(block) if !verdict.is_allowed() => verdict.with_penalty(block),
-            _ => verdict,
-        };
+        let verdict = decode(policy, cost, verdicts.as_deref().unwrap_or_default())?;
         Ok((verdict, at))
     }
 
@@ -418,7 +414,7 @@ fn encode(limit: &Limit) -> Result<(i16, [u64; 3]), RateLimitError> {
 
 /// The verdict of the limits from `ratelimit_apply`'s four numbers per limit: admitted,
 /// remaining, reset after, retry after.
-fn decode(policy: &Policy, numbers: &[i64]) -> Result<Verdict, RateLimitError> {
+fn decode(policy: &Policy, cost: u32, numbers: &[i64]) -> Result<Verdict, RateLimitError> {
     let limits = policy.limits();
     if numbers.len() != limits.len() * 4 {
         return Err(RateLimitError::Unavailable {
@@ -442,7 +438,7 @@ fn decode(policy: &Policy, numbers: &[i64]) -> Result<Verdict, RateLimitError> {
             _ => Decision::default(),
         })
         .collect();
-    Ok(Verdict::from_decisions(decisions))
+    Ok(policy.verdict_from(decisions, cost))
 }
 
 /// The 64 bits of a `u64` as the `bigint` that carries them.

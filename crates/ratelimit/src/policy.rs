@@ -9,7 +9,7 @@ use std::time::Duration;
 use sha2::{Digest, Sha256};
 
 use crate::algorithm::check_cost;
-use crate::{Gcra, Key, Limit, RateLimitError, State, Timestamp, Verdict};
+use crate::{Decision, Gcra, Key, Limit, RateLimitError, State, Timestamp, Verdict};
 
 /// The most limits one policy may hold: each is evaluated on every request.
 pub const MAX_LIMITS: usize = 16;
@@ -208,6 +208,45 @@ impl Policy {
                 .collect()
         };
         Ok(Verdict::from_decisions(decisions))
+    }
+
+    /// The verdict of this policy from one decision per limit, in the policy's order, that a
+    /// store computed elsewhere (a Lua script in Redis, a SQL function in Postgres) at one
+    /// instant, each decided as if it were charged: what [`apply`](Self::apply) followed by
+    /// the store's penalty box returns. When some limit refuses, nothing is charged, so the
+    /// admitting limits report their remaining with `cost` given back; a refusal under
+    /// [`block_for`](Self::block_for) carries the penalty ([`Verdict::with_penalty`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use palisade_ratelimit::{Cause, Decision, Limit, Policy, Quota};
+    ///
+    /// let policy = Policy::new([
+    ///     Limit::gcra("second", Quota::per_second(10)?)?,
+    ///     Limit::gcra("hour", Quota::per_hour(100)?)?,
+    /// ])?;
+    /// let admitted = Decision::allowed(10, 4, Duration::from_millis(600));
+    /// let refused = Decision::refused(100, 0, Duration::from_secs(36), Duration::from_secs(36));
+    /// let verdict = policy.verdict_from(vec![admitted, refused], 1);
+    /// assert_eq!(verdict.cause(), Cause::Limited);
+    /// assert_eq!(verdict.decisions()[0].remaining(), 5); // not charged after all
+    /// # Ok::<(), palisade_ratelimit::RateLimitError>(())
+    /// ```
+    pub fn verdict_from(&self, decisions: Vec<Decision>, cost: u32) -> Verdict {
+        let all_admit = decisions.iter().all(Decision::is_allowed);
+        let decisions = if all_admit {
+            decisions
+        } else {
+            decisions
+                .into_iter()
+                .map(|d| d.uncharged(u64::from(cost)))
+                .collect()
+        };
+        let verdict = Verdict::from_decisions(decisions);
+        match self.block_for {
+            Some(block) if !verdict.is_allowed() => verdict.with_penalty(block),
+            _ => verdict,
+        }
     }
 
     /// The GCRA of a policy of one GCRA limit.

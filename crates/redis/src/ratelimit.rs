@@ -316,13 +316,7 @@ where
                 let sub = u32::try_from(*sub).map_err(|_| unexpected())?;
                 Verdict::blocked(Duration::new(secs, sub))
             }
-            [0, decisions @ ..] => {
-                let verdict = verdict_of(policy, cost, decisions)?;
-                match policy.block_for() {
-                    Some(block) if !verdict.is_allowed() => verdict.with_penalty(block),
-                    _ => verdict,
-                }
-            }
+            [0, decisions @ ..] => verdict_of(policy, cost, decisions)?,
             _ => return Err(unexpected()),
         };
         Ok((verdict, at))
@@ -479,40 +473,17 @@ fn verdict_of(policy: &Policy, cost: u32, raw: &[i64]) -> Result<Verdict, RateLi
         let (lim, remaining) = (limit.quota().limit(), unsigned(remaining)?);
         let reset = Duration::from_nanos(unsigned(reset)?);
         decisions.push(match allowed {
-            1 => (Decision::allowed(lim, remaining, reset), lim),
-            0 => (
-                Decision::refused(
-                    lim,
-                    remaining,
-                    reset,
-                    Duration::from_nanos(unsigned(retry)?),
-                ),
+            1 => Decision::allowed(lim, remaining, reset),
+            0 => Decision::refused(
                 lim,
+                remaining,
+                reset,
+                Duration::from_nanos(unsigned(retry)?),
             ),
             _ => return Err(unexpected()),
         });
     }
-    if let [(one, _)] = decisions.as_slice() {
-        return Ok(Verdict::from_one(*one));
-    }
-    let all_admit = decisions.iter().all(|(d, _)| d.is_allowed());
-    Ok(Verdict::from_decisions(
-        decisions
-            .into_iter()
-            .map(|(d, lim)| {
-                if all_admit || !d.is_allowed() {
-                    d
-                } else {
-                    // Nothing was charged: what the limit still holds, as `uncharged`.
-                    Decision::allowed(
-                        lim,
-                        d.remaining().saturating_add(u64::from(cost)),
-                        d.reset_after(),
-                    )
-                }
-            })
-            .collect(),
-    ))
+    Ok(policy.verdict_from(decisions, cost))
 }
 
 /// The reply as integers.

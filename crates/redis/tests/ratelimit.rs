@@ -300,7 +300,8 @@ async fn verdicts_equal_the_memory_store_near_the_precision_bound() {
             .with_block(days(400)),
         ),
     ];
-    let seed = 0x5EED_0000_0000_0001_u64 ^ std::process::id() as u64;
+    // A fixed seed: a failure replays the same operations.
+    let seed = 0x5EED_0000_0000_0001_u64;
     let tasks: Vec<_> = policies
         .into_iter()
         .enumerate()
