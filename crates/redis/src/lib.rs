@@ -27,7 +27,7 @@
 //! | feature | type | trait | command per decision |
 //! |---|---|---|---|
 //! | `replay` (default) | [`RedisNonceStore`] | [`palisade_replay::NonceStore`] | `SET <key> 1 NX PX <ttl ms>` |
-//! | `ratelimit` (default) | [`RedisRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | one Lua script per algorithm (`EVALSHA`): `TIME`, read block and states, decide, write on admission with `PEXPIRE` |
+//! | `ratelimit` (default) | [`RedisRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | one Lua script per algorithm (`EVALSHA`): `TIME`, `MGET` of the block and the state, decide, `SET … PX` on admission |
 //!
 //! Every store passes its trait's conformance suite (for example `palisade_replay::testing`)
 //! against a real server in this crate's tests.
