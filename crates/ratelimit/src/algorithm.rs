@@ -205,9 +205,10 @@ impl Limit {
         })
     }
 
-    /// The integers that define this limit's arithmetic, derived from its quota exactly as the
-    /// algorithms of this crate use them, for a store that runs the algorithm on its server
-    /// (a Lua script in Redis, a SQL function in Postgres) and must decide as this crate does.
+    /// The integers that define this limit's arithmetic: the very numbers its prepared
+    /// algorithm computes with (derived once, in [`Limit::new`]), for a store that runs the
+    /// algorithm on its server (a Lua script in Redis, a SQL function in Postgres) and must
+    /// decide as this crate does.
     ///
     /// ```
     /// use palisade_ratelimit::{AlgorithmKind, Limit, Quota};
@@ -223,22 +224,31 @@ impl Limit {
     /// # Ok::<(), palisade_ratelimit::RateLimitError>(())
     /// ```
     pub fn parameters(&self) -> LimitParameters {
-        let (limit, period) = (self.quota.limit(), self.quota.period_nanos());
-        let capacity = self.capacity();
-        let emission = period.div_ceil(limit);
-        let g = crate::rate::gcd(period, limit).max(1);
-        let unit = period / g;
-        LimitParameters {
+        let mut p = LimitParameters {
             kind: self.kind,
-            limit,
-            period_nanos: period,
-            capacity,
-            emission_interval_nanos: emission,
-            tolerance_nanos: capacity.saturating_mul(emission),
-            bucket_unit: unit,
-            bucket_rate: limit / g,
-            bucket_cap: capacity.saturating_mul(unit),
+            limit: self.quota.limit(),
+            period_nanos: self.quota.period_nanos(),
+            capacity: self.capacity(),
+            emission_interval_nanos: 0,
+            tolerance_nanos: 0,
+            bucket_unit: 0,
+            bucket_rate: 0,
+            bucket_cap: 0,
+        };
+        let rate = match &self.prepared {
+            Prepared::Gcra(g) => {
+                p.emission_interval_nanos = g.emission_interval_nanos();
+                p.tolerance_nanos = g.tolerance_nanos();
+                None
+            }
+            Prepared::TokenBucket(a) => Some(a.rate()),
+            Prepared::LeakyBucket(a) => Some(a.rate()),
+            _ => None,
+        };
+        if let Some(r) = rate {
+            (p.bucket_unit, p.bucket_rate, p.bucket_cap) = (r.unit, r.per_ns, r.cap);
         }
+        p
     }
 
     /// A GCRA limit.
@@ -448,8 +458,7 @@ impl Limit {
 /// The buckets count in scaled units so that refilling is exact integer arithmetic: with
 /// `g = gcd(period, limit)`, one token is `bucket_unit = period / g` units, `bucket_rate =
 /// limit / g` units accrue per nanosecond, and a full bucket holds `bucket_cap = capacity ×
-/// bucket_unit` units. Products saturate at `u64::MAX` (a limit whose arithmetic would overflow
-/// is refused by [`Limit::new`] for the algorithms that use it).
+/// bucket_unit` units. Fields an algorithm does not read are 0.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub struct LimitParameters {

@@ -68,6 +68,11 @@ impl Gcra {
         self.emission_ns
     }
 
+    /// The tolerance `τ = capacity × T`, in ns: how far ahead of now the TAT may run.
+    pub const fn tolerance_nanos(&self) -> u64 {
+        self.tau_ns
+    }
+
     /// The most cost admitted at once: the burst.
     pub const fn capacity(&self) -> u64 {
         self.capacity

@@ -51,6 +51,11 @@ impl LeakyBucket {
         })
     }
 
+    /// The rate in scaled units ([`LimitParameters`](crate::LimitParameters)'s `bucket_*`).
+    pub(crate) const fn rate(&self) -> &Rate {
+        &self.rate
+    }
+
     /// The most cost admitted at once: the burst.
     pub const fn capacity(&self) -> u64 {
         self.rate.capacity

@@ -54,7 +54,7 @@ impl Rate {
     }
 }
 
-pub(crate) const fn gcd(mut a: u64, mut b: u64) -> u64 {
+const fn gcd(mut a: u64, mut b: u64) -> u64 {
     while b != 0 {
         let t = a % b;
         a = b;

@@ -60,6 +60,11 @@ impl TokenBucket {
         }
     }
 
+    /// The rate in scaled units ([`LimitParameters`](crate::LimitParameters)'s `bucket_*`).
+    pub(crate) const fn rate(&self) -> &Rate {
+        &self.rate
+    }
+
     /// The most cost admitted at once: the burst.
     pub const fn capacity(&self) -> u64 {
         self.rate.capacity
