@@ -21,10 +21,10 @@ use std::time::{Duration, Instant, SystemTime};
 use async_trait::async_trait;
 use palisade_postgres::sqlx::{self, PgPool, postgres::PgPoolOptions};
 use palisade_postgres::{DEFAULT_SCHEMA, PostgresRateLimitStore, PostgresStoreError};
-use palisade_ratelimit::testing::Harness;
+use palisade_ratelimit::testing::{self, Harness, TimedStore};
 use palisade_ratelimit::{
     AlgorithmKind, Cause, Key, KeyBuilder, Limit, MemoryStore, Policy, Quota, RateLimitError,
-    RateLimitStore,
+    RateLimitStore, Timestamp, Verdict,
 };
 
 fn url() -> String {
@@ -170,24 +170,6 @@ mod conformance {
 // ---------------------------------------------------------------------------------------------
 // 2. Differential: the same calls, at the database's instants, on a MemoryStore.
 
-/// SplitMix64: a small seeded generator, so a failure replays.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn quota(limit: u64, period_ms: u64, burst: Option<u64>) -> Quota {
     let q = Quota::new(limit, Duration::from_millis(period_ms)).unwrap();
     match burst {
@@ -196,60 +178,44 @@ fn quota(limit: u64, period_ms: u64, burst: Option<u64>) -> Quota {
     }
 }
 
-/// `ops` random calls on two keys, compared one by one.
-async fn differential(store: PostgresRateLimitStore, policy: Policy, seed: u64, ops: usize) {
-    let memory = MemoryStore::new();
-    let mut rng = Rng(seed);
-    let keys = [unique_key("diff-a"), unique_key("diff-b")];
-    let capacity = policy.limits().iter().map(Limit::capacity).min().unwrap();
-    let (mut admitted, mut refused, mut blocked) = (0, 0, 0);
-    for op in 0..ops {
-        let key = &keys[usize::from(rng.below(4) == 0)];
-        match rng.below(100) {
-            0..=3 => {
-                let d = Duration::from_millis(rng.below(300));
-                let at = store.block_timed(key, d).await.unwrap();
-                memory.block_at(key, d, at).unwrap();
-            }
-            4..=7 => {
-                store.unblock(key).await.unwrap();
-                memory.unblock_key(key);
-            }
-            8 => {
-                // Invalid costs: the same error, before any round trip.
-                let cost = if rng.below(2) == 0 {
-                    0
-                } else {
-                    u32::try_from(capacity + 1).unwrap()
-                };
-                let e = store.apply_timed(key, &policy, cost).await.unwrap_err();
-                let now = palisade_ratelimit::Timestamp::from_unix_secs(1);
-                assert_eq!(
-                    Err(e),
-                    memory.apply_at(key, &policy, cost, now),
-                    "op {op}: cost {cost}"
-                );
-            }
-            _ => {
-                let cost = u32::try_from(1 + rng.below(capacity.min(4))).unwrap();
-                let (verdict, at) = store.apply_timed(key, &policy, cost).await.unwrap();
-                let expected = memory.apply_at(key, &policy, cost, at).unwrap();
-                assert_eq!(verdict, expected, "op {op}, cost {cost}, at {at:?}");
-                match verdict.cause() {
-                    Cause::Admitted => admitted += 1,
-                    Cause::Blocked => blocked += 1,
-                    _ => refused += 1,
-                }
-            }
-        }
-        let pause = rng.below(31);
-        if pause > 0 {
-            tokio::time::sleep(Duration::from_millis(pause)).await;
-        }
+/// The store as `palisade_ratelimit::testing::differential` takes it.
+struct Timed(PostgresRateLimitStore);
+
+#[async_trait]
+impl TimedStore for Timed {
+    async fn apply_timed(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<(Verdict, Timestamp), RateLimitError> {
+        self.0.apply_timed(key, policy, cost).await
     }
-    eprintln!("admitted {admitted}, refused {refused}, blocked {blocked}");
+
+    async fn block_timed(&self, key: &Key, d: Duration) -> Result<Timestamp, RateLimitError> {
+        self.0.block_timed(key, d).await
+    }
+
+    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
+        self.0.unblock(key).await
+    }
+}
+
+/// `testing::differential`: `ops` random calls on two keys, pauses of up to 30 ms.
+async fn differential(store: PostgresRateLimitStore, policy: Policy, seed: u64, ops: usize) {
+    let keys = [unique_key("diff-a"), unique_key("diff-b")];
+    let tally = testing::differential(
+        &Timed(store),
+        &policy,
+        &keys,
+        seed,
+        ops,
+        Duration::from_millis(30),
+    )
+    .await;
+    eprintln!("{tally:?}");
     assert!(
-        admitted > 0 && refused > 0,
+        tally.admitted > 0 && tally.refused > 0,
         "the run exercised both answers"
     );
 }
@@ -355,7 +321,7 @@ async fn exact_under_concurrency(kind: AlgorithmKind) {
             .unwrap();
         let (policy, keys) = (Arc::clone(&policy), Arc::clone(&keys));
         tasks.push(tokio::spawn(async move {
-            let mut rng = Rng(t);
+            let mut rng = testing::SplitMix64::new(t);
             let mut admitted = 0u64;
             for i in 0..2_500usize {
                 // Every key gets 200 requests in all, in a different order per task.
@@ -655,7 +621,7 @@ async fn differential_at_the_edges_of_the_arithmetic() {
     }
     with_store(move |store| async move {
         let memory = MemoryStore::new();
-        let mut rng = Rng(99);
+        let mut rng = testing::SplitMix64::new(99);
         for (p, policy) in policies.iter().enumerate() {
             let key = unique_key("edge");
             let capacity = policy.limits()[0].capacity().min(big);
@@ -709,7 +675,7 @@ async fn racing_decisions_blocks_and_cleanups_never_fail() {
                 let (store, policies, keys) =
                     (Arc::clone(&store), Arc::clone(&policies), Arc::clone(&keys));
                 tokio::spawn(async move {
-                    let mut rng = Rng(100 + t);
+                    let mut rng = testing::SplitMix64::new(100 + t);
                     for _ in 0..300 {
                         let key = &keys[usize::try_from(rng.below(3)).unwrap()];
                         match rng.below(20) {

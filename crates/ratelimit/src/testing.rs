@@ -627,6 +627,148 @@ pub async fn concurrent_exact_admission(h: &dyn Harness) {
     }
 }
 
+/// A store that says at which instant of its own clock it decided, so that its calls can be
+/// replayed on a [`MemoryStore`] at the same instants ([`differential`]). The Redis and
+/// Postgres stores have these methods as inherent `apply_timed` / `block_timed`; a test wraps
+/// its store in a local type that forwards to them.
+#[async_trait]
+pub trait TimedStore: Send + Sync {
+    /// [`RateLimitStore::apply`], and the store's instant of the decision.
+    async fn apply_timed(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<(Verdict, Timestamp), RateLimitError>;
+
+    /// [`RateLimitStore::block`], and the store's instant the block counts from.
+    async fn block_timed(&self, key: &Key, duration: Duration)
+    -> Result<Timestamp, RateLimitError>;
+
+    /// [`RateLimitStore::unblock`].
+    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError>;
+}
+
+/// How the calls of a [`differential`] run were answered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    /// Admitted by the limits.
+    pub admitted: usize,
+    /// Refused by the limits.
+    pub refused: usize,
+    /// Refused by a block (explicit or penalty).
+    pub blocked: usize,
+}
+
+/// SplitMix64: a small seeded generator for randomized store tests, so that a failing run
+/// replays from its seed.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// The generator seeded with `seed`.
+    pub const fn new(seed: u64) -> Self {
+        Self(seed)
+    }
+
+    /// The next number, uniform in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        if n == 0 { 0 } else { (z ^ (z >> 31)) % n }
+    }
+}
+
+/// The differential check of a remote store against the memory store: `ops` random calls on
+/// `keys` (4 % blocks of up to 400 ms, 4 % unblocks, 1 % invalid costs, the rest decisions
+/// with costs of 1 or 2 and now and then up to the policy's capacity), each followed by a
+/// pause of up to `max_pause`. Every verdict must equal, to the nanosecond, what
+/// [`MemoryStore::apply_at`] answers for the same call at the store's instant (the memory store
+/// replays the blocks with [`MemoryStore::block_at`] at theirs), invalid costs must fail
+/// alike, and the store's clock must never go back. Panics, naming `seed` and the operation,
+/// on the first difference; returns how the calls were answered.
+pub async fn differential(
+    store: &dyn TimedStore,
+    policy: &Policy,
+    keys: &[Key],
+    seed: u64,
+    ops: usize,
+    max_pause: Duration,
+) -> Tally {
+    let model = MemoryStore::new();
+    let mut rng = SplitMix64::new(seed);
+    let capacity = policy
+        .limits()
+        .iter()
+        .map(Limit::capacity)
+        .min()
+        .unwrap_or(1);
+    let max_pause_ms = u64::try_from(max_pause.as_millis()).unwrap_or(u64::MAX);
+    let mut last = Timestamp::EPOCH;
+    let mut tally = Tally::default();
+    for op in 0..ops {
+        let key = &keys[rng.below(keys.len() as u64) as usize];
+        let at = match rng.below(100) {
+            0..=3 => {
+                let d = Duration::from_millis(rng.below(400));
+                let at = store.block_timed(key, d).await.unwrap();
+                model.block_at(key, d, at).unwrap();
+                Some(at)
+            }
+            4..=7 => {
+                store.unblock(key).await.unwrap();
+                model.unblock_key(key);
+                None
+            }
+            8 => {
+                let cost = if rng.below(2) == 0 {
+                    0
+                } else {
+                    u32::try_from(capacity + 1).unwrap_or(u32::MAX)
+                };
+                let e = store.apply_timed(key, policy, cost).await.unwrap_err();
+                let expected = model.apply_at(key, policy, cost, last).unwrap_err();
+                assert_eq!(e, expected, "seed {seed}, op {op}: invalid cost {cost}");
+                None
+            }
+            _ => {
+                let most = if rng.below(4) == 0 {
+                    capacity
+                } else {
+                    capacity.min(2)
+                };
+                let cost = u32::try_from(1 + rng.below(most)).unwrap_or(u32::MAX);
+                let (verdict, at) = store.apply_timed(key, policy, cost).await.unwrap();
+                let expected = model.apply_at(key, policy, cost, at).unwrap();
+                assert_eq!(
+                    verdict, expected,
+                    "seed {seed}, op {op}: cost {cost} at {at:?}"
+                );
+                match verdict.cause() {
+                    Cause::Admitted => tally.admitted += 1,
+                    Cause::Limited => tally.refused += 1,
+                    _ => tally.blocked += 1,
+                }
+                Some(at)
+            }
+        };
+        if let Some(at) = at {
+            assert!(
+                at >= last,
+                "seed {seed}, op {op}: the store's clock went back"
+            );
+            last = at;
+        }
+        let pause = rng.below(max_pause_ms.saturating_add(1));
+        if pause > 0 {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+        }
+    }
+    tally
+}
+
 /// Every case, in order.
 pub async fn run_all(h: &dyn Harness) {
     bucket_burst_and_refill(h).await;

@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use palisade_ratelimit::testing::Harness;
+use palisade_ratelimit::testing::{self, Harness, Tally, TimedStore};
 use palisade_ratelimit::{
-    AlgorithmKind, Cause, Key, KeyBuilder, Limit, MemoryStore, Policy, Quota, RateLimitError,
-    RateLimitStore, Timestamp,
+    AlgorithmKind, Cause, Key, KeyBuilder, Limit, Policy, Quota, RateLimitError, RateLimitStore,
+    Timestamp, Verdict,
 };
 use palisade_redis::redis::{self, aio::ConnectionManager};
 use palisade_redis::{
@@ -93,22 +93,6 @@ mod conformance {
 // ---------------------------------------------------------------------------------------------
 // 2. Differential: the same verdicts as the memory store at the Redis time of each call.
 
-/// xorshift64*: a small seeded generator, so a failure can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
 fn quota(limit: u64, period_ms: u64, burst: Option<u64>) -> Quota {
     let q = Quota::new(limit, Duration::from_millis(period_ms)).unwrap();
     match burst {
@@ -172,54 +156,48 @@ fn differential_policies() -> Vec<(&'static str, Policy)> {
     ]
 }
 
+/// The store as `palisade_ratelimit::testing::differential` takes it.
+struct Timed(RedisRateLimitStore);
+
+#[async_trait]
+impl TimedStore for Timed {
+    async fn apply_timed(
+        &self,
+        key: &Key,
+        policy: &Policy,
+        cost: u32,
+    ) -> Result<(Verdict, Timestamp), RateLimitError> {
+        self.0.apply_timed(key, policy, cost).await
+    }
+
+    async fn block_timed(&self, key: &Key, d: Duration) -> Result<Timestamp, RateLimitError> {
+        self.0.block_timed(key, d).await
+    }
+
+    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
+        self.0.unblock(key).await
+    }
+}
+
+/// `testing::differential` on three keys of a fresh prefix, with pauses of up to `sleep_ms`.
 async fn differential(name: &'static str, policy: Policy, seed: u64, ops: usize, sleep_ms: u64) {
-    let store = store().await;
-    let model = MemoryStore::new();
-    let mut rng = Rng(seed);
+    let store = Timed(store().await);
     let keys: Vec<Key> = (0..3)
         .map(|i| KeyBuilder::new("differential").str(name).u64(i).build())
         .collect();
-    let capacity = policy.limits().iter().map(Limit::capacity).min().unwrap();
-    let mut last = Timestamp::EPOCH;
-    let (mut admitted, mut refused, mut blocked) = (0, 0, 0);
-    for op in 0..ops {
-        let key = &keys[rng.below(keys.len() as u64) as usize];
-        match rng.below(100) {
-            0..=3 => {
-                let d = Duration::from_millis(rng.below(400));
-                let at = store.block_timed(key, d).await.unwrap();
-                model.block_at(key, d, at).unwrap();
-                assert!(at >= last, "{name}: the server clock went back");
-                last = at;
-            }
-            4..=7 => {
-                store.unblock(key).await.unwrap();
-                model.unblock_key(key);
-            }
-            _ => {
-                // Mostly small costs, sometimes the whole capacity.
-                let cost = if rng.below(4) == 0 {
-                    1 + rng.below(capacity) as u32
-                } else {
-                    1 + rng.below(capacity.min(2)) as u32
-                };
-                let (verdict, at) = store.apply_timed(key, &policy, cost).await.unwrap();
-                let expected = model.apply_at(key, &policy, cost, at).unwrap();
-                assert_eq!(
-                    verdict, expected,
-                    "{name} (seed {seed}) op {op}: cost {cost} at {at:?}"
-                );
-                assert!(at >= last, "{name}: the server clock went back");
-                last = at;
-                match verdict.cause() {
-                    Cause::Admitted => admitted += 1,
-                    Cause::Limited => refused += 1,
-                    _ => blocked += 1,
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(rng.below(sleep_ms + 1))).await;
-    }
+    let Tally {
+        admitted,
+        refused,
+        blocked,
+    } = testing::differential(
+        &store,
+        &policy,
+        &keys,
+        seed,
+        ops,
+        Duration::from_millis(sleep_ms),
+    )
+    .await;
     assert!(
         admitted >= 2 && refused >= 2 && (sleep_ms < 10 || admitted > 10 && refused > 10),
         "{name}: the run exercised both answers ({admitted} admitted, {refused} refused, {blocked} blocked)"
