@@ -4,7 +4,8 @@
 //!
 //! The server is `PALISADE_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`;
 //! CI starts one with `.ci/services`). These tests fail, never skip, when it does not answer.
-//! Every test works in its own random schema `palisade_test_<hex>` and drops it at the end.
+//! Every test works in its own schema `palisade_test_<time>_<process>_<counter>` and drops it at
+//! the end.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,62 +17,29 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use palisade_postgres::sqlx::{self, PgPool, postgres::PgPoolOptions};
+use palisade_postgres::sqlx::{self, postgres::PgPoolOptions};
 use palisade_postgres::{DEFAULT_SCHEMA, PostgresNonceStore, PostgresStoreError};
 use palisade_replay::{Freshness, NonceStore, ReplayError, testing};
 
+mod common;
+use common::{pool, random_schema, url};
+
 const TTL: Duration = Duration::from_secs(60);
 
-fn url() -> String {
-    std::env::var("PALISADE_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A pool of 16 connections to the test server; panics when it does not answer.
-async fn pool() -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(16)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(&url())
-        .await
-        .unwrap_or_else(|e| {
-            panic!(
-                "PostgreSQL (PALISADE_POSTGRES_URL) must answer for these tests (.ci/services): {e}"
-            )
-        })
-}
-
-fn random_schema() -> String {
-    // unique_namespace ends in 32 random hex digits.
-    let ns = testing::unique_namespace("pg");
-    let hex = ns.rsplit(':').next().unwrap();
-    format!("palisade_test_{hex}")
-}
-
-/// Runs `test` on a migrated store in a fresh schema, then drops the schema, even when the
-/// test panicked (the panic is then re-raised).
+/// Runs `test` on a migrated store (migrated twice: idempotent) in a fresh schema, dropped
+/// afterwards.
 async fn with_store<F, Fut>(test: F)
 where
-    F: FnOnce(PostgresNonceStore) -> Fut,
+    F: FnOnce(PostgresNonceStore) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let pool = pool().await;
-    let schema = random_schema();
-    let store = PostgresNonceStore::new(pool.clone())
-        .with_schema(&schema)
-        .unwrap();
-    store.migrate().await.unwrap();
-    store.migrate().await.unwrap(); // idempotent
-    let outcome = tokio::spawn(test(store)).await;
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA \"{schema}\" CASCADE"
-    )))
-    .execute(&pool)
-    .await
-    .unwrap();
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    common::in_fresh_schema(|pool, schema| async move {
+        let store = PostgresNonceStore::new(pool).with_schema(&schema).unwrap();
+        store.migrate().await.unwrap();
+        store.migrate().await.unwrap(); // idempotent
+        test(store).await;
+    })
+    .await;
 }
 
 async fn count_rows(store: &PostgresNonceStore) -> i64 {
@@ -222,7 +190,7 @@ async fn schema_names_are_validated() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_missing_table_is_a_store_failure_that_says_migrate() {
-    let store = PostgresNonceStore::new(pool().await)
+    let store = PostgresNonceStore::new(pool(16).await)
         .with_schema(&random_schema())
         .unwrap();
     let e = store.insert_if_absent("ns", b"id", TTL).await.unwrap_err();

@@ -5,7 +5,7 @@
 //!
 //! The server is `PALISADE_POSTGRES_URL` (default `postgres://postgres@127.0.0.1:5432/test`).
 //! These tests fail, never skip, when it does not answer. Every test works in its own random
-//! schema `palisade_test_rl_<hex>` and drops it at the end.
+//! schema `palisade_test_<time>_<process>_<counter>` and drops it at the end.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -16,10 +16,10 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use palisade_postgres::sqlx::{self, PgPool, postgres::PgPoolOptions};
+use palisade_postgres::sqlx::{self, postgres::PgPoolOptions};
 use palisade_postgres::{DEFAULT_SCHEMA, PostgresRateLimitStore, PostgresStoreError};
 use palisade_ratelimit::testing::{self, Harness, TimedStore};
 use palisade_ratelimit::{
@@ -27,36 +27,8 @@ use palisade_ratelimit::{
     RateLimitStore, Timestamp, Verdict,
 };
 
-fn url() -> String {
-    std::env::var("PALISADE_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
-
-/// A pool of `size` connections to the test server; panics when it does not answer.
-async fn pool(size: u32) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(size)
-        .acquire_timeout(Duration::from_secs(10))
-        .connect(&url())
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL (PALISADE_POSTGRES_URL) must answer for these tests: {e}")
-        })
-}
-
-/// A fresh schema name: time, process and a counter.
-fn random_schema() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!(
-        "palisade_test_rl_{nanos:x}_{:x}_{:x}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    )
-}
+mod common;
+use common::{drop_schema, pool, random_schema};
 
 /// A key no other test uses.
 fn unique_key(name: &str) -> Key {
@@ -67,37 +39,22 @@ fn unique_key(name: &str) -> Key {
         .build()
 }
 
-async fn drop_schema(pool: &PgPool, schema: &str) {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"
-    )))
-    .execute(pool)
-    .await
-    .unwrap();
-}
-
-/// Runs `test` on a migrated store in a fresh schema, then drops the schema, even when the
-/// test panicked (the panic is then re-raised).
+/// Runs `test` on a migrated store in a fresh schema, dropped afterwards.
 async fn with_store<F, Fut>(test: F)
 where
-    F: FnOnce(PostgresRateLimitStore) -> Fut,
+    F: FnOnce(PostgresRateLimitStore) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let pool = pool(16).await;
-    let schema = random_schema();
-    let store = PostgresRateLimitStore::new(pool.clone())
-        .with_schema(&schema)
-        .unwrap();
-    store.migrate().await.unwrap();
-    let outcome = tokio::spawn(test(store)).await;
-    drop_schema(&pool, &schema).await;
-    if let Err(e) = outcome {
-        std::panic::resume_unwind(e.into_panic());
-    }
+    common::in_fresh_schema(|pool, schema| async move {
+        let store = PostgresRateLimitStore::new(pool)
+            .with_schema(&schema)
+            .unwrap();
+        store.migrate().await.unwrap();
+        test(store).await;
+    })
+    .await;
 }
 
-/// The conformance cases time their calls against a 250 ms tick: they hold this gate shared,
-/// and the load tests (thousands of decisions through 16 connections) hold it alone.
 /// The conformance suite's tick on this store.
 const TICK: Duration = Duration::from_millis(250);
 
