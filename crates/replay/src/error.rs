@@ -9,6 +9,10 @@ pub enum ReplayError {
     /// The id was seen before, within its time to live: a replay (or a duplicate delivery).
     #[error("replayed: this id was already seen")]
     Replayed,
+    /// Another claim of the same delivery holds an unexpired lease: it is being handled now.
+    /// Answer with a retryable status (HTTP 409), so the provider retries after the lease.
+    #[error("in progress: a delivery with this id is being handled")]
+    InProgress,
     /// The signed timestamp lies outside the guard's window.
     ///
     /// `skew_secs` is `now - timestamp` in seconds: positive when too old, negative when

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use palisade_webhook::{Clock, Provider, SystemClock, Verified};
 
-use crate::{Freshness, NonceStore, ReplayError};
+use crate::{ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError};
 
 /// The timestamps a [`ReplayGuard`] accepts: at most `max_age` old and at most
 /// `max_future_skew` ahead of its clock, both inclusive, in whole seconds.
@@ -132,7 +132,32 @@ pub struct ReplayGuard<S> {
     store: S,
     window: Window,
     untimestamped_ttl: Duration,
+    lease: Duration,
     clock: Arc<dyn Clock>,
+}
+
+/// A delivery claimed by [`ReplayGuard::claim`]: in flight until it is
+/// [completed](ReplayGuard::complete) (the handler succeeded) or
+/// [released](ReplayGuard::release) (it failed, so the provider's retry runs it again). A lease
+/// neither completed nor released expires after [`ReplayGuard::lease`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    namespace: Namespace,
+    id: Vec<u8>,
+    token: LeaseToken,
+    ttl: Duration,
+}
+
+impl Lease {
+    /// The namespace the delivery was claimed in.
+    pub fn namespace(&self) -> &Namespace {
+        &self.namespace
+    }
+
+    /// How long the id is remembered once completed.
+    pub fn ttl(&self) -> Duration {
+        self.ttl
+    }
 }
 
 impl<S: NonceStore> ReplayGuard<S> {
@@ -140,12 +165,17 @@ impl<S: NonceStore> ReplayGuard<S> {
     /// Shopify's retry schedules (up to 3 days and 48 hours).
     pub const DEFAULT_UNTIMESTAMPED_TTL: Duration = Duration::from_secs(72 * 3600);
 
+    /// Default for [`ReplayGuard::with_lease`]: 60 seconds, above the providers' delivery
+    /// timeouts (Stripe and GitHub wait 10 s for an answer, Svix 15 s).
+    pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+
     /// A guard over `store` with the default window (300 s each way) and the system clock.
     pub fn new(store: S) -> Self {
         Self {
             store,
             window: Window::DEFAULT,
             untimestamped_ttl: Self::DEFAULT_UNTIMESTAMPED_TTL,
+            lease: Self::DEFAULT_LEASE,
             clock: Arc::new(SystemClock),
         }
     }
@@ -163,6 +193,20 @@ impl<S: NonceStore> ReplayGuard<S> {
     pub fn with_untimestamped_ttl(mut self, ttl: Duration) -> Self {
         self.untimestamped_ttl = ttl;
         self
+    }
+
+    /// How long a claimed delivery stays in flight before another claim may take it over
+    /// (default [`ReplayGuard::DEFAULT_LEASE`]). Longer than the handler's slowest answer, or a
+    /// retry arriving after the lease runs the handler a second time.
+    #[must_use]
+    pub fn with_lease(mut self, lease: Duration) -> Self {
+        self.lease = lease;
+        self
+    }
+
+    /// The lease of claimed deliveries.
+    pub fn lease(&self) -> Duration {
+        self.lease
     }
 
     /// Replaces the clock the window is checked against.
@@ -236,11 +280,89 @@ impl<S: NonceStore> ReplayGuard<S> {
     }
 }
 
+impl<S: NonceStore> ReplayGuard<S> {
+    /// Claims a delivery: checks `timestamp` (Unix seconds, when the sender signed one)
+    /// against the window, then claims `id` in `namespace` for the [lease](Self::lease).
+    ///
+    /// # Errors
+    /// [`ReplayError::TimestampOutsideWindow`]; [`ReplayError::InProgress`] while another claim
+    /// holds the lease; [`ReplayError::Replayed`] when the delivery was completed; the store's
+    /// failure ([`ReplayError::is_store_failure`]), on which the request must be refused.
+    pub async fn claim(
+        &self,
+        namespace: &Namespace,
+        id: &[u8],
+        timestamp: Option<i64>,
+    ) -> Result<Lease, ReplayError> {
+        if let Some(ts) = timestamp {
+            self.window.check(ts, self.clock.now_unix_secs())?;
+        }
+        let token = LeaseToken::random()?;
+        match self
+            .store
+            .claim(namespace.as_str(), id, token, self.lease)
+            .await?
+        {
+            ClaimOutcome::Claimed => Ok(Lease {
+                namespace: namespace.clone(),
+                id: id.to_vec(),
+                token,
+                ttl: self.ttl(timestamp.is_some()),
+            }),
+            ClaimOutcome::InProgress => Err(ReplayError::InProgress),
+            ClaimOutcome::Completed => Err(ReplayError::Replayed),
+        }
+    }
+
+    /// As [`ReplayGuard::claim`] for a verified webhook, with its replay key and signed
+    /// timestamp.
+    ///
+    /// # Errors
+    /// As [`ReplayGuard::claim`].
+    pub async fn claim_verified(
+        &self,
+        verified: &Verified,
+        namespace: &Namespace,
+    ) -> Result<Lease, ReplayError> {
+        self.claim(
+            namespace,
+            verified.replay_key.as_bytes(),
+            verified.timestamp,
+        )
+        .await
+    }
+
+    /// Completes a claimed delivery: the id is remembered as handled for the replay TTL, and a
+    /// duplicate is answered [`ReplayError::Replayed`]. Returns whether the lease was still
+    /// held (false: it had expired, and the delivery may have run twice).
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn complete(&self, lease: &Lease) -> Result<bool, ReplayError> {
+        self.store
+            .complete(lease.namespace.as_str(), &lease.id, lease.token, lease.ttl)
+            .await
+    }
+
+    /// Releases a claimed delivery after the handler failed, so the provider's retry runs it
+    /// again. Returns whether the claim was still held (false: it had expired or been taken
+    /// over, and nothing was removed).
+    ///
+    /// # Errors
+    /// The store's failure.
+    pub async fn release(&self, lease: &Lease) -> Result<bool, ReplayError> {
+        self.store
+            .release(lease.namespace.as_str(), &lease.id, lease.token)
+            .await
+    }
+}
+
 impl<S> fmt::Debug for ReplayGuard<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplayGuard")
             .field("window", &self.window)
             .field("untimestamped_ttl", &self.untimestamped_ttl)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }

@@ -76,8 +76,8 @@ mod store;
 pub mod testing;
 
 pub use error::ReplayError;
-pub use guard::{Namespace, ReplayGuard, Window};
+pub use guard::{Lease, Namespace, ReplayGuard, Window};
 pub use idempotency::{Claim, Idempotency};
 pub use memory::{FullPolicy, MemoryNonceStore, MemoryNonceStoreBuilder};
 pub use sequence::SequenceWindow;
-pub use store::{Freshness, NonceStore, check_arguments, ttl_millis};
+pub use store::{ClaimOutcome, Freshness, LeaseToken, NonceStore, check_arguments, ttl_millis};

@@ -16,6 +16,58 @@ pub enum Freshness {
     Replayed,
 }
 
+/// A random 128-bit value that identifies one claim of a delivery (one in-flight lease).
+///
+/// Only the holder of the token can [`complete`](NonceStore::complete) or
+/// [`release`](NonceStore::release) its claim, so a handler whose lease expired and was taken
+/// over by a retry cannot remove the retry's claim. Not a secret (it never leaves the
+/// service), but unguessable, so no other claim collides with it.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LeaseToken([u8; 16]);
+
+impl LeaseToken {
+    /// A fresh token from the operating system's CSPRNG.
+    ///
+    /// # Errors
+    /// [`ReplayError::StoreUnavailable`] when the OS random source fails.
+    pub fn random() -> Result<Self, ReplayError> {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|_| ReplayError::StoreUnavailable {
+            reason: "the OS random source failed".into(),
+        })?;
+        Ok(Self(bytes))
+    }
+
+    /// A token from fixed bytes (tests, or a store that round-trips it).
+    pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(bytes)
+    }
+
+    /// The 16 bytes.
+    pub const fn as_bytes(&self) -> &[u8; 16] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for LeaseToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("LeaseToken(..)")
+    }
+}
+
+/// What [`NonceStore::claim`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClaimOutcome {
+    /// The id was absent (or expired) and is now claimed by the caller's token for the lease:
+    /// run the handler, then complete or release the claim.
+    Claimed,
+    /// Another claim holds an unexpired lease: the same delivery is being handled now.
+    InProgress,
+    /// The id was completed (or recorded by [`NonceStore::insert_if_absent`]) and is
+    /// unexpired: a duplicate of a delivery already handled.
+    Completed,
+}
+
 /// Where ids are remembered, shared by every instance of a service.
 ///
 /// The one decision is [`NonceStore::insert_if_absent`]: atomically record `(namespace, id)`
@@ -51,6 +103,63 @@ pub trait NonceStore: Send + Sync {
     /// # Errors
     /// As [`NonceStore::insert_if_absent`].
     async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError>;
+
+    /// Claims `id` under `namespace` for `lease` with `token`, atomically: absent or expired →
+    /// recorded as in flight, [`ClaimOutcome::Claimed`]; in flight under any token and
+    /// unexpired → [`ClaimOutcome::InProgress`]; completed and unexpired →
+    /// [`ClaimOutcome::Completed`].
+    ///
+    /// # Errors
+    /// As [`NonceStore::insert_if_absent`] (a zero `lease` is `InvalidConfig`).
+    async fn claim(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
+        let _ = (namespace, id, token, lease);
+        Err(ReplayError::InvalidConfig {
+            reason: "this store does not support delivery claims",
+        })
+    }
+
+    /// Marks `id` under `namespace` completed for `ttl`, atomically, whatever its state (the
+    /// handler succeeded, so a later duplicate must be answered as completed). Returns whether
+    /// the caller's claim (`token`) was still the one in flight.
+    ///
+    /// # Errors
+    /// As [`NonceStore::insert_if_absent`].
+    async fn complete(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        ttl: Duration,
+    ) -> Result<bool, ReplayError> {
+        let _ = (namespace, id, token, ttl);
+        Err(ReplayError::InvalidConfig {
+            reason: "this store does not support delivery claims",
+        })
+    }
+
+    /// Removes `id` under `namespace` only if it is in flight under `token`, atomically, so the
+    /// provider's retry runs the handler again. Never removes a completed entry or another
+    /// claim's lease. Returns whether it removed the claim.
+    ///
+    /// # Errors
+    /// As [`NonceStore::insert_if_absent`].
+    async fn release(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+    ) -> Result<bool, ReplayError> {
+        let _ = (namespace, id, token);
+        Err(ReplayError::InvalidConfig {
+            reason: "this store does not support delivery claims",
+        })
+    }
 }
 
 macro_rules! forward {
@@ -68,6 +177,35 @@ macro_rules! forward {
 
             async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
                 (**self).remove(namespace, id).await
+            }
+
+            async fn claim(
+                &self,
+                namespace: &str,
+                id: &[u8],
+                token: LeaseToken,
+                lease: Duration,
+            ) -> Result<ClaimOutcome, ReplayError> {
+                (**self).claim(namespace, id, token, lease).await
+            }
+
+            async fn complete(
+                &self,
+                namespace: &str,
+                id: &[u8],
+                token: LeaseToken,
+                ttl: Duration,
+            ) -> Result<bool, ReplayError> {
+                (**self).complete(namespace, id, token, ttl).await
+            }
+
+            async fn release(
+                &self,
+                namespace: &str,
+                id: &[u8],
+                token: LeaseToken,
+            ) -> Result<bool, ReplayError> {
+                (**self).release(namespace, id, token).await
             }
         }
     )*};
