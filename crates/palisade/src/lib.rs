@@ -9,8 +9,8 @@
 //! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
-//! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store (`SET NX PX`), per-call timeouts, a reconnecting connection |
-//! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store (one `INSERT … ON CONFLICT` on the database clock), shipped migrations (Rust 1.94) |
+//! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
+//! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
 //!
 //! ```
