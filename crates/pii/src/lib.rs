@@ -124,6 +124,7 @@ mod key;
 mod keyring;
 mod keyset;
 mod mask;
+mod nonce;
 mod normalize;
 mod provider;
 
