@@ -6,7 +6,8 @@
 //!     < body
 //! palisade webhook sign --provider stripe --secret whsec_… --body-file event.json
 //! palisade ratelimit simulate --algorithm gcra --limit 10 --period 1 --burst 5 --at 0,0.05,0.1
-//! palisade pii keygen > keyring.json            # with PALISADE_KEK set: KEK-protected
+//! export PALISADE_KEK=$(openssl rand -base64 32) # or --kek-file PATH; kept in a secret manager
+//! palisade pii keygen > keyring.json            # refused without a KEK (exit 2)
 //! printf '+14389007409' | palisade pii encrypt --keyring keyring.json --context acme/leads/phone/17
 //! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
 //! ```
@@ -111,6 +112,42 @@ where
         Outcome::Usage(message) => {
             eprintln!("error: {message}");
             ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser as _;
+
+    use super::Cli;
+
+    /// `Debug` of parsed arguments (a log line, a panic message) never shows a secret.
+    #[test]
+    fn debug_of_parsed_arguments_redacts_secrets() {
+        let secret = "It's a Secret to Everybody";
+        for command in ["verify", "sign"] {
+            let cli = Cli::try_parse_from([
+                "palisade",
+                "webhook",
+                command,
+                "--provider",
+                "github",
+                "--secret",
+                secret,
+                "--secret",
+                "second-secret-during-rotation",
+                "--secret-env",
+                "WEBHOOK_SECRET",
+            ])
+            .unwrap();
+            let debug = format!("{cli:?}");
+            assert!(!debug.contains(secret), "{debug}");
+            assert!(!debug.contains("Secret to"), "{debug}");
+            assert!(!debug.contains("second-secret"), "{debug}");
+            assert!(debug.contains("REDACTED"), "{debug}");
+            // What is not secret is still shown.
+            assert!(debug.contains("WEBHOOK_SECRET"), "{debug}");
         }
     }
 }

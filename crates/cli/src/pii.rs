@@ -1,8 +1,13 @@
 //! `palisade pii keygen | encrypt | decrypt | rotate | blind-index`.
 //!
 //! The key-encryption key (KEK) comes from `--kek-file` or, failing that, the `PALISADE_KEK`
-//! environment variable (64 hex digits or base64 of 32 bytes). Without either, the keyring is
-//! an unencrypted development keyring, and a warning says so on stderr.
+//! environment variable (64 hex digits or base64 of 32 bytes).
+//!
+//! `keygen` and `rotate` write a keyring, and refuse (exit 2, saying how to pass a KEK) to
+//! write one without a KEK, unless `--insecure-plaintext-keyring` asks for an unencrypted
+//! development keyring (a warning says so on stderr). `encrypt`, `decrypt` and `blind-index`
+//! read the keyring as it was written: a development keyring without a KEK (with the same
+//! warning), a protected one with its KEK.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -44,6 +49,15 @@ pub(crate) struct KekArgs {
     kek_file: Option<PathBuf>,
 }
 
+/// For the commands that write a keyring: whether an unencrypted one may be written.
+#[derive(Debug, Args)]
+pub(crate) struct WriteArgs {
+    /// Write the keyring with its keys in clear (development only), when no key-encryption
+    /// key is given. Without it, writing a keyring needs a KEK (PALISADE_KEK or --kek-file).
+    #[arg(long, conflicts_with = "kek_file")]
+    insecure_plaintext_keyring: bool,
+}
+
 /// Arguments of `palisade pii keygen`.
 #[derive(Debug, Args)]
 pub(crate) struct KeygenArgs {
@@ -52,6 +66,8 @@ pub(crate) struct KeygenArgs {
     algorithm: AlgorithmArg,
     #[command(flatten)]
     kek: KekArgs,
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 /// Arguments of `palisade pii encrypt` and `decrypt`.
@@ -78,6 +94,8 @@ pub(crate) struct RotateArgs {
     algorithm: Option<AlgorithmArg>,
     #[command(flatten)]
     kek: KekArgs,
+    #[command(flatten)]
+    write: WriteArgs,
 }
 
 /// Arguments of `palisade pii blind-index`.
@@ -162,7 +180,7 @@ pub(crate) fn run(cmd: Command) -> Outcome {
 }
 
 fn keygen(args: &KeygenArgs) -> Result<Outcome, Outcome> {
-    let kek = kek(&args.kek)?;
+    let kek = writing_kek(&args.kek, &args.write)?;
     let keyring = Keyring::generate_with(args.algorithm.into()).map_err(usage)?;
     save(&keyring, kek.as_ref())
 }
@@ -190,7 +208,7 @@ fn decrypt(args: &CryptArgs) -> Result<Outcome, Outcome> {
 }
 
 fn rotate(args: &RotateArgs) -> Result<Outcome, Outcome> {
-    let kek = kek(&args.kek)?;
+    let kek = writing_kek(&args.kek, &args.write)?;
     let mut keyring = load_with(&args.keyring, kek.as_ref())?;
     match args.algorithm {
         None => keyring.rotate().map(drop),
@@ -225,22 +243,58 @@ fn blind_index(args: &BlindIndexArgs) -> Result<Outcome, Outcome> {
     }
 }
 
-/// The KEK, or `None` for an unencrypted development keyring (with a warning on stderr).
-fn kek(args: &KekArgs) -> Result<Option<Kek>, Outcome> {
+/// Why `keygen` and `rotate` refuse to run without a KEK, and how to give one.
+const NO_KEK_FOR_WRITING: &str = "no key-encryption key: a keyring is only written \
+     with its keys encrypted. Set PALISADE_KEK to 32 bytes as 64 hex digits or base64 (for \
+     example `export PALISADE_KEK=$(openssl rand -base64 32)`, kept in a secret manager), or \
+     pass --kek-file PATH; for a development keyring with its keys in clear, pass \
+     --insecure-plaintext-keyring";
+
+/// The KEK from `--kek-file` or `PALISADE_KEK`, if any.
+fn given_kek(args: &KekArgs) -> Result<Option<Kek>, Outcome> {
     let kek = match &args.kek_file {
         Some(path) => FileKeyProvider::new(path).key_encryption_key(),
         None if std::env::var_os(DEFAULT_KEK_VAR).is_some() => {
             EnvKeyProvider::default().key_encryption_key()
         }
-        None => {
-            eprintln!(
-                "warning: no key-encryption key ({DEFAULT_KEK_VAR} or --kek-file): \
-                 using an UNENCRYPTED development keyring"
-            );
-            return Ok(None);
-        }
+        None => return Ok(None),
     };
     kek.map(Some).map_err(usage)
+}
+
+fn warn_unencrypted() {
+    eprintln!(
+        "warning: no key-encryption key ({DEFAULT_KEK_VAR} or --kek-file): \
+         using an UNENCRYPTED development keyring"
+    );
+}
+
+/// The KEK for reading a keyring, or `None` for an unencrypted development keyring (with a
+/// warning on stderr).
+fn kek(args: &KekArgs) -> Result<Option<Kek>, Outcome> {
+    let kek = given_kek(args)?;
+    if kek.is_none() {
+        warn_unencrypted();
+    }
+    Ok(kek)
+}
+
+/// The KEK for writing a keyring: required, unless `--insecure-plaintext-keyring` asks for a
+/// development keyring (`None`, with a warning on stderr). The flag and a KEK together are
+/// refused, so that neither silently wins.
+fn writing_kek(args: &KekArgs, write: &WriteArgs) -> Result<Option<Kek>, Outcome> {
+    match (given_kek(args)?, write.insecure_plaintext_keyring) {
+        (Some(kek), false) => Ok(Some(kek)),
+        (Some(_), true) => Err(Outcome::Usage(format!(
+            "--insecure-plaintext-keyring writes a keyring in clear, but a key-encryption key \
+             was given ({DEFAULT_KEK_VAR}): drop one of them"
+        ))),
+        (None, true) => {
+            warn_unencrypted();
+            Ok(None)
+        }
+        (None, false) => Err(Outcome::Usage(NO_KEK_FOR_WRITING.to_owned())),
+    }
 }
 
 fn load(path: &Path, args: &KekArgs) -> Result<Keyring, Outcome> {

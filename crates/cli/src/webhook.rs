@@ -55,16 +55,24 @@ pub(crate) enum Command {
     Sign(SignArgs),
 }
 
-/// Where the secrets come from; at least one is required.
+/// Where the secrets come from; at least one is required. The secrets are held as
+/// [`SecretString`]s from parsing on, so `Debug` of the parsed arguments shows
+/// `[REDACTED]`, never a secret.
 #[derive(Debug, Args)]
 pub(crate) struct SecretArgs {
     /// A webhook secret (repeat for rotation: any may match; signing uses the first).
     /// Visible to other local users in the process list: prefer --secret-env.
-    #[arg(long = "secret", value_name = "S")]
-    secrets: Vec<String>,
+    #[arg(long = "secret", value_name = "S", value_parser = parse_secret)]
+    secrets: Vec<SecretString>,
     /// Name of an environment variable holding a secret (repeatable).
     #[arg(long = "secret-env", value_name = "VAR")]
     secret_envs: Vec<String>,
+}
+
+/// Parses a `--secret` value straight into a [`SecretString`] (zeroized on drop, redacted
+/// in `Debug`).
+fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(value))
 }
 
 /// Arguments of `palisade webhook verify`.
@@ -180,11 +188,7 @@ fn is_usage(e: &WebhookError) -> bool {
 }
 
 fn verifier(provider: ProviderArg, args: &SecretArgs) -> Result<Verifier<AnyScheme>, Outcome> {
-    let mut secrets: Vec<SecretString> = args
-        .secrets
-        .iter()
-        .map(|s| SecretString::from(s.as_str()))
-        .collect();
+    let mut secrets: Vec<SecretString> = args.secrets.clone();
     for var in &args.secret_envs {
         let value = std::env::var(var).map_err(|_| {
             Outcome::Usage(format!(

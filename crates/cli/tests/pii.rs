@@ -150,8 +150,13 @@ fn failures_exit_1_without_plaintext() {
 #[test]
 fn kek_set_vs_unset() {
     let dir = TempDir::new("dev");
-    // Unset: an unencrypted development keyring, and a warning on stderr.
-    let o = palisade(&["pii", "keygen"], b"", None);
+    // Unset, with --insecure-plaintext-keyring: an unencrypted development keyring, and a
+    // warning on stderr.
+    let o = palisade(
+        &["pii", "keygen", "--insecure-plaintext-keyring"],
+        b"",
+        None,
+    );
     assert_eq!(o.status.code(), Some(0));
     assert!(
         err(&o).contains("UNENCRYPTED development keyring"),
@@ -212,6 +217,89 @@ fn kek_set_vs_unset() {
     );
     assert_eq!(e.status.code(), Some(0), "{}", err(&e));
     assert_eq!(out(&decrypt(&prod, CTX, &e.stdout, Some(KEK_HEX))), PHONE);
+}
+
+/// The hints of the refusal to write a keyring without a KEK.
+fn assert_says_how_to_pass_a_kek(o: &Output) {
+    assert_eq!(o.status.code(), Some(2), "{}", err(o));
+    assert!(o.stdout.is_empty(), "no keyring written: {}", out(o));
+    for hint in ["PALISADE_KEK", "--kek-file", "--insecure-plaintext-keyring"] {
+        assert!(err(o).contains(hint), "{hint}: {}", err(o));
+    }
+}
+
+#[test]
+fn keygen_without_kek_is_refused() {
+    assert_says_how_to_pass_a_kek(&palisade(&["pii", "keygen"], b"", None));
+    assert_says_how_to_pass_a_kek(&palisade(
+        &["pii", "keygen", "--algorithm", "aes-256-gcm-siv"],
+        b"",
+        None,
+    ));
+}
+
+#[test]
+fn rotate_without_kek_is_refused() {
+    let dir = TempDir::new("rotate-nokek");
+    let dev = palisade(
+        &["pii", "keygen", "--insecure-plaintext-keyring"],
+        b"",
+        None,
+    );
+    assert_eq!(dev.status.code(), Some(0), "{}", err(&dev));
+    let dev = dir.write("dev.json", &dev.stdout);
+    let d = dev.to_str().unwrap();
+    assert_says_how_to_pass_a_kek(&palisade(&["pii", "rotate", "--keyring", d], b"", None));
+
+    // With the flag, a development keyring is rotated (and stays in clear, with a warning).
+    let r = palisade(
+        &[
+            "pii",
+            "rotate",
+            "--keyring",
+            d,
+            "--insecure-plaintext-keyring",
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", err(&r));
+    assert!(err(&r).contains("UNENCRYPTED"), "{}", err(&r));
+    let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(doc["protection"], "none");
+    assert_eq!(doc["encryption_keys"].as_array().unwrap().len(), 2);
+
+    // A protected keyring without its KEK: refused the same way.
+    let prod = keygen(&dir, Some(KEK_HEX));
+    let p = prod.to_str().unwrap();
+    assert_says_how_to_pass_a_kek(&palisade(&["pii", "rotate", "--keyring", p], b"", None));
+}
+
+#[test]
+fn insecure_plaintext_keyring_with_a_kek_is_refused() {
+    let dir = TempDir::new("flag-and-kek");
+    let o = palisade(
+        &["pii", "keygen", "--insecure-plaintext-keyring"],
+        b"",
+        Some(KEK_HEX),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(o.stdout.is_empty());
+    assert!(err(&o).contains("drop one of them"), "{}", err(&o));
+    let kek_file = dir.write("kek", KEK_HEX.as_bytes());
+    let o = palisade(
+        &[
+            "pii",
+            "keygen",
+            "--insecure-plaintext-keyring",
+            "--kek-file",
+            kek_file.to_str().unwrap(),
+        ],
+        b"",
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert!(o.stdout.is_empty());
 }
 
 #[test]

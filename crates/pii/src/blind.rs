@@ -185,7 +185,7 @@ impl IndexValue {
 
     /// Lowercase hex of [`IndexValue::as_bytes`].
     pub fn to_hex(&self) -> String {
-        self.to_string()
+        hex::encode(self.as_bytes())
     }
 
     /// For indexes of at most 64 bits: the bits as an unsigned integer (the HMAC's first
@@ -217,9 +217,10 @@ impl std::hash::Hash for IndexValue {
 impl fmt::Display for IndexValue {
     /// Lowercase hex.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.as_bytes()
-            .iter()
-            .try_for_each(|b| write!(f, "{b:02x}"))
+        let mut buf = [0u8; 2 * MAX_BITS as usize / 8];
+        let out = buf.get_mut(..2 * self.as_bytes().len()).ok_or(fmt::Error)?;
+        hex::encode_to_slice(self.as_bytes(), out).map_err(|_| fmt::Error)?;
+        f.write_str(std::str::from_utf8(out).map_err(|_| fmt::Error)?)
     }
 }
 

@@ -8,11 +8,12 @@ use hmac::Hmac;
 use secrecy::{ExposeSecretMut as _, SecretBox};
 use sha2::Sha256;
 
-use crate::aead::{Cipher, NONCE_LEN};
+use crate::aead::Cipher;
 use crate::buf::{Sink, SmallBuf};
 use crate::cache::FieldCache;
 use crate::envelope::{self, associated_data, decode_text, encode_text, parse_parts};
 use crate::key::{Entry, KeyList};
+use crate::nonce::NonceSource;
 use crate::{
     Algorithm, Context, Envelope, KeyId, KeyInfo, KeyPurpose, OVERHEAD, PiiError, TEXT_PREFIX,
     derive,
@@ -67,6 +68,7 @@ pub struct Keyring {
     rotation_threshold: u64,
     ciphers: FieldCache<Cipher>,
     pub(crate) macs: FieldCache<Hmac<Sha256>>,
+    pub(crate) nonces: NonceSource,
 }
 
 impl Keyring {
@@ -99,7 +101,42 @@ impl Keyring {
             rotation_threshold: DEFAULT_ROTATION_THRESHOLD,
             ciphers: FieldCache::default(),
             macs: FieldCache::default(),
+            nonces: NonceSource::Os,
         }
+    }
+
+    /// **Known-answer tests only** (cargo feature `testing`, which a production build must
+    /// never enable): the nonces of this keyring's next encryptions ([`Keyring::encrypt`]
+    /// and the other `encrypt` methods) and key wrappings ([`Keyring::to_json`]) are taken
+    /// from `nonces`, each once, in order, instead of from the operating system's random
+    /// number generator. Once they are used up, every encryption fails with
+    /// [`PiiError::Random`]: a keyring never falls back to, or repeats, a nonce of the list.
+    ///
+    /// This is how `tests/known_answers.rs` pins the envelope and keyset formats to
+    /// committed bytes. A nonce must never be used twice under one key (with AES-GCM a
+    /// repeat reveals the XOR of the plaintexts and allows forgeries), so:
+    ///
+    /// - the method exists only with the `testing` feature, and is not part of the API
+    ///   otherwise; keyrings made any other way always use the operating system;
+    /// - a list holding the same nonce twice is refused;
+    /// - `Debug` of such a keyring says `test_nonces: true`.
+    ///
+    /// # Errors
+    ///
+    /// [`PiiError::Random`] when `nonces` holds a duplicate.
+    #[cfg(feature = "testing")]
+    pub fn with_test_nonces(
+        mut self,
+        nonces: impl IntoIterator<Item = [u8; crate::aead::NONCE_LEN]>,
+    ) -> Result<Self, PiiError> {
+        let queue: std::collections::VecDeque<[u8; crate::aead::NONCE_LEN]> =
+            nonces.into_iter().collect();
+        let mut seen = std::collections::HashSet::with_capacity(queue.len());
+        if !queue.iter().all(|n| seen.insert(*n)) {
+            return Err(PiiError::Random);
+        }
+        self.nonces = NonceSource::Sequence(std::sync::Mutex::new(queue));
+        Ok(self)
     }
 
     /// Sets the number of encryptions under the primary key after which
@@ -378,8 +415,7 @@ impl Keyring {
                 limit: GCM_RANDOM_NONCE_LIMIT,
             });
         }
-        let mut nonce = [0u8; NONCE_LEN];
-        getrandom::fill(&mut nonce).map_err(|_| PiiError::Random)?;
+        let nonce = self.nonces.next()?;
         self.with_cipher(key, algorithm, ctx, |cipher| {
             envelope::seal_into(
                 out,
@@ -416,10 +452,13 @@ impl Keyring {
 
 impl fmt::Debug for Keyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Keyring")
-            .field("encryption_keys", &self.keys(KeyPurpose::Encryption))
+        let mut d = f.debug_struct("Keyring");
+        d.field("encryption_keys", &self.keys(KeyPurpose::Encryption))
             .field("index_keys", &self.keys(KeyPurpose::Index))
-            .field("rotation_threshold", &self.rotation_threshold)
-            .finish_non_exhaustive()
+            .field("rotation_threshold", &self.rotation_threshold);
+        if self.nonces.is_test_sequence() {
+            d.field("test_nonces", &true);
+        }
+        d.finish_non_exhaustive()
     }
 }

@@ -89,10 +89,14 @@ impl Protector {
         })
     }
 
-    fn wrap(&self, purpose: KeyPurpose, e: &Entry) -> Result<Vec<u8>, PiiError> {
-        let mut out = vec![0u8; NONCE_LEN];
-        getrandom::fill(&mut out).map_err(|_| PiiError::Random)?;
-        let nonce: [u8; NONCE_LEN] = out.as_slice().try_into().map_err(|_| PiiError::Random)?;
+    fn wrap(
+        &self,
+        purpose: KeyPurpose,
+        e: &Entry,
+        nonce: [u8; NONCE_LEN],
+    ) -> Result<Vec<u8>, PiiError> {
+        let mut out = Vec::with_capacity(WRAPPED_LEN);
+        out.extend_from_slice(&nonce);
         out.extend_from_slice(e.key());
         let aad = wrap_aad(purpose, e.id.get(), e.algorithm);
         let body = out
@@ -282,7 +286,7 @@ impl Keyring {
             .zip(lists.iter_mut())
         {
             for e in &self.list(purpose).entries {
-                let wrapped = protector.wrap(purpose, e)?;
+                let wrapped = protector.wrap(purpose, e, self.nonces.next()?)?;
                 out.push((key_doc(e, URL_SAFE_NO_PAD.encode(&wrapped)), wrapped));
             }
         }

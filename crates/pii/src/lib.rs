@@ -57,6 +57,12 @@
 //! - [`Encrypted<T>`](Encrypted): a serde field type that stays ciphertext, over
 //!   [`SecretString`] and [`SecretBox<[u8]>`](secrecy::SecretBox) plaintexts ([`Plaintext`]).
 //!
+//! # Formats
+//!
+//! Every byte this crate stores (envelopes in both forms, associated data, HKDF info
+//! strings, blind indexes, keysets) is specified in `docs/formats.md` of the repository,
+//! with worked examples that `tests/known_answers.rs` checks byte for byte.
+//!
 //! # Key derivation
 //!
 //! All derivations are HKDF-SHA256 with no salt, the root key (or KEK) as input keying
@@ -124,6 +130,7 @@ mod key;
 mod keyring;
 mod keyset;
 mod mask;
+mod nonce;
 mod normalize;
 mod provider;
 

@@ -27,9 +27,11 @@ pub enum Normalizer {
     /// be `+` followed by 8 to 15 ASCII digits, the first not `0`. This is a simple
     /// canonicalization, not validation against numbering plans: `+1 (438) 900-7409` becomes
     /// `+14389007409`, but a national number without its country code (`438 900 7409`) or an
-    /// international prefix (`00 1 438…`) is refused rather than guessed. Full phone-number
-    /// parsing and validation belong to `palisade-sanitize`; normalize with it first when
-    /// inputs are national numbers.
+    /// international prefix (`00 1 438…`) is refused rather than guessed. This crate does
+    /// no full phone-number parsing or numbering-plan validation, and no crate of this
+    /// workspace does yet (a `palisade-sanitize` crate is planned, not built): when inputs
+    /// are national numbers, convert them to E.164 first with a phone-number library (for
+    /// example the `phonenumber` crate, given the caller's default region).
     Phone,
     /// ASCII digits only, everything else dropped (card-like numbers, postal codes made of
     /// digits). At least one digit is required.

@@ -114,12 +114,7 @@ impl Key {
 
     /// Lower-case hex of [`encoded`](Self::encoded), for store record names.
     pub fn to_hex(&self) -> String {
-        use fmt::Write;
-        let mut s = String::with_capacity(64);
-        for b in self.encoded() {
-            let _ = write!(s, "{b:02x}");
-        }
-        s
+        hex::encode(self.encoded())
     }
 }
 
