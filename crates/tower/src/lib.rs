@@ -122,8 +122,7 @@ pub use error::TowerError;
 pub use query::{DEFAULT_CREDENTIAL_PARAMS, QueryCredentialLayer, QueryCredentialService};
 pub use ratelimit::{OnStoreFailure, RateLimitLayer, RateLimitService};
 pub use webhook::{
-    DEFAULT_MAX_BODY, DUPLICATE_HEADER, VerifiedWebhook, WebhookBody, WebhookLayer,
-    WebhookService,
+    DEFAULT_MAX_BODY, DUPLICATE_HEADER, VerifiedWebhook, WebhookBody, WebhookLayer, WebhookService,
 };
 
 /// The error type bodies are converted into.

@@ -94,8 +94,11 @@ trait Deliveries: Send + Sync {
         namespace: &'a Namespace,
     ) -> BoxFuture<'a, Result<Lease, ReplayError>>;
 
-    fn settle<'a>(&'a self, settle: Settle, lease: &'a Lease)
-    -> BoxFuture<'a, Result<bool, ReplayError>>;
+    fn settle<'a>(
+        &'a self,
+        settle: Settle,
+        lease: &'a Lease,
+    ) -> BoxFuture<'a, Result<bool, ReplayError>>;
 }
 
 impl<N: NonceStore + 'static> Deliveries for ReplayGuard<N> {
@@ -196,12 +199,7 @@ impl Drop for Claim {
 }
 
 /// The `webhook.delivery` event and counter of a settled claim. Never changes the response.
-fn report(
-    provider: &'static str,
-    settle: Settle,
-    cause: Cause,
-    result: Result<bool, ReplayError>,
-) {
+fn report(provider: &'static str, settle: Settle, cause: Cause, result: Result<bool, ReplayError>) {
     let cause = cause.as_str();
     let outcome = match (settle, &result) {
         (Settle::Complete, Ok(true)) => "completed",
@@ -212,13 +210,31 @@ fn report(
     };
     match result {
         Ok(true) if settle == Settle::Complete => {
-            emit!(Level::DEBUG, telemetry::WEBHOOK_DELIVERY, provider, outcome, cause);
+            emit!(
+                Level::DEBUG,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
         }
         Ok(true) => {
-            emit!(Level::INFO, telemetry::WEBHOOK_DELIVERY, provider, outcome, cause);
+            emit!(
+                Level::INFO,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
         }
         Ok(false) => {
-            emit!(Level::WARN, telemetry::WEBHOOK_DELIVERY, provider, outcome, cause);
+            emit!(
+                Level::WARN,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
         }
         Err(error) => {
             emit!(Level::ERROR, telemetry::WEBHOOK_DELIVERY, provider, outcome, cause, error = %error);
@@ -524,7 +540,11 @@ where
             let result = inner.call(req).await;
             if let Some(claim) = claim {
                 match &result {
-                    Ok(res) => claim.settle(Settle::of(res.status()), Cause::Answered).await,
+                    Ok(res) => {
+                        claim
+                            .settle(Settle::of(res.status()), Cause::Answered)
+                            .await
+                    }
                     Err(_) => claim.settle(Settle::Release, Cause::Error).await,
                 }
             }
