@@ -460,7 +460,7 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
 
     /// The status of the answer to a duplicate of a **completed** delivery (default **200**,
     /// or 409 Conflict; any valid status is accepted). The answer carries
-    /// [`DUPLICATE_HEADER`]` : completed` and the body `duplicate webhook delivery`, and the
+    /// [`DUPLICATE_HEADER`] set to `completed` and the body `duplicate webhook delivery`, and the
     /// handler does not run. 200 is what Stripe, Svix and GitHub document: the provider
     /// records the delivery as successful and stops retrying; 409 tells a sender that checks
     /// it that nothing was done, at the cost of retries for providers that retry any non-2xx.
