@@ -383,13 +383,18 @@ pub async fn claim_then_release<S: NonceStore + ?Sized>(store: &S) {
 
 /// A claim whose lease (1 s here) ran out is claimable again, by another token; the first
 /// holder's release then removes nothing, and its late complete answers false but still
-/// records the delivery as completed.
+/// records the delivery as completed. An expired claim recorded again by `insert_if_absent`
+/// is a completed id.
 pub async fn lease_expiry<S: NonceStore + ?Sized>(store: &S) {
     let ns = unique_namespace("lease");
     let lease = Duration::from_secs(1);
     let (a, b) = (token(), token());
     assert_eq!(
         claim(store, &ns, b"d", a, lease).await,
+        ClaimOutcome::Claimed
+    );
+    assert_eq!(
+        claim(store, &ns, b"e", a, lease).await,
         ClaimOutcome::Claimed
     );
     assert_eq!(
@@ -436,6 +441,21 @@ pub async fn lease_expiry<S: NonceStore + ?Sized>(store: &S) {
     assert!(
         !release(store, &ns, b"d", b).await,
         "the new holder cannot release a completed entry"
+    );
+    // An expired claim taken over by insert_if_absent is a completed id: no token survives.
+    assert_eq!(
+        insert(store, &ns, b"e", TTL).await,
+        Freshness::Fresh,
+        "insert_if_absent of an expired claim"
+    );
+    assert!(
+        !release(store, &ns, b"e", a).await,
+        "the expired claim's token cannot release the inserted id"
+    );
+    assert_eq!(
+        claim(store, &ns, b"e", b, TTL).await,
+        ClaimOutcome::Completed,
+        "an id inserted over an expired claim is completed"
     );
 }
 
