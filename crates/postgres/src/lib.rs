@@ -16,7 +16,7 @@
 //!     .connect("postgres://postgres@127.0.0.1:5432/test")
 //!     .await?;
 //! let store = PostgresNonceStore::new(pool).with_schema("palisade")?;
-//! store.migrate().await?; // CREATE SCHEMA / TABLE / INDEX IF NOT EXISTS
+//! store.migrate().await?; // CREATE SCHEMA / TABLE / INDEX, ADD COLUMN IF NOT EXISTS
 //!
 //! let ttl = Duration::from_secs(300);
 //! assert_eq!(store.insert_if_absent("stripe", b"evt_1", ttl).await?, Freshness::Fresh);
@@ -33,7 +33,7 @@
 //!
 //! | feature | type | trait | statement per decision |
 //! |---|---|---|---|
-//! | `replay` (default) | [`PostgresNonceStore`] | [`palisade_replay::NonceStore`] | `INSERT … ON CONFLICT … DO UPDATE … WHERE expired` |
+//! | `replay` (default) | [`PostgresNonceStore`] | [`palisade_replay::NonceStore`] | `insert_if_absent`: `INSERT … ON CONFLICT … DO UPDATE … WHERE expired`; `claim`: `INSERT … ON CONFLICT … DO UPDATE` taking over only an expired row, `RETURNING` the locked row's token; `complete`: an upsert to completed, comparing the prior row's token (a CTE); `release`: `DELETE … WHERE lease_token = $token AND unexpired` |
 //! | `ratelimit` (default) | [`PostgresRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | `SELECT … FROM ratelimit_apply(…)`: a PL/pgSQL function that locks the (key, policy) row and runs every limit |
 //!
 //! Every store passes its trait's conformance suite (for example `palisade_replay::testing`)

@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use palisade_replay::{Freshness, NonceStore, ReplayError, check_arguments, ttl_millis};
+use palisade_replay::{
+    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, ttl_millis,
+};
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::PostgresStoreError;
@@ -24,6 +26,9 @@ struct Statements {
     migrate: Arc<str>,
     insert: Arc<str>,
     remove: Arc<str>,
+    claim: Arc<str>,
+    complete: Arc<str>,
+    release: Arc<str>,
     cleanup: Arc<str>,
 }
 
@@ -35,8 +40,41 @@ impl Statements {
             insert: format!(
                 "INSERT INTO {table} AS n (namespace, id, expires_at) \
                  VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond') \
-                 ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at \
+                 ON CONFLICT (namespace, id) \
+                 DO UPDATE SET expires_at = EXCLUDED.expires_at, lease_token = NULL \
                  WHERE n.expires_at <= clock_timestamp()"
+            )
+            .into(),
+            claim: format!(
+                "WITH now AS (SELECT clock_timestamp() AS t) \
+                 INSERT INTO {table} AS n (namespace, id, expires_at, lease_token) \
+                 VALUES ($1, $2, (SELECT t FROM now) + $3 * interval '1 millisecond', $4) \
+                 ON CONFLICT (namespace, id) DO UPDATE SET (expires_at, lease_token) = (\
+                     SELECT CASE WHEN n.expires_at <= now.t \
+                                 THEN EXCLUDED.expires_at ELSE n.expires_at END, \
+                            CASE WHEN n.expires_at <= now.t \
+                                 THEN EXCLUDED.lease_token ELSE n.lease_token END \
+                     FROM now) \
+                 RETURNING COALESCE(n.lease_token = $4 AND \
+                     n.expires_at = (SELECT t FROM now) + $3 * interval '1 millisecond', false), \
+                     n.lease_token IS NOT NULL"
+            )
+            .into(),
+            complete: format!(
+                "WITH prior AS (\
+                     SELECT lease_token FROM {table} \
+                     WHERE namespace = $1 AND id = $2 AND expires_at > clock_timestamp()) \
+                 INSERT INTO {table} AS n (namespace, id, expires_at) \
+                 VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond') \
+                 ON CONFLICT (namespace, id) \
+                 DO UPDATE SET expires_at = EXCLUDED.expires_at, lease_token = NULL \
+                 RETURNING COALESCE((SELECT lease_token = $4 FROM prior), false)"
+            )
+            .into(),
+            release: format!(
+                "DELETE FROM {table} \
+                 WHERE namespace = $1 AND id = $2 AND lease_token = $3 \
+                 AND expires_at > clock_timestamp()"
             )
             .into(),
             remove: format!(
@@ -61,11 +99,15 @@ impl Statements {
 ///
 /// # Table
 ///
-/// `"<schema>".nonces (namespace text, id bytea, expires_at timestamptz,
+/// `"<schema>".nonces (namespace text, id bytea, expires_at timestamptz, lease_token bytea,
 /// PRIMARY KEY (namespace, id))` with an index on `expires_at`, in the schema `palisade`
-/// unless [`with_schema`](Self::with_schema) says otherwise. [`migrate`](Self::migrate)
-/// creates them (idempotent SQL shipped in the crate, `migrations/0001_nonces.sql`); call it
-/// once at start-up, with a role allowed to create schemas, or run that file yourself.
+/// unless [`with_schema`](Self::with_schema) says otherwise. A row with a `NULL`
+/// `lease_token` is a completed id; a row with a token is a delivery in flight under that
+/// [`LeaseToken`] until `expires_at` (its lease). [`migrate`](Self::migrate) creates them
+/// (idempotent SQL shipped in the crate, `migrations/0001_nonces.sql` then
+/// `migrations/0003_nonce_leases.sql`, which adds `lease_token` to a table created by an
+/// earlier version); call it once at start-up, with a role allowed to create schemas, or run
+/// those files yourself. Rows written before the upgrade count as completed.
 ///
 /// # One statement per decision, on the database clock
 ///
@@ -74,7 +116,7 @@ impl Statements {
 /// ```sql
 /// INSERT INTO "<schema>".nonces AS n (namespace, id, expires_at)
 /// VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
-/// ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at
+/// ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at, lease_token = NULL
 /// WHERE n.expires_at <= clock_timestamp()
 /// ```
 ///
@@ -95,6 +137,44 @@ impl Statements {
 ///
 /// [`remove`](NonceStore::remove) runs `DELETE FROM "<schema>".nonces WHERE namespace = $1
 /// AND id = $2 AND expires_at > clock_timestamp()` and answers whether it deleted a row.
+///
+/// [`claim`](NonceStore::claim) runs one statement that always takes the row lock (`$3` the
+/// lease in milliseconds, `$4` the 16-byte token):
+///
+/// ```sql
+/// WITH now AS (SELECT clock_timestamp() AS t)
+/// INSERT INTO "<schema>".nonces AS n (namespace, id, expires_at, lease_token)
+/// VALUES ($1, $2, (SELECT t FROM now) + $3 * interval '1 millisecond', $4)
+/// ON CONFLICT (namespace, id) DO UPDATE SET (expires_at, lease_token) = (
+///     SELECT CASE WHEN n.expires_at <= now.t THEN EXCLUDED.expires_at ELSE n.expires_at END,
+///            CASE WHEN n.expires_at <= now.t THEN EXCLUDED.lease_token ELSE n.lease_token END
+///     FROM now)
+/// RETURNING COALESCE(n.lease_token = $4
+///                    AND n.expires_at = (SELECT t FROM now) + $3 * interval '1 millisecond', false),
+///           n.lease_token IS NOT NULL
+/// ```
+///
+/// A new or expired row becomes our claim ([`ClaimOutcome::Claimed`]: the row holds our token
+/// and our expiry); an unexpired row is rewritten unchanged, and its state is returned from the
+/// locked, latest version: a token → [`ClaimOutcome::InProgress`], none →
+/// [`ClaimOutcome::Completed`]. Racing claims serialise on the row lock as above: exactly one
+/// `Claimed`. The clock is read once per statement, so both columns change together.
+///
+/// [`complete`](NonceStore::complete) upserts the row as completed and compares the token of
+/// the row as it was before the statement (the statement's snapshot), if unexpired:
+///
+/// ```sql
+/// WITH prior AS (SELECT lease_token FROM "<schema>".nonces
+///                WHERE namespace = $1 AND id = $2 AND expires_at > clock_timestamp())
+/// INSERT INTO "<schema>".nonces AS n (namespace, id, expires_at)
+/// VALUES ($1, $2, clock_timestamp() + $3 * interval '1 millisecond')
+/// ON CONFLICT (namespace, id) DO UPDATE SET expires_at = EXCLUDED.expires_at, lease_token = NULL
+/// RETURNING COALESCE((SELECT lease_token = $4 FROM prior), false)
+/// ```
+///
+/// [`release`](NonceStore::release) runs `DELETE FROM "<schema>".nonces WHERE namespace = $1
+/// AND id = $2 AND lease_token = $3 AND expires_at > clock_timestamp()` (compare-and-delete:
+/// never a completed row, never another claim's) and answers whether it deleted a row.
 ///
 /// # Expired rows
 ///
@@ -233,8 +313,74 @@ impl PostgresNonceStore {
     }
 }
 
+/// A TTL or lease in milliseconds, rounded up, at most [`MAX_TTL_MILLIS`]: exact as a float,
+/// and far from the interval's range limit.
+#[allow(clippy::cast_precision_loss)]
+fn millis_f64(ttl: Duration) -> f64 {
+    ttl_millis(ttl).min(MAX_TTL_MILLIS) as f64
+}
+
 #[async_trait]
 impl NonceStore for PostgresNonceStore {
+    async fn claim(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
+        check_arguments(namespace, lease)?;
+        let query = sqlx::query_as::<_, (bool, bool)>(AssertSqlSafe(self.sql.claim.clone()))
+            .bind(namespace)
+            .bind(id)
+            .bind(millis_f64(lease))
+            .bind(&token.as_bytes()[..]);
+        match self.calls().run(query.fetch_one(&self.pool)).await? {
+            (true, _) => Ok(ClaimOutcome::Claimed),
+            (false, true) => Ok(ClaimOutcome::InProgress),
+            (false, false) => Ok(ClaimOutcome::Completed),
+        }
+    }
+
+    async fn complete(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        ttl: Duration,
+    ) -> Result<bool, ReplayError> {
+        check_arguments(namespace, ttl)?;
+        let query = sqlx::query_scalar::<_, bool>(AssertSqlSafe(self.sql.complete.clone()))
+            .bind(namespace)
+            .bind(id)
+            .bind(millis_f64(ttl))
+            .bind(&token.as_bytes()[..]);
+        Ok(self.calls().run(query.fetch_one(&self.pool)).await?)
+    }
+
+    async fn release(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+    ) -> Result<bool, ReplayError> {
+        if namespace.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        let query = sqlx::query(AssertSqlSafe(self.sql.release.clone()))
+            .bind(namespace)
+            .bind(id)
+            .bind(&token.as_bytes()[..]);
+        Ok(self
+            .calls()
+            .run(query.execute(&self.pool))
+            .await?
+            .rows_affected()
+            > 0)
+    }
+
     async fn insert_if_absent(
         &self,
         namespace: &str,
@@ -242,13 +388,10 @@ impl NonceStore for PostgresNonceStore {
         ttl: Duration,
     ) -> Result<Freshness, ReplayError> {
         check_arguments(namespace, ttl)?;
-        // At most 100 years: exact as a float, and far from the interval's range limit.
-        #[allow(clippy::cast_precision_loss)]
-        let ttl_ms = ttl_millis(ttl).min(MAX_TTL_MILLIS) as f64;
         let query = sqlx::query(AssertSqlSafe(self.sql.insert.clone()))
             .bind(namespace)
             .bind(id)
-            .bind(ttl_ms);
+            .bind(millis_f64(ttl));
         match self
             .calls()
             .run(query.execute(&self.pool))

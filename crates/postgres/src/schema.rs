@@ -5,9 +5,14 @@ use crate::PostgresStoreError;
 /// The default schema of every table this crate creates.
 pub const DEFAULT_SCHEMA: &str = "palisade";
 
-/// The nonce table's migration, with `__SCHEMA__` standing for the schema name.
+/// The nonce table's migrations (the table, then its lease column), with `__SCHEMA__` standing
+/// for the schema name.
 #[cfg_attr(not(feature = "replay"), allow(dead_code))]
-pub(crate) const NONCES_SQL: &str = include_str!("../migrations/0001_nonces.sql");
+pub(crate) const NONCES_SQL: &str = concat!(
+    include_str!("../migrations/0001_nonces.sql"),
+    "\n",
+    include_str!("../migrations/0003_nonce_leases.sql")
+);
 
 /// The rate-limit tables' and functions' migration, with `__SCHEMA__` standing for the schema
 /// name.
@@ -83,6 +88,7 @@ mod tests {
         let sql = render(NONCES_SQL, "s1");
         assert!(!sql.contains("__SCHEMA__"));
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".nonces"));
+        assert!(sql.contains("ALTER TABLE \"s1\".nonces ADD COLUMN IF NOT EXISTS lease_token"));
     }
 
     #[cfg(feature = "ratelimit")]

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use palisade_postgres::sqlx::{self, postgres::PgPoolOptions};
 use palisade_postgres::{DEFAULT_SCHEMA, PostgresNonceStore, PostgresStoreError};
-use palisade_replay::{Freshness, NonceStore, ReplayError, testing};
+use palisade_replay::{ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, testing};
 
 mod common;
 use common::{pool, random_schema, url};
@@ -254,4 +254,116 @@ async fn an_unreachable_server_gives_a_typed_error_quickly() {
         "{:?}",
         started.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_claims_on_an_expired_claim_get_one_claimed() {
+    // The takeover path: the row is an expired claim, so every racer takes ON CONFLICT and
+    // only the row-locked re-evaluation of the expiry decides.
+    with_store(|store| async move {
+        let store = Arc::new(store);
+        for round in 0..5u8 {
+            let ns = testing::unique_namespace("takeover");
+            let id = [round];
+            let first = LeaseToken::random().unwrap();
+            assert_eq!(
+                store
+                    .claim(&ns, &id, first, Duration::from_millis(1))
+                    .await
+                    .unwrap(),
+                ClaimOutcome::Claimed
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            assert_eq!(
+                testing::claim_race(store.clone(), &ns, &id, 64).await,
+                (1, 63),
+                "round {round}"
+            );
+            assert!(!store.release(&ns, &id, first).await.unwrap());
+        }
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_claim_row_holds_its_token_and_a_completed_row_none() {
+    with_store(|store| async move {
+        let ns = testing::unique_namespace("claim-rows");
+        let token = LeaseToken::from_bytes([0x5a; 16]);
+        let row = |id: &'static [u8]| {
+            let store = store.clone();
+            let ns = ns.clone();
+            async move {
+                sqlx::query_as::<_, (Option<Vec<u8>>, f64)>(sqlx::AssertSqlSafe(format!(
+                    "SELECT lease_token, \
+                     extract(epoch FROM expires_at - clock_timestamp())::float8 \
+                     FROM \"{}\".nonces WHERE namespace = $1 AND id = $2",
+                    store.schema()
+                )))
+                .bind(&ns)
+                .bind(id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap()
+            }
+        };
+        let lease = Duration::from_secs(30);
+        assert_eq!(
+            store.claim(&ns, b"id", token, lease).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+        let (held, left) = row(b"id").await;
+        assert_eq!(held.as_deref(), Some(&[0x5a; 16][..]));
+        assert!((25.0..=30.0).contains(&left), "lease left {left}");
+        assert!(store.complete(&ns, b"id", token, TTL).await.unwrap());
+        let (held, left) = row(b"id").await;
+        assert_eq!(held, None);
+        assert!((55.0..=60.0).contains(&left), "TTL left {left}");
+        // A released claim leaves no row.
+        store.claim(&ns, b"gone", token, lease).await.unwrap();
+        assert!(store.release(&ns, b"gone", token).await.unwrap());
+        assert_eq!(count_rows(&store).await, 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrate_adds_the_lease_column_to_a_table_of_an_earlier_version() {
+    common::in_fresh_schema(|pool, schema| async move {
+        // The table as the first release created it, with an id already recorded.
+        sqlx::raw_sql(sqlx::AssertSqlSafe(
+            include_str!("../migrations/0001_nonces.sql").replace("__SCHEMA__", &schema),
+        ))
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO \"{schema}\".nonces (namespace, id, expires_at) \
+             VALUES ('ns', 'old', clock_timestamp() + interval '1 minute')"
+        )))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let store = PostgresNonceStore::new(pool).with_schema(&schema).unwrap();
+        let token = LeaseToken::random().unwrap();
+        assert!(
+            store
+                .claim("ns", b"new", token, TTL)
+                .await
+                .unwrap_err()
+                .is_store_failure(),
+            "claims need the migration"
+        );
+        store.migrate().await.unwrap();
+        assert_eq!(
+            store.claim("ns", b"old", token, TTL).await.unwrap(),
+            ClaimOutcome::Completed,
+            "an id recorded before the upgrade is completed"
+        );
+        assert_eq!(
+            store.claim("ns", b"new", token, TTL).await.unwrap(),
+            ClaimOutcome::Claimed
+        );
+    })
+    .await;
 }

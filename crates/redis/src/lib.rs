@@ -26,7 +26,7 @@
 //!
 //! | feature | type | trait | command per decision |
 //! |---|---|---|---|
-//! | `replay` (default) | [`RedisNonceStore`] | [`palisade_replay::NonceStore`] | `SET <key> 1 NX PX <ttl ms>` |
+//! | `replay` (default) | [`RedisNonceStore`] | [`palisade_replay::NonceStore`] | `insert_if_absent`: `SET <key> 1 NX PX <ttl ms>`; `claim`: a Lua script (`EVALSHA`: `GET`, then `SET <key> p:<token> PX <lease ms>` when absent); `complete`: `SET <key> 1 PX <ttl ms> GET`; `release`: a Lua compare-and-delete (`GET`, `DEL`) |
 //! | `ratelimit` (default) | [`RedisRateLimitStore`] | [`palisade_ratelimit::RateLimitStore`] | one Lua script per algorithm (`EVALSHA`): `TIME`, `MGET` of the block and the state, decide, `SET … PX` on admission |
 //!
 //! Every store passes its trait's conformance suite (for example `palisade_replay::testing`)

@@ -1,12 +1,15 @@
 //! [`RedisNonceStore`]: palisade-replay's [`NonceStore`] on Redis.
 
 use std::fmt;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use palisade_replay::{Freshness, NonceStore, ReplayError, check_arguments, ttl_millis};
-use redis::Value;
+use palisade_replay::{
+    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, ttl_millis,
+};
 use redis::aio::{ConnectionLike, ConnectionManager};
+use redis::{Script, Value};
 
 use crate::RedisStoreError;
 use crate::client::{self, DEFAULT_TIMEOUT};
@@ -18,25 +21,68 @@ pub const DEFAULT_PREFIX: &str = "palisade:replay:";
 /// refuses an expiry that overflows its clock).
 pub const MAX_TTL_MILLIS: i64 = 100 * 365 * 24 * 3_600 * 1_000;
 
+/// The value of a completed id: what `insert_if_absent` and `complete` write.
+const COMPLETED: &str = "1";
+
+/// `lua/claim.lua`: read the key, set the in-flight value with the lease when absent.
+static CLAIM: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/claim.lua")));
+
+/// `lua/release.lua`: delete the key only if it holds the claim's in-flight value.
+static RELEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/release.lua")));
+
+/// The value of a key in flight under `token`: `p:` and the token in lowercase hex.
+fn in_flight(token: LeaseToken) -> String {
+    let mut value = String::with_capacity(34);
+    value.push_str("p:");
+    value.push_str(&hex::encode(token.as_bytes()));
+    value
+}
+
+fn unexpected(what: &str) -> ReplayError {
+    ReplayError::StoreUnavailable {
+        reason: format!("unexpected reply to {what}"),
+    }
+}
+
 /// A [`NonceStore`] on Redis (or any server speaking its protocol: Valkey, KeyDB, Dragonfly).
 ///
 /// # Keys
 ///
-/// One string key per id, `<prefix>{<namespace>}:<hex id>` with value `1`, for example
+/// One string key per id, `<prefix>{<namespace>}:<hex id>`, for example
 /// `palisade:replay:{stripe:tenant-42}:6576745f31` for the id `evt_1`. The id is lowercase hex,
 /// so any bytes are a valid id. The namespace sits inside a `{…}` hash tag, so every id of one
 /// namespace lives on one Redis Cluster slot; to keep that tag intact, `%`, `{` and `}` in a
 /// namespace are percent-escaped (`%25`, `%7B`, `%7D`), which keeps distinct namespaces
 /// distinct. The prefix (default [`DEFAULT_PREFIX`]) may not contain `{` or `}`.
 ///
-/// # One command per decision
+/// The value says the id's state: `1` for a completed id (recorded by `insert_if_absent` or
+/// `complete`), `p:<token in lowercase hex>` (34 bytes) for a delivery in flight under a
+/// [`LeaseToken`]. Every key carries a TTL, set by the command that writes it, on the server's
+/// clock: the replay TTL for a completed id, the lease for a claim, so a claim that is neither
+/// completed nor released disappears when its lease runs out.
 ///
-/// - [`insert_if_absent`](NonceStore::insert_if_absent): `SET <key> 1 NX PX <ttl ms>` (the
-///   TTL rounded up to whole milliseconds, at most [`MAX_TTL_MILLIS`]): `OK`
+/// # One round trip per decision
+///
+/// TTLs and leases are rounded up to whole milliseconds, at most [`MAX_TTL_MILLIS`].
+///
+/// - [`insert_if_absent`](NonceStore::insert_if_absent): `SET <key> 1 NX PX <ttl ms>`: `OK`
 ///   → [`Freshness::Fresh`], nil → [`Freshness::Replayed`]. Redis sets the key and its expiry
-///   atomically, on the server's clock, so every key carries a TTL and racing instances get
-///   exactly one `OK`.
+///   atomically, so racing instances get exactly one `OK`.
 /// - [`remove`](NonceStore::remove): `DEL <key>`: `1` → `true`.
+/// - [`claim`](NonceStore::claim): the script `lua/claim.lua` (`EVALSHA`): `GET <key>`; when
+///   absent, `SET <key> p:<token> PX <lease ms>` → [`ClaimOutcome::Claimed`]; a `p:` value →
+///   [`ClaimOutcome::InProgress`]; any other value → [`ClaimOutcome::Completed`]. A script runs
+///   atomically, so racing claims get exactly one `Claimed`.
+/// - [`complete`](NonceStore::complete): `SET <key> 1 PX <ttl ms> GET` (Redis ≥ 6.2): the key is
+///   completed whatever it held, and the old value tells whether it was our claim.
+/// - [`release`](NonceStore::release): the script `lua/release.lua` (`EVALSHA`): `DEL <key>`
+///   only if it still holds `p:<token>` (compare-and-delete), so neither a completed id nor
+///   another claim's lease is removed.
+///
+/// Scripts are called by SHA and sent again (`EVAL`, which loads them) when the server answers
+/// `NOSCRIPT`, after a restart or a `SCRIPT FLUSH`. Each touches only its one key, so it runs
+/// on Redis Cluster.
 ///
 /// # Timeouts and errors
 ///
@@ -181,7 +227,7 @@ where
         check_arguments(namespace, ttl)?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.key(namespace, id))
-            .arg(1)
+            .arg(COMPLETED)
             .arg("NX")
             .arg("PX")
             .arg(ttl_millis(ttl).min(MAX_TTL_MILLIS));
@@ -207,6 +253,69 @@ where
         cmd.arg(self.key(namespace, id));
         let mut conn = self.conn.clone();
         let removed: i64 = client::call(self.timeout, cmd.query_async(&mut conn)).await?;
+        Ok(removed == 1)
+    }
+
+    async fn claim(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
+        check_arguments(namespace, lease)?;
+        let mut inv = CLAIM.prepare_invoke();
+        inv.key(self.key(namespace, id))
+            .arg(in_flight(token))
+            .arg(ttl_millis(lease).min(MAX_TTL_MILLIS));
+        let mut conn = self.conn.clone();
+        let reply: Value = client::call(self.timeout, inv.invoke_async(&mut conn)).await?;
+        match reply {
+            Value::Int(0) => Ok(ClaimOutcome::Claimed),
+            Value::Int(1) => Ok(ClaimOutcome::InProgress),
+            Value::Int(2) => Ok(ClaimOutcome::Completed),
+            _ => Err(unexpected("the claim script")),
+        }
+    }
+
+    async fn complete(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        ttl: Duration,
+    ) -> Result<bool, ReplayError> {
+        check_arguments(namespace, ttl)?;
+        let mut cmd = redis::cmd("SET");
+        cmd.arg(self.key(namespace, id))
+            .arg(COMPLETED)
+            .arg("PX")
+            .arg(ttl_millis(ttl).min(MAX_TTL_MILLIS))
+            .arg("GET");
+        let mut conn = self.conn.clone();
+        let reply: Value = client::call(self.timeout, cmd.query_async(&mut conn)).await?;
+        match reply {
+            Value::Nil => Ok(false),
+            Value::BulkString(old) => Ok(old == in_flight(token).as_bytes()),
+            _ => Err(unexpected("SET PX GET")),
+        }
+    }
+
+    async fn release(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+    ) -> Result<bool, ReplayError> {
+        if namespace.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        let mut inv = RELEASE.prepare_invoke();
+        inv.key(self.key(namespace, id)).arg(in_flight(token));
+        let mut conn = self.conn.clone();
+        let removed: i64 = client::call(self.timeout, inv.invoke_async(&mut conn)).await?;
         Ok(removed == 1)
     }
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use palisade_redis::redis::{self, aio::ConnectionManager};
 use palisade_redis::{DEFAULT_PREFIX, DEFAULT_TIMEOUT, RedisNonceStore, RedisStoreError};
-use palisade_replay::{Freshness, NonceStore, ReplayError, testing};
+use palisade_replay::{ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, testing};
 
 const TTL: Duration = Duration::from_secs(60);
 
@@ -279,4 +279,108 @@ async fn a_silent_server_times_out() {
     );
     assert!(held.load(Ordering::SeqCst) >= 1);
     server.abort();
+}
+
+async fn get_and_pttl(conn: &mut ConnectionManager, key: &str) -> (Option<String>, i64) {
+    let value: Option<String> = redis::cmd("GET").arg(key).query_async(conn).await.unwrap();
+    let pttl: i64 = redis::cmd("PTTL").arg(key).query_async(conn).await.unwrap();
+    (value, pttl)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_claim_is_the_token_for_the_lease_and_a_completion_is_1_for_the_ttl() {
+    let store = store().await;
+    let ns = testing::unique_namespace("claim-keys");
+    let key = store.key(&ns, b"id");
+    let token = LeaseToken::from_bytes([0xab; 16]);
+    let mut conn = raw().await;
+    assert_eq!(
+        store
+            .claim(&ns, b"id", token, Duration::from_millis(30_500))
+            .await
+            .unwrap(),
+        ClaimOutcome::Claimed
+    );
+    let (value, pttl) = get_and_pttl(&mut conn, &key).await;
+    assert_eq!(value.as_deref(), Some(&*format!("p:{}", "ab".repeat(16))));
+    assert!((25_000..=30_500).contains(&pttl), "lease PTTL {pttl}");
+    assert!(
+        store
+            .complete(&ns, b"id", token, Duration::from_millis(45_500))
+            .await
+            .unwrap()
+    );
+    let (value, pttl) = get_and_pttl(&mut conn, &key).await;
+    assert_eq!(
+        value.as_deref(),
+        Some("1"),
+        "the value insert_if_absent writes"
+    );
+    assert!((40_000..=45_500).contains(&pttl), "completed PTTL {pttl}");
+    assert!(store.remove(&ns, b"id").await.unwrap());
+    // A released claim leaves no key behind.
+    store.claim(&ns, b"id", token, TTL).await.unwrap();
+    assert!(store.release(&ns, b"id", token).await.unwrap());
+    assert_eq!(get_and_pttl(&mut conn, &key).await, (None, -2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn any_value_other_than_a_claim_is_a_completed_id() {
+    // Ids recorded before delivery claims existed, or by another writer, are completed.
+    let store = store().await;
+    let ns = testing::unique_namespace("legacy");
+    let mut conn = raw().await;
+    let token = LeaseToken::from_bytes([7; 16]);
+    for (id, value) in [
+        (&b"one"[..], "1"),
+        (b"other", "x"),
+        (b"p", "p"),
+        (b"d", "d"),
+    ] {
+        let _: () = redis::cmd("SET")
+            .arg(store.key(&ns, id))
+            .arg(value)
+            .arg("PX")
+            .arg(60_000)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.claim(&ns, id, token, TTL).await.unwrap(),
+            ClaimOutcome::Completed,
+            "{value}"
+        );
+        assert!(!store.release(&ns, id, token).await.unwrap(), "{value}");
+        assert_eq!(
+            store.insert_if_absent(&ns, id, TTL).await.unwrap(),
+            Freshness::Replayed
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn claim_scripts_are_loaded_again_after_script_flush() {
+    let store = store().await;
+    let ns = testing::unique_namespace("claim-noscript");
+    let token = LeaseToken::from_bytes([9; 16]);
+    let mut conn = raw().await;
+    assert_eq!(
+        store.claim(&ns, b"a", token, TTL).await.unwrap(),
+        ClaimOutcome::Claimed
+    );
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        store.claim(&ns, b"a", token, TTL).await.unwrap(),
+        ClaimOutcome::InProgress
+    );
+    let _: () = redis::cmd("SCRIPT")
+        .arg("FLUSH")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(store.release(&ns, b"a", token).await.unwrap());
 }

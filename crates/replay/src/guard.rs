@@ -65,8 +65,8 @@ impl Default for Window {
     }
 }
 
-/// A namespace for replay ids: one per provider, optionally per tenant, so that two
-/// providers (or two tenants) can never collide on an id.
+/// A namespace for replay ids: one per provider, optionally per route and per tenant, so that
+/// two providers (or two routes, or two tenants) can never collide on an id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Namespace(String);
 
@@ -80,6 +80,24 @@ impl Namespace {
     /// The tenant comes last, so any tenant string is unambiguous.
     pub fn tenant(provider: Provider, tenant: &str) -> Self {
         Self(format!("replay:{provider}:{tenant}"))
+    }
+
+    /// The namespace of one route (or verifier) of a provider, optionally per tenant:
+    /// `replay-route:<provider>:<route length>:<route>`, then `:<tenant>` when a tenant is
+    /// given.
+    ///
+    /// Two routes that verify the same provider with different secrets keep apart: a sender
+    /// on one route cannot claim ids that the other will receive. The route is length-prefixed
+    /// (its length in bytes, in decimal) and the tenant comes last, so no two
+    /// `(provider, route, tenant)` give the same string (a tenant of `""` differs from no
+    /// tenant), and none equals a [`Namespace::provider`] or [`Namespace::tenant`] namespace.
+    pub fn route(provider: Provider, route: &str, tenant: Option<&str>) -> Self {
+        let mut name = format!("replay-route:{provider}:{}:{route}", route.len());
+        if let Some(tenant) = tenant {
+            name.push(':');
+            name.push_str(tenant);
+        }
+        Self(name)
     }
 
     /// A namespace of your own (for requests that are not webhooks).
@@ -449,5 +467,33 @@ mod tests {
             }
         });
         assert!(Namespace::custom("").is_err());
+    }
+
+    #[test]
+    fn route_namespaces_never_collide() {
+        let p = Provider::Stripe;
+        let all = [
+            Namespace::provider(p),
+            Namespace::tenant(p, "a"),
+            Namespace::tenant(p, "route:1:a"),
+            Namespace::route(p, "a", None),
+            Namespace::route(p, "a", Some("")),
+            Namespace::route(p, "a:b", None),
+            Namespace::route(p, "a", Some("b")),
+            Namespace::route(p, "a:1:b", None),
+            Namespace::route(p, "a", Some("1:b")),
+            Namespace::route(Provider::GitHub, "a", None),
+            Namespace::route(p, "/hooks/a", Some("acme")),
+            Namespace::route(p, "/hooks/b", Some("acme")),
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in all.iter().skip(i + 1) {
+                assert_ne!(a, b);
+            }
+        }
+        assert_eq!(
+            Namespace::route(p, "/hook", Some("prod")).as_str(),
+            "replay-route:stripe:5:/hook:prod"
+        );
     }
 }

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use palisade_webhook::{Clock, SystemClock};
 
-use crate::store::{check_arguments, ttl_millis};
+use crate::store::{ClaimOutcome, LeaseToken, check_arguments, ttl_millis};
 use crate::{Freshness, NonceStore, ReplayError};
 
 /// What [`MemoryNonceStore`] does when an insert would exceed its entry cap (after expired
@@ -68,17 +68,57 @@ impl BuildHasher for DigestHash {
     }
 }
 
+/// One shard. An entry of `entries` is *completed* (recorded by `insert_if_absent` or
+/// `complete`) unless its key is also in `leases`, in which case it is *in flight* under that
+/// token until its expiry (the lease). Every key of `leases` is a key of `entries`; every
+/// operation keeps that true under the shard lock.
+///
+/// The tokens live in their own map so that a completed entry (nearly all of them) stays a
+/// 16-byte fingerprint and an 8-byte expiry: only deliveries being handled right now pay for
+/// a token.
 struct Shard {
     /// Entry key → expiry, in Unix milliseconds.
     entries: HashMap<Fingerprint, i64, DigestHash>,
+    /// Entry key → the token of the claim holding it in flight.
+    leases: HashMap<Fingerprint, LeaseToken, DigestHash>,
     /// When this shard next sweeps out expired entries, in Unix milliseconds.
     next_sweep: i64,
+}
+
+/// The state of an unexpired entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    Completed,
+    InFlight(LeaseToken),
 }
 
 impl Shard {
     fn sweep(&mut self, now: i64, interval: i64) {
         self.entries.retain(|_, expires| *expires > now);
+        if !self.leases.is_empty() {
+            let entries = &self.entries;
+            self.leases.retain(|key, _| entries.contains_key(key));
+        }
         self.next_sweep = now.saturating_add(interval);
+    }
+
+    /// The state of `key` if it is held and unexpired.
+    fn live(&self, key: &Fingerprint, now: i64) -> Option<State> {
+        match self.entries.get(key) {
+            Some(expires) if *expires > now => Some(match self.leases.get(key) {
+                Some(token) => State::InFlight(*token),
+                None => State::Completed,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Forgets `key` entirely.
+    fn forget(&mut self, key: &Fingerprint) {
+        self.entries.remove(key);
+        if !self.leases.is_empty() {
+            self.leases.remove(key);
+        }
     }
 }
 
@@ -92,8 +132,13 @@ impl Shard {
 ///   task.
 /// - **A hard cap** on live entries (default 1,000,000), split evenly over the shards, with
 ///   a [`FullPolicy`] when full (default: refuse, that is fail closed).
-/// - **Memory per entry** is fixed: a 16-byte fingerprint and an 8-byte expiry in a hash table;
-///   `docs/benchmarks.md` gives the measured bytes per entry.
+/// - **Memory per entry** is fixed: a 16-byte fingerprint and an 8-byte expiry in a hash table,
+///   plus a 16-byte [`LeaseToken`] in a second table while a delivery is
+///   [claimed](NonceStore::claim) and in flight; `docs/benchmarks.md` gives the measured bytes
+///   per entry.
+/// - **Delivery claims**: [`NonceStore::claim`], [`NonceStore::complete`] and
+///   [`NonceStore::release`] each decide under the shard lock, like `insert_if_absent`. A claim
+///   counts towards the cap like any entry; an expired claim is claimable again.
 ///
 /// It protects one process only: behind a load balancer, use a shared store
 /// (`palisade-redis`, `palisade-postgres`).
@@ -214,6 +259,7 @@ impl MemoryNonceStore {
                 .map(|_| {
                     Mutex::new(Shard {
                         entries: HashMap::with_hasher(DigestHash),
+                        leases: HashMap::with_hasher(DigestHash),
                         next_sweep: now,
                     })
                 })
@@ -246,7 +292,8 @@ impl MemoryNonceStore {
     }
 
     /// The shard of `key`. A panic while holding a lock cannot leave a shard inconsistent
-    /// (each operation is one map call), so a poisoned lock is still used.
+    /// (nothing that can panic runs between an operation's map calls, and a token left
+    /// without its entry is ignored and swept), so a poisoned lock is still used.
     fn shard(&self, key: &Fingerprint) -> Result<MutexGuard<'_, Shard>, ReplayError> {
         let [.., hi, lo] = *key;
         let index = (usize::from(hi) << 8 | usize::from(lo)) % self.shards.len().max(1);
@@ -279,8 +326,25 @@ impl MemoryNonceStore {
                 return Ok(Freshness::Replayed);
             }
             *existing = expires;
+            // An expired claim's token must not survive into the completed entry.
+            if !shard.leases.is_empty() {
+                shard.leases.remove(&key);
+            }
             return Ok(Freshness::Fresh);
         }
+        self.insert_new(&mut shard, key, now, expires)?;
+        Ok(Freshness::Fresh)
+    }
+
+    /// Inserts `key` (absent from the shard) with `expires`, making room first: sweeps when
+    /// the shard is at its cap, then applies the [`FullPolicy`].
+    fn insert_new(
+        &self,
+        shard: &mut Shard,
+        key: Fingerprint,
+        now: i64,
+        expires: i64,
+    ) -> Result<(), ReplayError> {
         if shard.entries.len() >= self.cap_per_shard {
             shard.sweep(now, self.sweep_interval_ms);
             if shard.entries.len() >= self.cap_per_shard {
@@ -297,14 +361,113 @@ impl MemoryNonceStore {
                             .min_by_key(|(_, e)| **e)
                             .map(|(k, _)| *k);
                         if let Some(k) = soonest {
-                            shard.entries.remove(&k);
+                            shard.forget(&k);
                         }
                     }
                 }
             }
         }
         shard.entries.insert(key, expires);
-        Ok(Freshness::Fresh)
+        Ok(())
+    }
+
+    /// Locks the shard of `(namespace, id)`, sweeping it when its sweep time has passed.
+    fn locked(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        now: i64,
+    ) -> Result<(Fingerprint, MutexGuard<'_, Shard>), ReplayError> {
+        let key = self.digest(namespace, id);
+        let mut shard = self.shard(&key)?;
+        if now >= shard.next_sweep {
+            shard.sweep(now, self.sweep_interval_ms);
+        }
+        Ok((key, shard))
+    }
+
+    /// The synchronous form of [`NonceStore::claim`], under one shard lock.
+    ///
+    /// # Errors
+    /// As [`NonceStore::claim`].
+    pub fn claim_now(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
+        check_arguments(namespace, lease)?;
+        let now = self.clock.now_unix_millis();
+        let expires = now.saturating_add(ttl_millis(lease));
+        let (key, mut shard) = self.locked(namespace, id, now)?;
+        match shard.live(&key, now) {
+            Some(State::Completed) => return Ok(ClaimOutcome::Completed),
+            Some(State::InFlight(_)) => return Ok(ClaimOutcome::InProgress),
+            None => {}
+        }
+        if let Some(existing) = shard.entries.get_mut(&key) {
+            // Expired (completed or in flight): taken over in place.
+            *existing = expires;
+        } else {
+            self.insert_new(&mut shard, key, now, expires)?;
+        }
+        shard.leases.insert(key, token);
+        Ok(ClaimOutcome::Claimed)
+    }
+
+    /// The synchronous form of [`NonceStore::complete`], under one shard lock.
+    ///
+    /// # Errors
+    /// As [`NonceStore::complete`].
+    pub fn complete_now(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        ttl: Duration,
+    ) -> Result<bool, ReplayError> {
+        check_arguments(namespace, ttl)?;
+        let now = self.clock.now_unix_millis();
+        let expires = now.saturating_add(ttl_millis(ttl));
+        let (key, mut shard) = self.locked(namespace, id, now)?;
+        let ours = shard.live(&key, now) == Some(State::InFlight(token));
+        if let Some(existing) = shard.entries.get_mut(&key) {
+            *existing = expires;
+            if !shard.leases.is_empty() {
+                shard.leases.remove(&key);
+            }
+        } else {
+            self.insert_new(&mut shard, key, now, expires)?;
+        }
+        Ok(ours)
+    }
+
+    /// The synchronous form of [`NonceStore::release`], under one shard lock.
+    ///
+    /// # Errors
+    /// As [`NonceStore::release`].
+    pub fn release_now(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+    ) -> Result<bool, ReplayError> {
+        if namespace.is_empty() {
+            return Err(ReplayError::InvalidConfig {
+                reason: "empty namespace",
+            });
+        }
+        let now = self.clock.now_unix_millis();
+        let (key, mut shard) = self.locked(namespace, id, now)?;
+        if shard.leases.get(&key) != Some(&token) {
+            return Ok(false);
+        }
+        // Ours: removed even when expired (nobody took it over, or the token would differ);
+        // only an unexpired lease counts as released.
+        let held = shard.entries.get(&key).is_some_and(|e| *e > now);
+        shard.forget(&key);
+        Ok(held)
     }
 
     /// The synchronous form of [`NonceStore::remove`].
@@ -319,11 +482,10 @@ impl MemoryNonceStore {
         }
         let key = self.digest(namespace, id);
         let now = self.clock.now_unix_millis();
-        Ok(self
-            .shard(&key)?
-            .entries
-            .remove(&key)
-            .is_some_and(|expires| expires > now))
+        let mut shard = self.shard(&key)?;
+        let held = shard.entries.get(&key).is_some_and(|e| *e > now);
+        shard.forget(&key);
+        Ok(held)
     }
 
     /// Removes every expired entry now, in every shard.
@@ -384,6 +546,35 @@ impl NonceStore for MemoryNonceStore {
 
     async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
         self.remove_now(namespace, id)
+    }
+
+    async fn claim(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        lease: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
+        self.claim_now(namespace, id, token, lease)
+    }
+
+    async fn complete(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+        ttl: Duration,
+    ) -> Result<bool, ReplayError> {
+        self.complete_now(namespace, id, token, ttl)
+    }
+
+    async fn release(
+        &self,
+        namespace: &str,
+        id: &[u8],
+        token: LeaseToken,
+    ) -> Result<bool, ReplayError> {
+        self.release_now(namespace, id, token)
     }
 }
 
@@ -513,6 +704,174 @@ mod tests {
         s.insert_if_absent_now("n", b"x", Duration::from_secs(1))
             .unwrap();
         assert_eq!(s.len(), 1);
+    }
+
+    const A: LeaseToken = LeaseToken::from_bytes([1; 16]);
+    const B: LeaseToken = LeaseToken::from_bytes([2; 16]);
+
+    #[test]
+    fn claim_complete_release_states() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let lease = Duration::from_secs(60);
+        let ttl = Duration::from_secs(600);
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::InProgress
+        );
+        assert_eq!(
+            s.insert_if_absent_now("n", b"a", ttl).unwrap(),
+            Freshness::Replayed
+        );
+        // Another token can neither release nor (silently) own the claim.
+        assert!(!s.release_now("n", b"a", B).unwrap());
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::InProgress
+        );
+        assert!(s.release_now("n", b"a", A).unwrap());
+        assert!(!s.release_now("n", b"a", A).unwrap(), "released once");
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert!(s.complete_now("n", b"a", B, ttl).unwrap());
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+        assert!(
+            !s.release_now("n", b"a", B).unwrap(),
+            "a completed entry stays"
+        );
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+        // Completed for the TTL, not the lease.
+        clock.advance(599);
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+        clock.advance(1);
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        // An id recorded by insert_if_absent is completed for claims.
+        s.insert_if_absent_now("n", b"b", ttl).unwrap();
+        assert_eq!(
+            s.claim_now("n", b"b", A, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+        assert!(!s.release_now("n", b"b", A).unwrap());
+    }
+
+    #[test]
+    fn expired_lease_is_claimable_and_complete_after_loss_still_completes() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let lease = Duration::from_secs(60);
+        let ttl = Duration::from_secs(600);
+        assert_eq!(
+            s.claim_now("n", b"a", A, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        clock.advance_millis(59_999);
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::InProgress
+        );
+        clock.advance_millis(1);
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        // A lost its lease: its release removes nothing, its completion reports the loss
+        // but still records the delivery as handled.
+        assert!(!s.release_now("n", b"a", A).unwrap());
+        assert!(!s.complete_now("n", b"a", A, ttl).unwrap());
+        assert_eq!(
+            s.claim_now("n", b"a", B, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+        assert!(
+            !s.release_now("n", b"a", B).unwrap(),
+            "B's claim was completed"
+        );
+        // Complete without any claim records the id too.
+        assert!(!s.complete_now("n", b"c", A, ttl).unwrap());
+        assert_eq!(
+            s.insert_if_absent_now("n", b"c", ttl).unwrap(),
+            Freshness::Replayed
+        );
+        // An expired claim replaced by insert_if_absent leaves no token behind.
+        s.claim_now("n", b"d", A, lease).unwrap();
+        clock.advance(60);
+        assert_eq!(
+            s.insert_if_absent_now("n", b"d", ttl).unwrap(),
+            Freshness::Fresh
+        );
+        assert!(!s.release_now("n", b"d", A).unwrap());
+        assert_eq!(
+            s.claim_now("n", b"d", B, lease).unwrap(),
+            ClaimOutcome::Completed
+        );
+    }
+
+    #[test]
+    fn claims_count_towards_the_cap_and_are_swept() {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let s = store(2, FullPolicy::Refuse, clock.clone());
+        let lease = Duration::from_secs(1);
+        assert_eq!(
+            s.claim_now("n", b"1", A, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert_eq!(
+            s.claim_now("n", b"2", A, lease).unwrap(),
+            ClaimOutcome::Claimed
+        );
+        assert!(matches!(
+            s.claim_now("n", b"3", A, lease),
+            Err(ReplayError::StoreFull { capacity: 2 })
+        ));
+        assert!(matches!(
+            s.complete_now("n", b"3", A, lease),
+            Err(ReplayError::StoreFull { capacity: 2 })
+        ));
+        clock.advance(2);
+        s.sweep();
+        assert_eq!(s.len(), 0);
+        assert!(
+            lock(&s.shards[0]).leases.is_empty(),
+            "tokens swept with their entries"
+        );
+        let evicting = store(1, FullPolicy::EvictSoonestExpiring, clock);
+        evicting.claim_now("n", b"1", A, lease).unwrap();
+        evicting.claim_now("n", b"2", B, lease).unwrap();
+        assert!(
+            lock(&evicting.shards[0]).leases.len() == 1,
+            "evicted token forgotten"
+        );
+        assert!(!evicting.release_now("n", b"1", A).unwrap());
+        assert!(evicting.release_now("n", b"2", B).unwrap());
+    }
+
+    #[test]
+    fn claim_arguments_are_checked() {
+        let s = MemoryNonceStore::new();
+        let d = Duration::from_secs(1);
+        assert!(s.claim_now("", b"a", A, d).is_err());
+        assert!(s.claim_now("n", b"a", A, Duration::ZERO).is_err());
+        assert!(s.complete_now("", b"a", A, d).is_err());
+        assert!(s.complete_now("n", b"a", A, Duration::ZERO).is_err());
+        assert!(s.release_now("", b"a", A).is_err());
     }
 
     #[cfg(feature = "sweeper")]

@@ -28,7 +28,7 @@
 //!             .max_body(64 * 1024),
 //!     )
 //!     .service(service_fn(|req: Request<WebhookBody>| async move {
-//!         // Only verified, first-time deliveries get here.
+//!         // Only verified deliveries that are neither completed nor in progress get here.
 //!         let webhook = req.extensions().get::<VerifiedWebhook>().cloned();
 //!         let provider = webhook.map_or("none", |w| w.verified.provider.as_str());
 //!         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(provider))))
@@ -44,8 +44,11 @@
 //! };
 //! let first = service.clone().oneshot(request()).await?;
 //! assert_eq!(first.status(), StatusCode::OK);
+//! // The provider sends it again (it did not see our answer): the handler does not run, and
+//! // the answer says so.
 //! let again = service.clone().oneshot(request()).await?;
-//! assert_eq!(again.status(), StatusCode::CONFLICT); // a replay
+//! assert_eq!(again.status(), StatusCode::OK);
+//! assert_eq!(again.headers()[palisade_tower::DUPLICATE_HEADER], "completed");
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! # })?;
 //! # Ok::<(), Box<dyn std::error::Error>>(())
@@ -55,7 +58,7 @@
 //!
 //! | layer | refuses with | reads |
 //! |---|---|---|
-//! | [`WebhookLayer`] | 401 bad signature, 400 malformed, 413 too large, 409 replay (configurable), 503 replay store down, 500 misconfigured | the body (buffered up to a limit), headers, method, public URL |
+//! | [`WebhookLayer`] | 401 bad signature, 400 malformed, 413 too large, 503 replay store down, 500 misconfigured; duplicates answered without the handler: 200 (configurable) for a completed delivery, 409 for one in progress, with a `Palisade-Webhook-Duplicate` header | the body (buffered up to a limit), headers, method, public URL, the matched route |
 //! | [`RateLimitLayer`] | 429 with `Retry-After` and `RateLimit` fields; 503 when the store fails (fail closed, the default) or admit (fail open) | client IP ([`ClientIp`]: socket peer, proxy headers from trusted proxies only), an identity, the path |
 //! | [`QueryCredentialLayer`] | 400 for `token`, `access_token`, `api_key` in the query string | the query string |
 //! | [`ContentTypeLayer`] | 415 unless JSON and/or form-encoded | `Content-Type` |
@@ -66,6 +69,13 @@
 //! `Arc`) and their futures are boxed and `Send`. With axum, add them with
 //! `Router::layer` / `route_layer`; the webhook layer replaces the body with the buffered
 //! bytes ([`WebhookBody`]), which axum's extractors read as usual.
+//!
+//! **Webhook deliveries** are handled as Stripe, Svix and GitHub document receiving should
+//! work: with a replay guard, a verified delivery is *claimed* before the handler runs,
+//! *completed* when it answers 2xx (and other 4xx), *released* when it answers 5xx, 408 or
+//! 429, fails, or its response future is dropped, so that a provider's retry after a failure
+//! runs the handler again, and a retry after a success is answered 200 without it. Replay
+//! namespaces are per provider, route and tenant ([`WebhookLayer::route`]).
 //!
 //! **Order** (outermost first): rate limit, query credentials, content type, webhook
 //! verification, handler — so that floods are refused before any body is buffered, and
@@ -84,6 +94,11 @@
 //! Events (target `palisade_tower`, with the name as the event's `name:` and its `event`
 //! field) and `metrics` counters are listed in [`telemetry`]. No event carries a body, a
 //! secret, a signature, a query value or a rate-limit key.
+//!
+//! # Features
+//!
+//! - `axum` (default): the route identity of a webhook replay namespace is axum 0.8's
+//!   `MatchedPath` when [`WebhookLayer::route`] is not set.
 //!
 //! See `docs/threat-model/tower.md` for trusted proxies, body limits and fail-closed defaults.
 #![forbid(unsafe_code)]
@@ -106,7 +121,9 @@ pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
 pub use query::{DEFAULT_CREDENTIAL_PARAMS, QueryCredentialLayer, QueryCredentialService};
 pub use ratelimit::{OnStoreFailure, RateLimitLayer, RateLimitService};
-pub use webhook::{DEFAULT_MAX_BODY, VerifiedWebhook, WebhookBody, WebhookLayer, WebhookService};
+pub use webhook::{
+    DEFAULT_MAX_BODY, DUPLICATE_HEADER, VerifiedWebhook, WebhookBody, WebhookLayer, WebhookService,
+};
 
 /// The error type bodies are converted into.
 type BoxError = Box<dyn std::error::Error + Send + Sync>;

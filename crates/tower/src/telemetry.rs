@@ -15,11 +15,17 @@ pub const WEBHOOK_SIGNATURE_INVALID: &str = "webhook.signature_invalid";
 /// A webhook request that was malformed: missing or unparsable headers, bad URL, unreadable
 /// or oversized body (400, 413).
 pub const WEBHOOK_MALFORMED: &str = "webhook.malformed";
-/// A webhook refused as a replay, or whose replay check could not be made (409 or the
-/// configured status; 503 when the nonce store failed).
+/// A duplicate webhook delivery answered without the handler (a completed delivery: 200 or
+/// the configured status; one in progress: 409), or one whose claim could not be made (503
+/// when the nonce store failed).
 pub const WEBHOOK_REPLAY: &str = "webhook.replay";
-/// A webhook that verified (and passed the replay check, when configured).
+/// A webhook that verified (and was claimed, when a replay guard is configured).
 pub const WEBHOOK_VERIFIED: &str = "webhook.verified";
+/// A claimed webhook delivery settled after the handler: completed, released, or not (its
+/// lease was lost, the store failed, or it was dropped outside a runtime). Fields `outcome`
+/// (the labels of [`METRIC_WEBHOOK_DELIVERIES`]) and `cause` (`answered`, `error`,
+/// `dropped`); the store's error when it failed.
+pub const WEBHOOK_DELIVERY: &str = "webhook.delivery";
 /// A webhook layer that cannot verify because of its configuration (500).
 pub const WEBHOOK_CONFIG_ERROR: &str = "webhook.config_error";
 /// A request refused by the rate limiter (429), or by a failing store in fail-closed mode
@@ -35,9 +41,15 @@ pub const HTTP_UNSUPPORTED_MEDIA_TYPE: &str = "http.unsupported_media_type";
 /// Counter `palisade_webhook_requests_total{provider, outcome}`: one per request seen by a
 /// [`WebhookLayer`](crate::WebhookLayer). `provider` is
 /// [`Provider::as_str`](palisade_webhook::Provider::as_str); `outcome` is one of `verified`,
-/// `signature_invalid`, `malformed`, `too_large`, `replay`, `replay_store_failed`,
+/// `signature_invalid`, `malformed`, `too_large`, `replay` (a duplicate of a completed
+/// delivery), `in_progress` (a duplicate of a delivery being handled), `replay_store_failed`,
 /// `config_error`.
 pub const METRIC_WEBHOOK_REQUESTS: &str = "palisade_webhook_requests_total";
+/// Counter `palisade_webhook_deliveries_total{provider, outcome}`: one per delivery claimed by
+/// a [`WebhookLayer`](crate::WebhookLayer) with a replay guard, when its claim is settled.
+/// `outcome` is one of `completed`, `released`, `lease_lost`, `complete_failed`,
+/// `release_failed`, `lease_expiring`.
+pub const METRIC_WEBHOOK_DELIVERIES: &str = "palisade_webhook_deliveries_total";
 /// Counter `palisade_ratelimit_decisions_total{outcome}`: one per request seen by a
 /// [`RateLimitLayer`](crate::RateLimitLayer). `outcome` is one of `admitted`, `refused`,
 /// `failed_open`, `failed_closed`, `error`.

@@ -1,15 +1,16 @@
-//! Webhook verification: buffer the body, verify its signature, refuse replays.
+//! Webhook verification: buffer the body, verify its signature, claim the delivery, and
+//! complete or release the claim when the handler answers.
 
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::header::CONTENT_LENGTH;
+use http::header::{CONTENT_LENGTH, HeaderValue};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
-use palisade_replay::{NonceStore, ReplayError, ReplayGuard};
+use palisade_replay::{Lease, Namespace, NonceStore, ReplayError, ReplayGuard};
 use palisade_webhook::twilio::PublicUrl;
 use palisade_webhook::{Scheme, Verified, Verifier, WebhookError};
 use tower::{Layer, Service};
@@ -18,6 +19,12 @@ use tracing::Level;
 use crate::response::{plain, take_ready};
 use crate::telemetry::{self, emit};
 use crate::{BoxError, BoxFuture, TowerError};
+
+/// The response header that marks an answer given for a duplicate delivery, without running
+/// the handler: `Palisade-Webhook-Duplicate: completed` (the delivery was handled before, see
+/// [`WebhookLayer::replay_status`]) or `Palisade-Webhook-Duplicate: in-progress` (another copy
+/// is being handled now: 409, retry later).
+pub const DUPLICATE_HEADER: &str = "palisade-webhook-duplicate";
 
 /// The request body the inner service receives from a [`WebhookService`]: the buffered bytes,
 /// exactly as received.
@@ -29,7 +36,9 @@ pub type WebhookBody = Full<Bytes>;
 /// The body is also re-attached to the request ([`WebhookBody`]), so extractors that read the
 /// body (axum's `Json`, `Form`, `Bytes`) work as usual; parse the signed bytes, never a
 /// re-serialization. With axum, take it with `Extension<VerifiedWebhook>`.
-#[derive(Debug, Clone)]
+///
+/// Its `Debug` shows the verification facts and the body's length, never the body.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct VerifiedWebhook {
     /// Which provider signed it, the signed timestamp, the replay key, which secret matched.
@@ -38,35 +47,217 @@ pub struct VerifiedWebhook {
     pub body: Bytes,
 }
 
+impl fmt::Debug for VerifiedWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerifiedWebhook")
+            .field("verified", &self.verified)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
 /// Default [`WebhookLayer::max_body`]: 1 MiB (1 048 576 bytes), above the payloads of the
 /// providers `palisade-webhook` supports (GitHub caps deliveries at 25 MB but sends far less
 /// for most events; raise the limit for those).
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 
-/// A replay guard over any nonce store, behind a trait object.
-trait ReplayCheck: Send + Sync {
-    fn check<'a>(
-        &'a self,
-        verified: &'a Verified,
-        tenant: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(), ReplayError>>;
+/// What happens to a claimed delivery once the handler has answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settle {
+    /// Remember it as handled: a duplicate is answered without the handler.
+    Complete,
+    /// Forget the claim: the provider's retry runs the handler again.
+    Release,
 }
 
-impl<N: NonceStore + 'static> ReplayCheck for ReplayGuard<N> {
-    fn check<'a>(
+impl Settle {
+    /// The settlement of a handler's answer: released for 5xx, 408 and 429 (the provider
+    /// retries, and the retry must run the handler again); completed for every other status
+    /// (2xx; and 1xx, 3xx, 4xx, which the handler would give again for the same bytes).
+    fn of(status: StatusCode) -> Self {
+        if status.is_server_error()
+            || status == StatusCode::REQUEST_TIMEOUT
+            || status == StatusCode::TOO_MANY_REQUESTS
+        {
+            Self::Release
+        } else {
+            Self::Complete
+        }
+    }
+}
+
+/// A replay guard over any nonce store, behind a trait object.
+trait Deliveries: Send + Sync {
+    fn claim<'a>(
         &'a self,
         verified: &'a Verified,
-        tenant: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<(), ReplayError>> {
-        Box::pin(self.check_verified(verified, tenant))
+        namespace: &'a Namespace,
+    ) -> BoxFuture<'a, Result<Lease, ReplayError>>;
+
+    fn settle<'a>(
+        &'a self,
+        settle: Settle,
+        lease: &'a Lease,
+    ) -> BoxFuture<'a, Result<bool, ReplayError>>;
+}
+
+impl<N: NonceStore + 'static> Deliveries for ReplayGuard<N> {
+    fn claim<'a>(
+        &'a self,
+        verified: &'a Verified,
+        namespace: &'a Namespace,
+    ) -> BoxFuture<'a, Result<Lease, ReplayError>> {
+        Box::pin(self.claim_verified(verified, namespace))
     }
+
+    fn settle<'a>(
+        &'a self,
+        settle: Settle,
+        lease: &'a Lease,
+    ) -> BoxFuture<'a, Result<bool, ReplayError>> {
+        match settle {
+            Settle::Complete => Box::pin(self.complete(lease)),
+            Settle::Release => Box::pin(self.release(lease)),
+        }
+    }
+}
+
+/// Why a claim is settled, for the `cause` field of the `webhook.delivery` event.
+#[derive(Debug, Clone, Copy)]
+enum Cause {
+    /// The handler answered (its status decides).
+    Answered,
+    /// The handler's future returned an error.
+    Error,
+    /// The response future was dropped before the handler answered (client gone, timeout,
+    /// panic unwinding through it).
+    Dropped,
+}
+
+impl Cause {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Answered => "answered",
+            Self::Error => "error",
+            Self::Dropped => "dropped",
+        }
+    }
+}
+
+/// A claimed delivery, held while the handler runs. Settled explicitly when the handler's
+/// future finishes; when it is dropped first, its `Drop` settles it on the current tokio
+/// runtime (released, unless the handler had already answered for completion), or, without a
+/// runtime, leaves the lease to expire.
+struct Claim {
+    deliveries: Arc<dyn Deliveries>,
+    /// `None` once settled.
+    lease: Option<Lease>,
+    provider: &'static str,
+    /// What `Drop` does with an unsettled lease.
+    on_drop: Settle,
+}
+
+impl Claim {
+    async fn settle(mut self, settle: Settle, cause: Cause) {
+        // Dropped during the store call below: `Drop` makes the same call again (completing
+        // or releasing twice is harmless; the store only acts on this claim's token).
+        self.on_drop = settle;
+        if let Some(lease) = &self.lease {
+            let result = self.deliveries.settle(settle, lease).await;
+            report(self.provider, settle, cause, result);
+        }
+        self.lease = None;
+    }
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        let Some(lease) = self.lease.take() else {
+            return;
+        };
+        let (settle, provider) = (self.on_drop, self.provider);
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                let deliveries = Arc::clone(&self.deliveries);
+                drop(runtime.spawn(async move {
+                    let result = deliveries.settle(settle, &lease).await;
+                    report(provider, settle, Cause::Dropped, result);
+                }));
+            }
+            Err(_) => {
+                emit!(
+                    Level::WARN,
+                    telemetry::WEBHOOK_DELIVERY,
+                    provider,
+                    outcome = "lease_expiring",
+                    cause = Cause::Dropped.as_str(),
+                );
+                count_delivery(provider, "lease_expiring");
+            }
+        }
+    }
+}
+
+/// The `webhook.delivery` event and counter of a settled claim. Never changes the response.
+fn report(provider: &'static str, settle: Settle, cause: Cause, result: Result<bool, ReplayError>) {
+    let cause = cause.as_str();
+    let outcome = match (settle, &result) {
+        (Settle::Complete, Ok(true)) => "completed",
+        (Settle::Release, Ok(true)) => "released",
+        (_, Ok(false)) => "lease_lost",
+        (Settle::Complete, Err(_)) => "complete_failed",
+        (Settle::Release, Err(_)) => "release_failed",
+    };
+    match result {
+        Ok(true) if settle == Settle::Complete => {
+            emit!(
+                Level::DEBUG,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
+        }
+        Ok(true) => {
+            emit!(
+                Level::INFO,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
+        }
+        Ok(false) => {
+            emit!(
+                Level::WARN,
+                telemetry::WEBHOOK_DELIVERY,
+                provider,
+                outcome,
+                cause
+            );
+        }
+        Err(error) => {
+            emit!(Level::ERROR, telemetry::WEBHOOK_DELIVERY, provider, outcome, cause, error = %error);
+        }
+    }
+    count_delivery(provider, outcome);
+}
+
+fn count_delivery(provider: &'static str, outcome: &'static str) {
+    metrics::counter!(
+        telemetry::METRIC_WEBHOOK_DELIVERIES,
+        "provider" => provider,
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 /// The configuration shared by every clone of a service.
 struct Shared<S> {
     verifier: Arc<Verifier<S>>,
-    replay: Option<Arc<dyn ReplayCheck>>,
+    replay: Option<Arc<dyn Deliveries>>,
     tenant: Option<String>,
+    route: Option<String>,
     public_url: Option<PublicUrl>,
     max_body: usize,
     replay_status: StatusCode,
@@ -78,6 +269,7 @@ impl<S> Clone for Shared<S> {
             verifier: Arc::clone(&self.verifier),
             replay: self.replay.clone(),
             tenant: self.tenant.clone(),
+            route: self.route.clone(),
             public_url: self.public_url.clone(),
             max_body: self.max_body,
             replay_status: self.replay_status,
@@ -96,22 +288,56 @@ impl<S> Clone for Shared<S> {
 ///    including [`AnyScheme`](palisade_webhook::AnyScheme)), with the request's headers and
 ///    method, and, when [`public_url`](Self::public_url) is set, the public URL resolved from
 ///    the request's path and query (Twilio, HMAC schemes whose template holds `{url}`).
-/// 3. **Replay.** With a [`replay_guard`](Self::replay_guard), the verified request's replay
-///    key is recorded in the provider's namespace (and the [`tenant`](Self::tenant)'s); a
-///    second delivery is refused with the [`replay_status`](Self::replay_status) (409 by
-///    default), and a nonce store that cannot decide is answered **503** (fail closed).
+/// 3. **Claim.** With a [`replay_guard`](Self::replay_guard), the delivery (its replay key,
+///    derived from the signed content, and its signed timestamp) is **claimed** in the
+///    namespace of the provider, the route and the [`tenant`](Self::tenant) (see
+///    [`route`](Self::route)) for the guard's lease (60 s by default). A duplicate of a
+///    *completed* delivery is answered with the [`replay_status`](Self::replay_status) (**200**
+///    by default) and `Palisade-Webhook-Duplicate: completed`; a copy that arrives while
+///    another holds the claim gets **409** and `Palisade-Webhook-Duplicate: in-progress`
+///    (retryable: the provider retries later); in neither case does the handler run. A
+///    nonce store that cannot decide is answered **503** (fail closed).
 /// 4. **Hand-off.** The inner service gets the request with the same head, a
 ///    [`VerifiedWebhook`] extension, and the buffered body as a [`WebhookBody`].
+/// 5. **Settle.** When the handler answers, the claim is **completed** (a later duplicate is
+///    answered as above) or **released** (the provider's retry runs the handler again):
+///
+///    | handler | claim | why |
+///    |---|---|---|
+///    | 2xx | completed | handled |
+///    | 5xx, 408, 429 | released | the provider retries; the retry must run the handler |
+///    | other 4xx, 3xx, 1xx | completed | the handler would answer the same bytes the same way; the provider is then told 200 and stops retrying |
+///    | its future returns `Err` | released | |
+///    | the response future is dropped (client gone, a timeout layer, a panic unwinding) | released on the current tokio runtime (spawned); without a runtime, left to expire with its lease | |
+///
+///    The store call is awaited before the handler's answer is returned (so a duplicate sent
+///    right after it is answered as completed). A store that fails to complete or release
+///    never changes the handler's answer: the failure is logged and counted, and the claim
+///    expires with its lease. Delivery is *at least once*: a handler that fails after doing
+///    part of its work, or outlives its lease, may run again for the same delivery.
 ///
 /// | outcome | status | event | `outcome` label |
 /// |---|---|---|---|
-/// | verified | inner service's | `webhook.verified` (debug) | `verified` |
+/// | verified (and claimed) | inner service's | `webhook.verified` (debug) | `verified` |
 /// | `NoMatchingSignature`, `TimestampOutsideTolerance`, `BodyHashMismatch`, `UnsignedBody`, a replay timestamp outside the guard's window | 401 | `webhook.signature_invalid` | `signature_invalid` |
 /// | `MissingHeader`, `MalformedHeader`, `InvalidUrl`, unreadable body | 400 | `webhook.malformed` | `malformed` |
 /// | body too large | 413 | `webhook.malformed` | `too_large` |
-/// | replayed | 409 (configurable) | `webhook.replay` | `replay` |
+/// | duplicate of a completed delivery | 200 (configurable), `Palisade-Webhook-Duplicate: completed` | `webhook.replay` | `replay` |
+/// | duplicate of a delivery in progress | 409, `Palisade-Webhook-Duplicate: in-progress` | `webhook.replay` | `in_progress` |
 /// | nonce store unavailable, timed out or full | 503 | `webhook.replay` (error) | `replay_store_failed` |
-/// | `MissingUrl` (no public URL configured for a scheme that signs it), invalid secrets, bad replay configuration | 500 | `webhook.config_error` (error) | `config_error` |
+/// | `MissingUrl` (no public URL configured for a scheme that signs it), invalid secrets, bad replay configuration, a nonce store without claims | 500 | `webhook.config_error` (error) | `config_error` |
+///
+/// Settling a claim emits `webhook.delivery` (field `outcome`, and `cause`: `answered`,
+/// `error` or `dropped`) and counts
+/// [`palisade_webhook_deliveries_total`](telemetry::METRIC_WEBHOOK_DELIVERIES):
+///
+/// | `outcome` | level | meaning |
+/// |---|---|---|
+/// | `completed` | debug | remembered as handled |
+/// | `released` | info | forgotten: the retry runs the handler |
+/// | `lease_lost` | warn | the lease had expired (and may have been taken by a retry) before the handler answered: raise the guard's lease |
+/// | `complete_failed`, `release_failed` | error | the store failed; the claim expires with its lease (a retry within it gets 409 in progress) |
+/// | `lease_expiring` | warn | dropped outside a tokio runtime: the claim expires with its lease |
 ///
 /// Refusals carry a short `text/plain` body: for 400 and 401 the [`WebhookError`]'s
 /// `Display`, which never contains a secret, signature or body; otherwise a fixed sentence.
@@ -143,6 +369,7 @@ impl<S> fmt::Debug for WebhookLayer<S> {
         f.debug_struct("WebhookLayer")
             .field("replay_guard", &self.shared.replay.is_some())
             .field("tenant", &self.shared.tenant)
+            .field("route", &self.shared.route)
             .field("public_url", &self.shared.public_url)
             .field("max_body", &self.shared.max_body)
             .field("replay_status", &self.shared.replay_status)
@@ -159,15 +386,19 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
                 verifier: verifier.into(),
                 replay: None,
                 tenant: None,
+                route: None,
                 public_url: None,
                 max_body: DEFAULT_MAX_BODY,
-                replay_status: StatusCode::CONFLICT,
+                replay_status: StatusCode::OK,
             },
         }
     }
 
-    /// Refuses replays with `guard` (a [`ReplayGuard`] or an `Arc` of one, over any
-    /// [`NonceStore`]: memory, Redis, Postgres).
+    /// Claims each verified delivery with `guard` (a [`ReplayGuard`] over any
+    /// [`NonceStore`] that supports claims: memory, Redis, Postgres) before the handler runs,
+    /// and completes or releases the claim when it answers: see the layer's docs. The lease of
+    /// a claim is the guard's ([`ReplayGuard::with_lease`], 60 s by default): keep it above
+    /// the handler's slowest answer.
     #[must_use]
     pub fn replay_guard<N: NonceStore + 'static>(mut self, guard: ReplayGuard<N>) -> Self {
         self.shared.replay = Some(Arc::new(guard));
@@ -184,11 +415,31 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
         self
     }
 
-    /// Records replay keys in the namespace of this tenant (as
-    /// [`ReplayGuard::check_verified`]), for one layer per tenant over a shared store.
+    /// Claims deliveries in the namespace of this tenant as well (the last part of
+    /// [`Namespace::route`], or [`Namespace::tenant`] when the layer has no route identity),
+    /// for one layer per tenant, or per deployment, over a shared store.
     #[must_use]
     pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
         self.shared.tenant = Some(tenant.into());
+        self
+    }
+
+    /// The route identity of the replay namespace ([`Namespace::route`]): deliveries are
+    /// claimed per provider, route (and [`tenant`](Self::tenant)), so a sender that holds
+    /// another route's secret cannot claim, ahead of time, the ids or bodies this route will
+    /// receive.
+    ///
+    /// When unset, the route is the request's axum [`MatchedPath`] (the route template, such
+    /// as `/webhooks/{tenant}`; with the `axum` feature, on by default, and axum 0.8). Without
+    /// either, the namespace is the provider's (and the tenant's) alone: the raw URI path is
+    /// not used, because a service that answers every path would then count a captured
+    /// delivery once per spelling of the path. Set it when the layer is not behind an axum
+    /// router, or when several routers share a store.
+    ///
+    /// [`MatchedPath`]: https://docs.rs/axum/0.8/axum/extract/struct.MatchedPath.html
+    #[must_use]
+    pub fn route(mut self, route: impl Into<String>) -> Self {
+        self.shared.route = Some(route.into());
         self
     }
 
@@ -207,9 +458,13 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
         self
     }
 
-    /// The status of the answer to a replayed delivery (default 409 Conflict). Some
-    /// providers retry on any non-2xx answer; answering duplicates with 200 stops the retries
-    /// while the handler still never sees them.
+    /// The status of the answer to a duplicate of a **completed** delivery (default **200**,
+    /// or 409 Conflict; any valid status is accepted). The answer carries
+    /// [`DUPLICATE_HEADER`] set to `completed` and the body `duplicate webhook delivery`, and the
+    /// handler does not run. 200 is what Stripe, Svix and GitHub document: the provider
+    /// records the delivery as successful and stops retrying; 409 tells a sender that checks
+    /// it that nothing was done, at the cost of retries for providers that retry any non-2xx.
+    /// A delivery *in progress* is always answered 409 (see the layer).
     ///
     /// # Errors
     /// [`TowerError::InvalidStatus`] for a number that is not an HTTP status.
@@ -258,6 +513,7 @@ impl<I, S, B, R> Service<Request<B>> for WebhookService<I, S>
 where
     I: Service<Request<WebhookBody>, Response = Response<R>> + Clone + Send + 'static,
     I::Future: Send,
+    I::Error: Send,
     S: Scheme + 'static,
     B: http_body::Body + Send + 'static,
     B::Data: Send,
@@ -276,10 +532,23 @@ where
         let mut inner = take_ready(&mut self.inner);
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            match shared.admit(req).await {
-                Ok(req) => inner.call(req).await,
-                Err(refusal) => Ok(refusal.into_response(&shared)),
+            let (req, claim) = match shared.admit(req).await {
+                Ok(admitted) => admitted,
+                Err(refusal) => return Ok(refusal.into_response(&shared)),
+            };
+            // Dropped with this future before the handler answers: released by `Claim::drop`.
+            let result = inner.call(req).await;
+            if let Some(claim) = claim {
+                match &result {
+                    Ok(res) => {
+                        claim
+                            .settle(Settle::of(res.status()), Cause::Answered)
+                            .await
+                    }
+                    Err(_) => claim.settle(Settle::Release, Cause::Error).await,
+                }
             }
+            result
         })
     }
 }
@@ -302,7 +571,12 @@ enum Refusal {
 }
 
 impl<S: Scheme + 'static> Shared<S> {
-    async fn admit<B>(&self, req: Request<B>) -> Result<Request<WebhookBody>, Refusal>
+    /// Body, signature and claim: the request for the handler, with the claim to settle
+    /// when it answers (none without a replay guard).
+    async fn admit<B>(
+        &self,
+        req: Request<B>,
+    ) -> Result<(Request<WebhookBody>, Option<Claim>), Refusal>
     where
         B: http_body::Body + Send + 'static,
         B::Data: Send,
@@ -339,12 +613,22 @@ impl<S: Scheme + 'static> Shared<S> {
         let verified = self
             .verify(&parts, &body)
             .map_err(|error| Refusal::Webhook { provider, error })?;
-        if let Some(guard) = &self.replay {
-            guard
-                .check(&verified, self.tenant.as_deref())
-                .await
-                .map_err(|error| Refusal::Replay { provider, error })?;
-        }
+        let claim = match &self.replay {
+            Some(deliveries) => {
+                let namespace = self.namespace(&parts, &verified);
+                let lease = deliveries
+                    .claim(&verified, &namespace)
+                    .await
+                    .map_err(|error| Refusal::Replay { provider, error })?;
+                Some(Claim {
+                    deliveries: Arc::clone(deliveries),
+                    lease: Some(lease),
+                    provider,
+                    on_drop: Settle::Release,
+                })
+            }
+            None => None,
+        };
         emit!(
             Level::DEBUG,
             telemetry::WEBHOOK_VERIFIED,
@@ -356,7 +640,20 @@ impl<S: Scheme + 'static> Shared<S> {
         let mut req = Request::from_parts(parts, Full::new(body.clone()));
         req.extensions_mut()
             .insert(VerifiedWebhook { verified, body });
-        Ok(req)
+        Ok((req, claim))
+    }
+
+    /// The replay namespace of a verified request: provider, route identity (configured, or
+    /// axum's matched route template) and tenant.
+    fn namespace(&self, parts: &Parts, verified: &Verified) -> Namespace {
+        let tenant = self.tenant.as_deref();
+        match self.route.as_deref().or_else(|| matched_path(parts)) {
+            Some(route) => Namespace::route(verified.provider, route, tenant),
+            None => match tenant {
+                Some(tenant) => Namespace::tenant(verified.provider, tenant),
+                None => Namespace::provider(verified.provider),
+            },
+        }
     }
 
     /// The synchronous part: URL, then signature.
@@ -375,6 +672,22 @@ impl<S: Scheme + 'static> Shared<S> {
         }
         self.verifier.verify(&request)
     }
+}
+
+/// The route template axum matched (`/webhooks/{name}`), when the request went through an
+/// axum 0.8 router with its `matched-path` feature (which the `axum` feature enables).
+#[cfg(feature = "axum")]
+fn matched_path(parts: &Parts) -> Option<&str> {
+    parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str)
+}
+
+/// Without the `axum` feature, no route template is known.
+#[cfg(not(feature = "axum"))]
+fn matched_path(_: &Parts) -> Option<&str> {
+    None
 }
 
 fn count(provider: &'static str, outcome: &'static str) {
@@ -481,15 +794,36 @@ impl Refusal {
                             "webhook verification is misconfigured",
                         )
                     }
-                    // Replayed, and any other decision: a duplicate.
+                    ReplayError::InProgress => {
+                        emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = 409u16, error = %error);
+                        count(provider, "in_progress");
+                        duplicate(
+                            StatusCode::CONFLICT,
+                            "webhook delivery in progress",
+                            "in-progress",
+                        )
+                    }
+                    // Replayed (a completed delivery), and any other decision: a duplicate.
                     _ => {
                         let status = shared.replay_status;
                         emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = status.as_u16(), error = %error);
                         count(provider, "replay");
-                        plain(status, "duplicate webhook delivery")
+                        duplicate(status, "duplicate webhook delivery", "completed")
                     }
                 }
             }
         }
     }
+}
+
+/// The answer to a duplicate delivery: `message`, with [`DUPLICATE_HEADER`] set to `state`.
+fn duplicate<R: From<Bytes>>(
+    status: StatusCode,
+    message: &'static str,
+    state: &'static str,
+) -> Response<R> {
+    let mut res = plain(status, message);
+    res.headers_mut()
+        .insert(DUPLICATE_HEADER, HeaderValue::from_static(state));
+    res
 }

@@ -131,6 +131,7 @@ fn counters_have_stable_names_and_labels() {
     let expected = [
         "palisade_ratelimit_decisions_total{outcome=admitted}",
         "palisade_webhook_requests_total{provider=stripe,outcome=verified}",
+        "palisade_webhook_deliveries_total{provider=stripe,outcome=completed}",
         "palisade_webhook_requests_total{provider=stripe,outcome=replay}",
         "palisade_ratelimit_decisions_total{outcome=refused}",
         "palisade_unsupported_media_type_total{}",

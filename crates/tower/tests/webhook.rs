@@ -17,7 +17,9 @@ use axum::extract::Extension;
 use axum::routing::post;
 use bytes::Bytes;
 use http::{HeaderMap, Request, Response, StatusCode};
-use palisade_replay::{Freshness, MemoryNonceStore, NonceStore, ReplayError, ReplayGuard};
+use palisade_replay::{
+    ClaimOutcome, Freshness, LeaseToken, MemoryNonceStore, NonceStore, ReplayError, ReplayGuard,
+};
 use palisade_tower::{VerifiedWebhook, WebhookLayer};
 use palisade_webhook::twilio::PublicUrl;
 use palisade_webhook::{
@@ -161,21 +163,19 @@ async fn standard_webhooks_with_replay_guard() {
     assert_eq!(status, StatusCode::OK, "{text}");
     assert!(text.starts_with("standard:"), "{text}");
     let (status, text) = send(&app, request("/hook", &headers, &body[..])).await;
-    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(text, "duplicate webhook delivery");
 }
 
 #[tokio::test]
-async fn duplicates_can_be_answered_200_without_reaching_the_handler() {
+async fn duplicates_are_answered_200_without_reaching_the_handler() {
     let v = stripe();
     let body = b"{}";
     let headers = signed(&v, &Message::new(body));
     let app = router(
         WebhookLayer::new(v)
             .replay_guard(ReplayGuard::new(MemoryNonceStore::new()))
-            .tenant("acme")
-            .replay_status(200)
-            .unwrap(),
+            .tenant("acme"),
     );
     let (status, text) = send(&app, request("/hook", &headers, &body[..])).await;
     assert_eq!((status, text.as_str()), (StatusCode::OK, "stripe:{}"));
@@ -204,6 +204,18 @@ impl NonceStore for DownStore {
     }
 
     async fn remove(&self, _: &str, _: &[u8]) -> Result<bool, ReplayError> {
+        Err(ReplayError::StoreUnavailable {
+            reason: "connection refused".into(),
+        })
+    }
+
+    async fn claim(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: LeaseToken,
+        _: Duration,
+    ) -> Result<ClaimOutcome, ReplayError> {
         Err(ReplayError::StoreUnavailable {
             reason: "connection refused".into(),
         })
@@ -289,4 +301,25 @@ async fn any_scheme_chosen_at_run_time() {
     let (status, text) = send(&app, request("/hook", &headers, &body[..])).await;
     assert_eq!(status, StatusCode::OK);
     assert!(text.starts_with(Provider::Stripe.as_str()), "{text}");
+}
+
+#[tokio::test]
+async fn verified_webhook_debug_shows_the_body_length_only() {
+    let v = stripe();
+    let body = br#"{"customer_phone":"+14155550142"}"#;
+    let headers = signed(&v, &Message::new(body));
+    let app = Router::new()
+        .route(
+            "/hook",
+            post(|Extension(w): Extension<VerifiedWebhook>| async move { format!("{w:?}") }),
+        )
+        .layer(WebhookLayer::new(v));
+    let (status, debug) = send(&app, request("/hook", &headers, &body[..])).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        debug.contains(&format!("body_len: {}", body.len())),
+        "{debug}"
+    );
+    assert!(!debug.contains("4155550142"), "body in Debug: {debug}");
+    assert!(!debug.contains("customer_phone"), "body in Debug: {debug}");
 }

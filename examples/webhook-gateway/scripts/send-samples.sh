@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Sends every sample to a running webhook-gateway on its demo configuration, signed with the
 # demo secret of its route by `palisade webhook sign` as the provider would sign it, then for
-# each route a tampered copy (401), the same request again (a replay: 409) and the request with
+# each route a tampered copy (401), the same request again (a duplicate of a handled delivery:
+# 200, marked `Palisade-Webhook-Duplicate: completed`, not stored again) and the request with
 # `?token=` in its URL (400); then floods one route past its rate limit (429). One line per
-# request (the flood: one line for all of it): route, case, HTTP status.
+# request (the flood: one line for all of it): route, case, HTTP status, and the value of the
+# `Palisade-Webhook-Duplicate` header when the answer has one.
 #
 #   cargo run -p webhook-gateway &            # the demo configuration, on 127.0.0.1:8080
 #   examples/webhook-gateway/scripts/send-samples.sh
@@ -57,13 +59,17 @@ sign() {
 
 # post ROUTE CASE QUERY BODY-FILE: sends with the current `headers`, prints the line.
 post() {
-    local route=$1 case=$2 query=$3 file=$4 status
-    status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "${headers[@]}" \
+    local route=$1 case=$2 query=$3 file=$4 out status duplicate
+    # The response head, then the status code on a line of its own.
+    out=$(curl -s -o /dev/null -D - -w '\n%{http_code}' -X POST "${headers[@]}" \
         --data-binary "@$file" "$GATEWAY/webhooks/$route$query")
-    printf '%-9s %-12s %s\n' "$route" "$case" "$status"
+    status=${out##*$'\n'}
+    duplicate=$(printf '%s\n' "$out" | tr -d '\r' | grep -i '^palisade-webhook-duplicate:' \
+        | cut -d: -f2 | tr -d ' ' || true)
+    printf '%-9s %-12s %s\n' "$route" "$case" "$status${duplicate:+ $duplicate}"
 }
 
-# cases ROUTE FILE CONTENT-TYPE [EXTRA-HEADER…]: valid, tampered, replay, query token.
+# cases ROUTE FILE CONTENT-TYPE [EXTRA-HEADER…]: valid, tampered, duplicate, query token.
 cases() {
     local route=$1 file=$2
     sign "$@"
@@ -77,7 +83,7 @@ cases() {
     fi
     post "$route" valid "" "$sample"
     post "$route" tampered "" "$tampered"
-    post "$route" replay "" "$sample"
+    post "$route" duplicate "" "$sample"
     post "$route" query-token "?token=secret-in-url" "$sample"
     rm -f "$tampered"
 }
@@ -92,7 +98,7 @@ cases vapi vapi-end-of-call-report.json "$json"
 cases standard standard-webhooks-message.json "$json"
 
 # A flood: the Stripe request, 120 more times from this client, against a limit of 100 per
-# minute. Requests within the limit reach the signature check (a replay: 409); the rest are
+# minute. Requests within the limit reach the signature check (a duplicate: 200); the rest are
 # refused before it (429, with Retry-After and the RateLimit fields).
 sign stripe stripe-payment_intent.succeeded.json "$json"
 declare -A seen=()

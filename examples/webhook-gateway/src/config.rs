@@ -43,9 +43,9 @@ pub struct Config {
     /// `postgres://…` (shared by every gateway on that server).
     #[serde(default = "default_store")]
     pub store: String,
-    /// A prefix for the replay namespaces (`<prefix>:<route>`; the route name alone when
-    /// absent), so that gateways sharing a Redis or Postgres store keep apart what must not
-    /// meet, such as staging and production.
+    /// A name added to every route's replay namespace (which is the provider and the route
+    /// name alone when absent), so that gateways sharing a Redis or Postgres store keep apart
+    /// what must not meet, such as staging and production.
     #[serde(default)]
     pub replay_namespace: Option<String>,
     /// The default largest webhook body, in bytes ([`DEFAULT_MAX_BODY`] when absent).

@@ -8,7 +8,7 @@
 //!
 //! | route | answer |
 //! |---|---|
-//! | `POST /webhooks/<name>` | 200 `accepted` for a verified first delivery; 401, 400, 409, 413, 415, 429, 503 per `palisade-tower` |
+//! | `POST /webhooks/<name>` | 200 `accepted` for a verified delivery, stored once; a duplicate of a stored one: 200 with `Palisade-Webhook-Duplicate: completed`, not stored again; 409 while the same delivery is being handled; 401, 400, 413, 415, 429, 503 per `palisade-tower` |
 //! | `GET /events` | the accepted events as JSON, phone numbers masked |
 //! | `GET /healthz` | 200 `ok` |
 //! | `GET /metrics` | Prometheus text (`palisade_webhook_requests_total`, …) |
@@ -22,6 +22,7 @@ mod events;
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -97,6 +98,8 @@ struct AppState {
     phone_index: BlindIndex,
     events: Mutex<Events>,
     metrics: Option<PrometheusHandle>,
+    /// How many of the next event writes fail (0 but in this crate's tests: `test_hooks`).
+    failing_writes: AtomicU32,
 }
 
 #[derive(Default)]
@@ -267,6 +270,32 @@ fn now_secs() -> u64 {
 /// # Errors
 /// [`GatewayError`] for an invalid route, an unreachable store, or a keyring failure.
 pub async fn build(config: &Config) -> Result<Router, GatewayError> {
+    build_with(config, 0).await
+}
+
+/// Test hooks, for this crate's own tests (feature `test-hooks`, enabled by its
+/// dev-dependencies only).
+#[cfg(feature = "test-hooks")]
+#[doc(hidden)]
+pub mod test_hooks {
+    use axum::Router;
+
+    use crate::{Config, GatewayError};
+
+    /// As [`build`](crate::build), with an event store whose next `failures` writes fail (the
+    /// handler answers 500 `event store unavailable`), as a database outage would.
+    ///
+    /// # Errors
+    /// As [`build`](crate::build).
+    pub async fn build_failing_writes(
+        config: &Config,
+        failures: u32,
+    ) -> Result<Router, GatewayError> {
+        crate::build_with(config, failures).await
+    }
+}
+
+async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, GatewayError> {
     if config.routes.is_empty() {
         return Err(GatewayError::Config("no routes".to_owned()));
     }
@@ -284,6 +313,7 @@ pub async fn build(config: &Config) -> Result<Router, GatewayError> {
         phone_index: events::phone_index(),
         events: Mutex::new(Events::default()),
         metrics,
+        failing_writes: AtomicU32::new(failing_writes),
     });
 
     let mut router: Router<Arc<AppState>> = Router::new()
@@ -304,18 +334,20 @@ pub async fn build(config: &Config) -> Result<Router, GatewayError> {
         let provider: Provider = route.provider.parse().map_err(webhook_err)?;
         let scheme = AnyScheme::for_provider(provider).map_err(webhook_err)?;
         let verifier = Verifier::new(scheme, secrets(name, route)?).map_err(webhook_err)?;
+        // Deliveries are claimed per (provider, route name, `replay_namespace`): a sender that
+        // holds one route's secret cannot claim ids that another route will receive.
         let mut webhook = WebhookLayer::new(verifier)
             .replay_guard(ReplayGuard::new(Arc::clone(&nonces)))
-            .tenant(match &config.replay_namespace {
-                Some(prefix) => format!("{prefix}:{name}"),
-                None => name.clone(),
-            })
-            .max_body(
-                route
-                    .max_body
-                    .or(config.max_body)
-                    .unwrap_or(DEFAULT_MAX_BODY),
-            );
+            .route(name.clone());
+        if let Some(prefix) = &config.replay_namespace {
+            webhook = webhook.tenant(prefix.clone());
+        }
+        let mut webhook = webhook.max_body(
+            route
+                .max_body
+                .or(config.max_body)
+                .unwrap_or(DEFAULT_MAX_BODY),
+        );
         match (&route.public_url, provider) {
             (Some(url), _) => webhook = webhook.public_url(public_url(url, &path)),
             (None, Provider::Twilio) => {
@@ -369,13 +401,22 @@ pub async fn build(config: &Config) -> Result<Router, GatewayError> {
     Ok(router.with_state(state))
 }
 
-/// Stores a verified delivery and answers 200.
+/// Stores a verified delivery and answers 200 (500 when the write fails: the claim is released
+/// and the provider's retry is stored).
 fn accept(
     state: &AppState,
     route: &str,
     webhook: &VerifiedWebhook,
     headers: &HeaderMap,
 ) -> Response {
+    let failed = state
+        .failing_writes
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok();
+    if failed {
+        tracing::error!(route, "event not stored: the event store failed");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "event store unavailable").into_response();
+    }
     let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
     let index = events.next;
     events.next = index.saturating_add(1);

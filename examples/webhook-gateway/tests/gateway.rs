@@ -242,8 +242,17 @@ async fn samples_on(config: Config) {
             res.head
         );
 
+        // The same delivery again: answered 200 as a duplicate (the provider stops retrying),
+        // not stored again.
         let res = http(addr, "POST", &path, &headers, &body, None).await;
-        assert_eq!(res.status, 409, "{route} replay: {}", res.body);
+        assert_eq!(res.status, 200, "{route} duplicate: {}", res.body);
+        assert!(
+            res.head
+                .to_ascii_lowercase()
+                .contains("palisade-webhook-duplicate: completed"),
+            "{route}: no duplicate header in {}",
+            res.head
+        );
     }
 
     // A credential in the URL is refused before anything else.
