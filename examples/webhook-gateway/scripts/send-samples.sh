@@ -10,11 +10,13 @@
 #   cargo run -p webhook-gateway &            # the demo configuration, on 127.0.0.1:8080
 #   examples/webhook-gateway/scripts/send-samples.sh
 #
-# GATEWAY (default http://127.0.0.1:8080) and PALISADE (default: the workspace's CLI through
-# cargo) can be overridden.
+# GATEWAY (default http://127.0.0.1:8080), PALISADE (default: the workspace's CLI through
+# cargo) and EVENTS_TOKEN (the bearer token of GET /events; default: the demo token of the
+# README) can be overridden.
 set -euo pipefail
 
 GATEWAY=${GATEWAY:-http://127.0.0.1:8080}
+EVENTS_TOKEN=${EVENTS_TOKEN:-palisade-demo-events-token}
 here=$(cd "$(dirname "$0")/.." && pwd)
 if [[ -n ${PALISADE:-} ]]; then
     read -r -a palisade <<<"$PALISADE"
@@ -115,6 +117,6 @@ printf '%-9s %-12s %s (120 requests:%s; first 429 at #%s)\n' stripe flood "${fir
 
 if [[ -z ${QUIET:-} ]]; then
     echo "GET /events:"
-    curl -s "$GATEWAY/events"
+    curl -s -H "Authorization: Bearer $EVENTS_TOKEN" "$GATEWAY/events"
     echo
 fi

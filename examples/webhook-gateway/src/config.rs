@@ -1,8 +1,11 @@
 //! The configuration file, and the demo configuration used without one.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 
-use serde::Deserialize;
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+use subtle::ConstantTimeEq;
 
 use crate::GatewayError;
 
@@ -29,6 +32,14 @@ pub const DEMO_SECRETS: [(&str, &str); 8] = [
     ("vapi", "palisade-demo-vapi-secret"),
 ];
 
+/// The bearer token of `GET /events` in the demo configuration. Public like [`DEMO_SECRETS`]
+/// (listed in the README): the demo runs on a loopback address only.
+pub const DEMO_EVENTS_TOKEN: &str = "palisade-demo-events-token";
+
+/// The shortest bearer token accepted for `GET /events`, in characters (a token is a password
+/// sent on every request: `openssl rand -hex 32` makes a good one).
+pub const MIN_EVENTS_TOKEN_LEN: usize = 16;
+
 /// The public URL of the demo Twilio route (what Twilio would be configured with).
 pub const DEMO_TWILIO_URL: &str = "https://hooks.example.com/webhooks/twilio";
 
@@ -51,6 +62,14 @@ pub struct Config {
     /// The default largest webhook body, in bytes ([`DEFAULT_MAX_BODY`] when absent).
     #[serde(default)]
     pub max_body: Option<usize>,
+    /// The bearer token that `GET /events` requires (`Authorization: Bearer <token>`, at least
+    /// [`MIN_EVENTS_TOKEN_LEN`] characters). Without it (nor `events_token_env`), the route is
+    /// not served. Prefer `events_token_env`: a TOML parse error quotes the offending line.
+    #[serde(default, deserialize_with = "secret_option")]
+    pub events_token: Option<SecretString>,
+    /// The name of an environment variable holding the `GET /events` token (read at start).
+    #[serde(default)]
+    pub events_token_env: Option<String>,
     /// The routes, by name: route `x` is served at `POST /webhooks/x`.
     #[serde(default)]
     pub routes: BTreeMap<String, RouteConfig>,
@@ -96,6 +115,10 @@ pub struct RateLimitConfig {
     /// The burst (GCRA, token and leaky bucket only; the limit when absent).
     #[serde(default)]
     pub burst: Option<u64>,
+}
+
+fn secret_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(SecretString::from))
 }
 
 fn default_listen() -> String {
@@ -148,7 +171,79 @@ impl Config {
             store: default_store(),
             replay_namespace: None,
             max_body: Some(DEFAULT_MAX_BODY),
+            events_token: Some(SecretString::from(DEMO_EVENTS_TOKEN)),
+            events_token_env: None,
             routes,
         }
+    }
+
+    /// The bearer token of `GET /events`: `events_token`, or the value of the environment
+    /// variable `events_token_env` names; `None` when neither is set (the route is then not
+    /// served).
+    ///
+    /// # Errors
+    /// [`GatewayError::Config`] when both are set, when the variable is not set, or when the
+    /// token is shorter than [`MIN_EVENTS_TOKEN_LEN`] characters (the message never quotes it).
+    pub fn events_token(&self) -> Result<Option<SecretString>, GatewayError> {
+        let token = match (&self.events_token, &self.events_token_env) {
+            (Some(_), Some(_)) => {
+                return Err(GatewayError::Config(
+                    "set `events_token` or `events_token_env`, not both".to_owned(),
+                ));
+            }
+            (Some(token), None) => token.clone(),
+            (None, Some(var)) => std::env::var(var).map(SecretString::from).map_err(|_| {
+                GatewayError::Config(format!(
+                    "`events_token_env`: environment variable {var} is not set"
+                ))
+            })?,
+            (None, None) => return Ok(None),
+        };
+        if token.expose_secret().chars().count() < MIN_EVENTS_TOKEN_LEN {
+            return Err(GatewayError::Config(format!(
+                "the `GET /events` token is shorter than {MIN_EVENTS_TOKEN_LEN} characters \
+                 (make one with `openssl rand -hex 32`)"
+            )));
+        }
+        Ok(Some(token))
+    }
+
+    /// Whether a route secret or the `GET /events` token is one of the public demo values
+    /// ([`DEMO_SECRETS`], [`DEMO_EVENTS_TOKEN`]), whether from the file, from the environment
+    /// variables it names, or from [`Config::demo`]. Unset variables count as not demo (the
+    /// gateway refuses them at start anyway).
+    pub fn uses_demo_secrets(&self) -> bool {
+        let from_env = |var: &String| std::env::var(var).ok().map(SecretString::from);
+        let mut secrets: Vec<SecretString> = Vec::new();
+        for route in self.routes.values() {
+            secrets.extend(route.secrets.iter().map(|s| SecretString::from(s.as_str())));
+            secrets.extend(route.secrets_env.iter().filter_map(from_env));
+        }
+        secrets.extend(self.events_token.clone());
+        secrets.extend(self.events_token_env.iter().filter_map(from_env));
+        let demo_values = || {
+            DEMO_SECRETS
+                .iter()
+                .map(|(_, demo)| *demo)
+                .chain([DEMO_EVENTS_TOKEN])
+        };
+        secrets.iter().any(|secret| {
+            let secret = secret.expose_secret().as_bytes();
+            demo_values().any(|demo| bool::from(secret.ct_eq(demo.as_bytes())))
+        })
+    }
+
+    /// Refuses to serve this configuration on `addr` when it is not a loopback address
+    /// (`127.0.0.0/8`, `::1`, or either IPv4-mapped) and the configuration uses the public demo
+    /// secrets ([`Config::uses_demo_secrets`]): anyone who read the README could sign webhooks
+    /// or read `GET /events`.
+    ///
+    /// # Errors
+    /// [`GatewayError::DemoSecretsOnPublicAddress`].
+    pub fn check_listen(&self, addr: SocketAddr) -> Result<(), GatewayError> {
+        if addr.ip().to_canonical().is_loopback() || !self.uses_demo_secrets() {
+            return Ok(());
+        }
+        Err(GatewayError::DemoSecretsOnPublicAddress { addr })
     }
 }

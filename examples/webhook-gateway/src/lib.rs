@@ -9,7 +9,7 @@
 //! | route | answer |
 //! |---|---|
 //! | `POST /webhooks/<name>` | 200 `accepted` for a verified delivery, stored once; a duplicate of a stored one: 200 with `Palisade-Webhook-Duplicate: completed`, not stored again; 409 while the same delivery is being handled; 401, 400, 413, 415, 429, 503 per `palisade-tower` |
-//! | `GET /events` | the accepted events as JSON, phone numbers masked |
+//! | `GET /events` | the accepted events as JSON, phone numbers masked; only with a configured bearer token (401 without it) |
 //! | `GET /healthz` | 200 `ok` |
 //! | `GET /metrics` | Prometheus text (`palisade_webhook_requests_total`, …) |
 //!
@@ -17,6 +17,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod bearer;
 mod config;
 mod events;
 
@@ -49,8 +50,8 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 pub use config::{
-    Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEMO_SECRETS, DEMO_TWILIO_URL, RateLimitConfig,
-    RouteConfig,
+    Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEMO_EVENTS_TOKEN, DEMO_SECRETS, DEMO_TWILIO_URL,
+    MIN_EVENTS_TOKEN_LEN, RateLimitConfig, RouteConfig,
 };
 pub use events::{StoredEvent, StoredPhone};
 
@@ -90,6 +91,18 @@ pub enum GatewayError {
     /// Binding or serving failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),
+    /// The configuration uses the public demo secrets (or the demo `GET /events` token) and
+    /// would listen on a non-loopback address ([`Config::check_listen`]).
+    #[error(
+        "refusing to listen on {addr} with the public demo secrets: they are published in the \
+         README, so anyone could sign webhooks or read GET /events; listen on a loopback \
+         address (127.0.0.1, [::1]) or pass --config with a configuration of real secrets \
+         (see gateway.example.toml)"
+    )]
+    DemoSecretsOnPublicAddress {
+        /// The address that was refused.
+        addr: SocketAddr,
+    },
 }
 
 /// The events and the keys that protect them, shared by the handlers.
@@ -267,8 +280,13 @@ fn now_secs() -> u64 {
 /// Serve it with [`serve`] (or with `into_make_service_with_connect_info::<SocketAddr>()`:
 /// the rate limiter keys on the socket peer from `ConnectInfo`).
 ///
+/// `GET /events` is served only when the configuration has a bearer token
+/// ([`Config::events_token`]).
+///
 /// # Errors
-/// [`GatewayError`] for an invalid route, an unreachable store, or a keyring failure.
+/// [`GatewayError`] for an invalid route, an unreachable store, or a keyring failure;
+/// [`GatewayError::DemoSecretsOnPublicAddress`] when `config.listen` is not a loopback address
+/// and the configuration uses the public demo secrets.
 pub async fn build(config: &Config) -> Result<Router, GatewayError> {
     build_with(config, 0).await
 }
@@ -299,6 +317,18 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, Gate
     if config.routes.is_empty() {
         return Err(GatewayError::Config("no routes".to_owned()));
     }
+    let listen = tokio::net::lookup_host(config.listen.as_str())
+        .await
+        .map_err(|_| {
+            GatewayError::Config(format!(
+                "`listen`: `{}` is not a socket address (such as 127.0.0.1:8080)",
+                config.listen
+            ))
+        })?;
+    for addr in listen {
+        config.check_listen(addr)?;
+    }
+    let events_token = config.events_token()?;
     let metrics = metrics_handle();
     let Stores {
         nonces,
@@ -318,8 +348,30 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, Gate
 
     let mut router: Router<Arc<AppState>> = Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics_route))
-        .route("/events", get(events_route));
+        .route("/metrics", get(metrics_route));
+    match events_token {
+        Some(token) => {
+            let token = Arc::new(token);
+            router = router.route(
+                "/events",
+                get(
+                    move |State(state): State<Arc<AppState>>, headers: HeaderMap| {
+                        let token = Arc::clone(&token);
+                        async move {
+                            if bearer::authorized(&token, &headers) {
+                                events_route(&state)
+                            } else {
+                                bearer::unauthorized()
+                            }
+                        }
+                    },
+                ),
+            );
+        }
+        None => tracing::info!(
+            "GET /events is not served: set `events_token_env` (or `events_token`) in the configuration to serve it"
+        ),
+    }
     for (name, route) in &config.routes {
         if !valid_route_name(name) {
             return Err(GatewayError::Config(format!(
@@ -447,7 +499,8 @@ fn accept(
     (StatusCode::OK, "accepted").into_response()
 }
 
-async fn events_route(State(state): State<Arc<AppState>>) -> Response {
+/// The stored events as JSON (the caller checked the bearer token).
+fn events_route(state: &AppState) -> Response {
     let body = {
         let events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
         serde_json::to_vec(&events.list)

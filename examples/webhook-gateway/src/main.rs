@@ -15,7 +15,8 @@ struct Args {
     /// secrets are used.
     #[arg(long)]
     config: Option<PathBuf>,
-    /// The address to listen on, overriding the file's `listen` (default 127.0.0.1:8080).
+    /// The address to listen on, overriding the file's `listen` (default 127.0.0.1:8080). With
+    /// the demo configuration, only a loopback address is accepted.
     #[arg(long)]
     listen: Option<String>,
 }
@@ -39,7 +40,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => Config::from_toml(&std::fs::read_to_string(path)?)?,
         None => {
             tracing::warn!(
-                "no --config: demo configuration with the public demo secrets of the README"
+                "no --config: demo configuration with the public demo secrets of the README \
+                 (loopback addresses only; GET /events takes the README's demo token)"
             );
             Config::demo()
         }
@@ -47,9 +49,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(listen) = args.listen {
         config.listen = listen;
     }
+    // `build` refuses the demo secrets on a non-loopback `listen`; the bound address is
+    // checked again, as it is what clients reach.
     let router = build(&config).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    tracing::info!(addr = %listener.local_addr()?, "listening");
+    let addr = listener.local_addr()?;
+    config.check_listen(addr)?;
+    tracing::info!(%addr, "listening");
     serve(listener, router, shutdown_signal()).await?;
     Ok(())
 }

@@ -14,7 +14,7 @@ use std::path::Path;
 use palisade_webhook::{AnyScheme, Message, Provider, SecretString, Verifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use webhook_gateway::{Config, DEMO_SECRETS, DEMO_TWILIO_URL, build, serve};
+use webhook_gateway::{Config, DEMO_EVENTS_TOKEN, DEMO_SECRETS, DEMO_TWILIO_URL, build, serve};
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -167,6 +167,14 @@ fn signed(
     headers
 }
 
+/// The demo configuration's `GET /events` credential.
+fn events_auth() -> Vec<(String, String)> {
+    vec![(
+        "Authorization".to_owned(),
+        format!("Bearer {DEMO_EVENTS_TOKEN}"),
+    )]
+}
+
 fn sample(file: &str) -> Vec<u8> {
     std::fs::read(
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -299,7 +307,7 @@ async fn samples_on(config: Config) {
     assert_eq!(res.status, 415, "{}", res.body);
 
     // The events: one per sample, ids taken, phones encrypted and masked, never in clear.
-    let res = http(addr, "GET", "/events", &[], b"", None).await;
+    let res = http(addr, "GET", "/events", &events_auth(), b"", None).await;
     assert_eq!(res.status, 200);
     for phone in PLAINTEXT_PHONES {
         assert!(!res.body.contains(phone), "{phone} in clear in /events");
