@@ -15,7 +15,7 @@ use palisade_webhook::{AnyScheme, Message, Provider, SecretString, Verifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use webhook_gateway::test_hooks::build_failing_writes;
-use webhook_gateway::{Config, DEMO_SECRETS, build, serve};
+use webhook_gateway::{Config, DEMO_EVENTS_TOKEN, DEMO_SECRETS, build, serve};
 
 async fn start(router: Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -104,7 +104,11 @@ fn sample(file: &str) -> Vec<u8> {
 
 /// How many stored events `GET /events` lists for `route`.
 async fn stored(addr: SocketAddr, route: &str) -> usize {
-    let res = http(addr, "GET", "/events", &[], b"").await;
+    let bearer = [(
+        "Authorization".to_owned(),
+        format!("Bearer {DEMO_EVENTS_TOKEN}"),
+    )];
+    let res = http(addr, "GET", "/events", &bearer, b"").await;
     assert_eq!(res.status, 200);
     let events: serde_json::Value = serde_json::from_str(&res.body).unwrap();
     events
