@@ -101,7 +101,7 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use client_ip::{ClientIp, ForwardedHeader, IpNetwork};
+pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
 pub use query::{DEFAULT_CREDENTIAL_PARAMS, QueryCredentialLayer, QueryCredentialService};
