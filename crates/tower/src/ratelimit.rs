@@ -240,7 +240,8 @@ impl Shared {
         let mut b = KeyBuilder::new(&self.namespace);
         if let Some(client_ip) = &self.client_ip {
             b = match client_ip.key_network(parts) {
-                Some(net) => b.ip(net.network()).bytes(&[net.prefix_len()]),
+                // The network's first address: an IPv4 key is the address itself, as before.
+                Some(net) => b.ip(net.network()),
                 None if self.shared_without_peer => b.str("unknown-peer"),
                 None => return None,
             };
