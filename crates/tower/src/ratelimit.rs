@@ -420,3 +420,64 @@ where
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::normalize_path;
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use proptest::prelude::*;
+
+    #[test]
+    fn paths_normalize() {
+        for (path, want) in [
+            ("/", "/"),
+            ("", "/"),
+            ("/reset/alice", "/reset/alice"),
+            ("/reset/%61lice", "/reset/alice"),
+            ("//reset///alice//", "/reset/alice"),
+            ("/reset/./alice", "/reset/alice"),
+            ("/a/b/../../reset/alice", "/reset/alice"),
+            ("/../../reset/alice", "/reset/alice"),
+            ("/reset/%2e%2E/x", "/x"),
+            ("/%zz/%", "/%zz/%"),
+        ] {
+            assert_eq!(normalize_path(path), want.as_bytes(), "{path}");
+        }
+    }
+
+    proptest! {
+        /// Percent-encoding any segment, doubling slashes or adding `.` segments changes
+        /// nothing; normalizing twice is normalizing once.
+        #[test]
+        fn spellings_of_one_path_are_one_key(
+            segments in proptest::collection::vec("[a-zA-Z0-9_~-]{1,8}", 0..6),
+            encode in proptest::collection::vec(any::<bool>(), 6),
+            noise in proptest::collection::vec(0u8..3, 6),
+        ) {
+            let plain: String = segments.iter().map(|s| format!("/{s}")).collect();
+            let mut spelled = String::new();
+            for (i, s) in segments.iter().enumerate() {
+                match noise[i] {
+                    1 => spelled.push_str("//"),
+                    2 => spelled.push_str("/./"),
+                    _ => spelled.push('/'),
+                }
+                if encode[i] {
+                    spelled.extend(utf8_percent_encode(s, NON_ALPHANUMERIC));
+                } else {
+                    spelled.push_str(s);
+                }
+            }
+            let want = normalize_path(&plain);
+            prop_assert_eq!(&normalize_path(&spelled), &want);
+            let once = String::from_utf8(want.clone()).unwrap();
+            prop_assert_eq!(normalize_path(&once), want);
+        }
+    }
+}
