@@ -210,7 +210,9 @@ const STEP_NS: u64 = 1_000_000;
 /// then reads, for the store, as time standing still for an instant and running on from
 /// there, as a monotonic clock does, instead of an hour in which every key's state lies in
 /// the future and every request is refused. A forward step is followed (it grants what the
-/// same time passing would grant).
+/// same time passing would grant). The time between a backward step and the store's next
+/// reading of its clock is not counted (nothing, on a store that serves requests); readers
+/// racing a step may move the store's time on by a few milliseconds, never by the step twice.
 ///
 /// Cost: two relaxed loads of read-mostly words per reading, one store per millisecond.
 #[derive(Debug, Default)]
@@ -258,5 +260,72 @@ impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     #[inline]
     fn now(&self) -> Timestamp {
         (**self).now()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const HOUR: u64 = 3_600_000_000_000;
+
+    #[test]
+    fn steady_absorbs_backward_steps_and_follows_forward_ones() {
+        let clock = ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
+        let steady = Steady::default();
+        let t0 = steady.now(&clock).0;
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        // Back an hour: time stands still, then runs on from there.
+        clock.set(Timestamp(clock.now().0 - HOUR));
+        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000);
+        // Jitter below a millisecond is passed through (the algorithms see time stand still).
+        clock.set(Timestamp(clock.now().0 - 500_000));
+        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000 - 500_000);
+        // Forward steps are followed.
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(steady.now(&clock).0, t0 + 63_000_000_000 - 500_000);
+    }
+
+    /// Threads reading while the clock steps back absorb the step once (within a few
+    /// milliseconds of readings racing the step), and no reading goes back by an hour.
+    #[test]
+    fn steady_absorbs_one_step_once_under_concurrency() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
+        let steady = Arc::new(Steady::default());
+        let start = steady.now(&clock).0;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (clock, steady, done) =
+                    (Arc::clone(&clock), Arc::clone(&steady), Arc::clone(&done));
+                std::thread::spawn(move || {
+                    let mut low = u64::MAX;
+                    while !done.load(Ordering::Relaxed) {
+                        clock.advance(Duration::from_nanos(100));
+                        low = low.min(steady.now(&clock).0);
+                    }
+                    low
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        clock.set(Timestamp(clock.now().0 - HOUR));
+        std::thread::sleep(Duration::from_millis(5));
+        done.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() >= start);
+        }
+        let skew = steady.now(&clock).0 - clock.now().0;
+        // Not twice: readers preempted between reading the skew and the clock may move it on
+        // by the clock's progress meanwhile (milliseconds here), never by another hour.
+        assert!(
+            (HOUR - 1_000 * STEP_NS..=HOUR + 1_000 * STEP_NS).contains(&skew),
+            "skew {skew}"
+        );
     }
 }

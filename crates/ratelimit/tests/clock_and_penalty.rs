@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_ratelimit::{
-    AlgorithmKind, CapPolicy, Cause, Key, Limit, ManualClock, MemoryStore, Policy, Quota,
-    RateLimitStore, Timestamp,
+    AlgorithmKind, CapPolicy, Cause, FallbackMode, FallbackStore, Key, Limit, ManualClock,
+    MemoryStore, Policy, Quota, RateLimitStore, Timestamp,
 };
 
 const START: u64 = 1_700_000_000;
@@ -78,6 +78,40 @@ async fn wall_clock_stepping_back_an_hour_changes_no_decision() {
         }
         assert!(refused_after_step > 0, "the sequence must reach the limits");
     }
+}
+
+/// The fallback store's over-limit shield, whose clock steps back an hour while the primary's
+/// does not: the shield stops answering for the key once the primary's retry time has passed,
+/// not an hour later.
+#[tokio::test]
+async fn shield_is_not_stretched_by_a_clock_stepping_back() {
+    let primary_clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(START)));
+    let shield_clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(START)));
+    let store = FallbackStore::new(
+        MemoryStore::with_clock(Arc::clone(&primary_clock)),
+        MemoryStore::new(),
+        FallbackMode::FailClosed,
+    )
+    .with_shield(1_000)
+    .with_clock(Arc::clone(&shield_clock));
+    let policy =
+        Policy::single(Limit::gcra("otp", Quota::per_minute(1).unwrap()).unwrap()).unwrap();
+    let key = Key::from("+14155550123");
+    assert!(store.check(&key, &policy, 1).await.unwrap().is_allowed());
+    let refused = store.check(&key, &policy, 1).await.unwrap();
+    assert_eq!(refused.retry_after_secs(), Some(60));
+    // Answered by the shield while the primary would refuse too.
+    assert!(!store.check(&key, &policy, 1).await.unwrap().is_allowed());
+    let now = shield_clock.now_secs();
+    shield_clock.set(Timestamp::from_unix_secs(now - 3_600));
+    // The store's next reading, at once (a busy store reads its clock all the time): the
+    // time between the step and that reading is not counted.
+    let other = Key::from("+14155550199");
+    assert!(store.check(&other, &policy, 1).await.unwrap().is_allowed());
+    for clock in [&primary_clock, &shield_clock] {
+        clock.advance(Duration::from_secs(61));
+    }
+    assert!(store.check(&key, &policy, 1).await.unwrap().is_allowed());
 }
 
 trait Secs {
