@@ -5,7 +5,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::table::{Expiring, Table};
-use crate::time::duration_nanos;
+use crate::time::{Steady, duration_nanos};
 use crate::{
     CapPolicy, Cause, Clock, Key, Policy, RateLimitError, RateLimitStore, SystemClock, Verdict,
 };
@@ -79,6 +79,8 @@ pub struct FallbackStore<P, S, C = SystemClock> {
     mode: FallbackMode,
     shield: Option<Table<Shielded>>,
     clock: C,
+    /// The shield's time: the clock with its backward steps absorbed.
+    steady: Steady,
     fail_closed_retry: Duration,
     #[cfg(feature = "tokio")]
     timeout: Option<Duration>,
@@ -102,6 +104,7 @@ impl<P, S> FallbackStore<P, S, SystemClock> {
             mode,
             shield: None,
             clock: SystemClock,
+            steady: Steady::default(),
             fail_closed_retry: Duration::from_secs(1),
             #[cfg(feature = "tokio")]
             timeout: None,
@@ -133,6 +136,7 @@ impl<P, S, C> FallbackStore<P, S, C> {
             mode: self.mode,
             shield: self.shield,
             clock,
+            steady: Steady::default(),
             fail_closed_retry: self.fail_closed_retry,
             #[cfg(feature = "tokio")]
             timeout: self.timeout,
@@ -196,7 +200,7 @@ impl<P: RateLimitStore, S: RateLimitStore, C: Clock> RateLimitStore for Fallback
     ) -> Result<Verdict, RateLimitError> {
         // A bad cost is an error whichever store would have answered, failed over or not.
         policy.check_cost(cost)?;
-        let now = self.clock.now().as_unix_nanos();
+        let now = self.steady.now(&self.clock).as_unix_nanos();
         if let Some(shield) = &self.shield
             && let Some(Some(v)) = shield.get(policy.id(), key, |s| {
                 (s.until > now && cost >= s.min_cost)

@@ -77,7 +77,8 @@
 //!
 //! Algorithms take `now` explicitly; stores read their own clock (a [`Clock`] for the memory
 //! store, the server's clock for remote stores), and every duration they return is relative to
-//! it. Retry and reset times are rounded up to whole seconds for headers, and a refusal never
+//! it. The memory store and the fallback store's shield count elapsed time monotonically: a
+//! clock stepped back (NTP, a restored VM) is absorbed, and decisions go on as before. Retry and reset times are rounded up to whole seconds for headers, and a refusal never
 //! says 0.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

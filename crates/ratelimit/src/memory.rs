@@ -8,7 +8,7 @@ use async_trait::async_trait;
 
 use crate::algorithm::check_cost;
 use crate::table::{Expiring, Table};
-use crate::time::duration_nanos;
+use crate::time::{Steady, duration_nanos};
 use crate::{
     CapPolicy, Clock, Decision, FastClock, Gcra, Key, Policy, RateLimitError, RateLimitStore,
     State, Timestamp, Verdict,
@@ -73,11 +73,17 @@ impl Expiring for Block {
 ///   decision.
 /// - **Key cap** (default [`DEFAULT_KEY_CAP`], split evenly over the shards): applied to the
 ///   states of single-GCRA policies and to those of other policies separately (so at most twice
-///   the cap in all), and to blocks; see [`CapPolicy`] for what happens at the cap.
+///   the cap in all), and to blocks; see [`CapPolicy`] for what happens at the cap of the
+///   states. The penalty box is always [`CapPolicy::Refuse`]: when it is full of unexpired
+///   blocks, a newly refused key is not blocked (its limits still refuse it) and no block is
+///   evicted, so a flood of newly blocked keys cannot lift earlier blocks.
 /// - **Clock**: reads its [`Clock`] once per decision ([`FastClock`] by default, the wall
 ///   clock through the CPU's counter; [`SystemClock`](crate::SystemClock) or
 ///   [`ManualClock`](crate::ManualClock) on request), or takes `now` explicitly with
-///   [`check_at`](Self::check_at).
+///   [`check_at`](Self::check_at). Elapsed time is monotonic: when the clock steps back
+///   (NTP, a restored VM), the store absorbs the step and counts time on from where it was,
+///   so decisions continue as before instead of every key's state lying in the future
+///   (forward steps are followed). `check_at`/`apply_at` take `now` as given.
 ///
 /// It is exact within one process and useless across several: behind a load balancer use a
 /// shared store, with this one as a [`FallbackStore`](crate::FallbackStore)'s secondary.
@@ -104,6 +110,7 @@ pub struct MemoryStore<C = FastClock> {
     locked: Table<Box<Locked>>,
     blocks: Table<Block>,
     clock: C,
+    steady: Steady,
 }
 
 impl MemoryStore<FastClock> {
@@ -154,14 +161,25 @@ impl<C: Clock> MemoryStore<C> {
             words: Table::new(shards, key_cap, cap_policy),
             locked: Table::new(shards, key_cap, cap_policy),
             // Blocks are few; bound them like the states so a flood cannot grow them unbounded.
-            blocks: Table::new(shards, key_cap, CapPolicy::EvictSoonestExpiring),
+            // A full penalty box refuses new blocks rather than evicting old ones: otherwise a
+            // flood of newly blocked keys (many addresses getting themselves blocked) would
+            // evict the blocks it is trying to lift, the soonest-expiring first.
+            blocks: Table::new(shards, key_cap, CapPolicy::Refuse),
             clock,
+            steady: Steady::default(),
         }
     }
 
     /// The store's clock.
     pub const fn clock(&self) -> &C {
         &self.clock
+    }
+
+    /// The clock's now as the store counts time: backward steps of the clock absorbed
+    /// ([`Steady`]), so elapsed time never runs backwards.
+    #[inline]
+    fn now(&self) -> Timestamp {
+        self.steady.now(&self.clock)
     }
 
     /// Number of (policy, key) states held, expired or not.
@@ -186,7 +204,7 @@ impl<C: Clock> MemoryStore<C> {
         policy: &Policy,
         cost: u32,
     ) -> Result<Verdict, RateLimitError> {
-        self.check_at(key, policy, cost, self.clock.now())
+        self.check_at(key, policy, cost, self.now())
     }
 
     /// [`RateLimitStore::check`] at `now`: the lists, then [`apply_at`](Self::apply_at).
@@ -322,8 +340,13 @@ impl<C: Clock> MemoryStore<C> {
         block: Duration,
         verdict: Verdict,
     ) -> Result<Verdict, RateLimitError> {
-        self.block_until(key, now, now.saturating_add(duration_nanos(block)))?;
-        Ok(verdict.with_penalty(block))
+        match self.block_until(key, now, now.saturating_add(duration_nanos(block))) {
+            Ok(()) => Ok(verdict.with_penalty(block)),
+            // The penalty box is full of unexpired blocks: they stay, and this key is refused
+            // by its limits alone (its state still holds what it spent).
+            Err(RateLimitError::KeyCapReached { .. }) => Ok(verdict),
+            Err(e) => Err(e),
+        }
     }
 
     /// The verdict for `key` if it is blocked at `now`.
@@ -355,7 +378,9 @@ impl<C: Clock> MemoryStore<C> {
     ///
     /// # Errors
     ///
-    /// None in practice (blocks evict the soonest-expiring at the cap).
+    /// [`RateLimitError::KeyCapReached`] when the key is not blocked yet and its shard of the
+    /// penalty box is full of unexpired blocks: blocks already held are never evicted to make
+    /// room (a key already blocked has its block extended).
     pub fn block_at(
         &self,
         key: &Key,
@@ -373,7 +398,7 @@ impl<C: Clock> MemoryStore<C> {
 
     /// Drops every expired state and block at the clock's now; returns how many were dropped.
     pub fn sweep(&self) -> usize {
-        self.sweep_at(self.clock.now())
+        self.sweep_at(self.now())
     }
 
     /// Drops every state and block expired at `now`; returns how many were dropped.
@@ -415,11 +440,11 @@ impl<C: Clock> RateLimitStore for MemoryStore<C> {
         policy: &Policy,
         cost: u32,
     ) -> Result<Verdict, RateLimitError> {
-        self.apply_at(key, policy, cost, self.clock.now())
+        self.apply_at(key, policy, cost, self.now())
     }
 
     async fn block(&self, key: &Key, duration: Duration) -> Result<(), RateLimitError> {
-        self.block_at(key, duration, self.clock.now())
+        self.block_at(key, duration, self.now())
     }
 
     async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {

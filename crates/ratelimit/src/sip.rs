@@ -133,6 +133,42 @@ mod tests {
         }
     }
 
+    /// SipHash-1-3 itself against the reference implementation's (the `siphasher` crate's
+    /// `SipHasher13`), over every length the table hashes and random keys and bytes.
+    #[test]
+    fn matches_reference_siphash_1_3_for_every_length() {
+        use proptest::prelude::*;
+        let mut runner = proptest::test_runner::TestRunner::default();
+        runner
+            .run(
+                &(
+                    any::<u64>(),
+                    any::<u64>(),
+                    proptest::collection::vec(any::<u8>(), 0..=32),
+                ),
+                |(k0, k1, msg)| {
+                    let mut reference = siphasher::sip::SipHasher13::new_with_keys(k0, k1);
+                    reference.write(&msg);
+                    let ours = SipKey::new(k0, k1).hash(&words(&msg), msg.len());
+                    prop_assert_eq!(ours, reference.finish(), "len {}", msg.len());
+                    Ok(())
+                },
+            )
+            .unwrap();
+        // And each length with the reference key and message of the SipHash paper.
+        let (k0, k1) = (0x0706_0504_0302_0100, 0x0f0e_0d0c_0b0a_0908);
+        let msg: Vec<u8> = (0u8..32).collect();
+        for len in 0..=32 {
+            let mut reference = siphasher::sip::SipHasher13::new_with_keys(k0, k1);
+            reference.write(&msg[..len]);
+            assert_eq!(
+                SipKey::new(k0, k1).hash(&words(&msg[..len]), len),
+                reference.finish(),
+                "len {len}"
+            );
+        }
+    }
+
     /// The reference vector of the SipHash paper (SipHash-2-4, 15-byte message 00..0e).
     #[test]
     fn paper_vector() {

@@ -175,8 +175,8 @@ impl ManualClock {
         Self(AtomicU64::new(at.0))
     }
 
-    /// Moves the clock to `at` (backwards too: algorithms treat a clock that went back as
-    /// standing still).
+    /// Moves the clock to `at` (backwards too, as a wall clock stepped back: the local stores
+    /// absorb the step and go on measuring elapsed time from where they were).
     pub fn set(&self, at: Timestamp) {
         self.0.store(at.0, Ordering::SeqCst);
     }
@@ -200,9 +200,132 @@ impl Clock for ManualClock {
     }
 }
 
+/// A backward step of the clock smaller than this is treated as jitter (the algorithms see
+/// time standing still); a larger one is absorbed by [`Steady`]: 1 ms.
+const STEP_NS: u64 = 1_000_000;
+
+/// What a local store does with its [`Clock`]'s readings so that elapsed time never runs
+/// backwards: the readings plus a *skew*, the sum of every backward step of the clock seen so
+/// far. A wall clock stepped back by an hour (NTP, a VM restored from a snapshot, an operator)
+/// then reads, for the store, as time standing still for an instant and running on from
+/// there, as a monotonic clock does, instead of an hour in which every key's state lies in
+/// the future and every request is refused. A forward step is followed (it grants what the
+/// same time passing would grant). The time between a backward step and the store's next
+/// reading of its clock is not counted (nothing, on a store that serves requests); readers
+/// racing a step may move the store's time on by a few milliseconds, never by the step twice.
+///
+/// Cost: two relaxed loads of read-mostly words per reading, one store per millisecond.
+#[derive(Debug, Default)]
+pub(crate) struct Steady {
+    /// The highest reading handed out, refreshed at most once per [`STEP_NS`] (ns).
+    floor: AtomicU64,
+    /// Sum of the backward steps absorbed so far (ns).
+    skew: AtomicU64,
+}
+
+impl Steady {
+    /// `clock`'s now, plus the skew; never more than [`STEP_NS`] below an earlier reading.
+    #[inline]
+    pub(crate) fn now<C: Clock + ?Sized>(&self, clock: &C) -> Timestamp {
+        // The skew is read before the clock: a reading taken after a step was absorbed never
+        // meets the skew of before it, so one step is never added twice.
+        let skew = self.skew.load(Ordering::Acquire);
+        let t = clock.now().0.saturating_add(skew);
+        let floor = self.floor.load(Ordering::Relaxed);
+        if t >= floor {
+            if t - floor >= STEP_NS {
+                self.floor.fetch_max(t, Ordering::Relaxed);
+            }
+            return Timestamp(t);
+        }
+        let back = floor - t;
+        if back <= STEP_NS {
+            return Timestamp(t);
+        }
+        // The clock stepped back: add the step to the skew, once (the thread that wins the
+        // exchange); a loser re-reads with the winner's skew.
+        match self.skew.compare_exchange(
+            skew,
+            skew.saturating_add(back),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        ) {
+            Ok(_) => Timestamp(floor),
+            Err(now_skew) => Timestamp(clock.now().0.saturating_add(now_skew).max(t)),
+        }
+    }
+}
+
 impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
     #[inline]
     fn now(&self) -> Timestamp {
         (**self).now()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    const HOUR: u64 = 3_600_000_000_000;
+
+    #[test]
+    fn steady_absorbs_backward_steps_and_follows_forward_ones() {
+        let clock = ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
+        let steady = Steady::default();
+        let t0 = steady.now(&clock).0;
+        clock.advance(Duration::from_secs(1));
+        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        // Back an hour: time stands still, then runs on from there.
+        clock.set(Timestamp(clock.now().0 - HOUR));
+        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        clock.advance(Duration::from_secs(2));
+        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000);
+        // Jitter below a millisecond is passed through (the algorithms see time stand still).
+        clock.set(Timestamp(clock.now().0 - 500_000));
+        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000 - 500_000);
+        // Forward steps are followed.
+        clock.advance(Duration::from_secs(60));
+        assert_eq!(steady.now(&clock).0, t0 + 63_000_000_000 - 500_000);
+    }
+
+    /// Threads reading while the clock steps back absorb the step once (within a few
+    /// milliseconds of readings racing the step), and no reading goes back by an hour.
+    #[test]
+    fn steady_absorbs_one_step_once_under_concurrency() {
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
+        let steady = Arc::new(Steady::default());
+        let start = steady.now(&clock).0;
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let readers: Vec<_> = (0..4)
+            .map(|_| {
+                let (clock, steady, done) =
+                    (Arc::clone(&clock), Arc::clone(&steady), Arc::clone(&done));
+                std::thread::spawn(move || {
+                    let mut low = u64::MAX;
+                    while !done.load(Ordering::Relaxed) {
+                        clock.advance(Duration::from_nanos(100));
+                        low = low.min(steady.now(&clock).0);
+                    }
+                    low
+                })
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(5));
+        clock.set(Timestamp(clock.now().0 - HOUR));
+        std::thread::sleep(Duration::from_millis(5));
+        done.store(true, Ordering::Relaxed);
+        for r in readers {
+            assert!(r.join().unwrap() >= start);
+        }
+        let skew = steady.now(&clock).0 - clock.now().0;
+        // Not twice: readers preempted between reading the skew and the clock may move it on
+        // by the clock's progress meanwhile (milliseconds here), never by another hour.
+        assert!(
+            (HOUR - 1_000 * STEP_NS..=HOUR + 1_000 * STEP_NS).contains(&skew),
+            "skew {skew}"
+        );
     }
 }

@@ -7,9 +7,9 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum TowerError {
-    /// A trusted-proxy network is not an IP address or a `address/prefix` CIDR block
-    /// (`10.0.0.0/8`, `2001:db8::/32`) with a prefix length within the address family
-    /// (0–32 for IPv4, 0–128 for IPv6).
+    /// A network or prefix length given to [`ClientIp`](crate::ClientIp) is outside its
+    /// address family: an IPv6 key prefix ([`ClientIp::ipv6_prefix`](crate::ClientIp::ipv6_prefix))
+    /// above 128. (Trusted-proxy networks are `ipnet` values, checked when parsed.)
     #[error("invalid network `{network}`: {reason}")]
     InvalidNetwork {
         /// The text that was given.

@@ -59,7 +59,7 @@
 //! | layer | refuses with | reads |
 //! |---|---|---|
 //! | [`WebhookLayer`] | 401 bad signature, 400 malformed, 413 too large, 503 replay store down, 500 misconfigured; duplicates answered without the handler: 200 (configurable) for a completed delivery, 409 for one in progress, with a `Palisade-Webhook-Duplicate` header | the body (buffered up to a limit), headers, method, public URL, the matched route |
-//! | [`RateLimitLayer`] | 429 with `Retry-After` and `RateLimit` fields; 503 when the store fails (fail closed, the default) or admit (fail open) | client IP ([`ClientIp`]: socket peer, proxy headers from trusted proxies only), an identity, the path |
+//! | [`RateLimitLayer`] | 429 with `Retry-After` and `RateLimit` fields; 503 when the store fails (fail closed, the default) or admit (fail open); 500 when no peer address is known | client IP ([`ClientIp`]: socket peer, proxy headers from trusted proxies only), an identity, the route |
 //! | [`QueryCredentialLayer`] | 400 for `token`, `access_token`, `api_key` in the query string | the query string |
 //! | [`ContentTypeLayer`] | 415 unless JSON and/or form-encoded | `Content-Type` |
 //!
@@ -80,6 +80,30 @@
 //! **Order** (outermost first): rate limit, query credentials, content type, webhook
 //! verification, handler — so that floods are refused before any body is buffered, and
 //! signatures are checked before anything parses the body.
+//!
+//! # Client IP and rate-limit keys
+//!
+//! [`RateLimitLayer`] keys requests by client IP through [`ClientIp`]:
+//!
+//! - **The peer** is the socket address: a [`SocketAddr`](std::net::SocketAddr) extension, or
+//!   with feature **`axum`** axum's `ConnectInfo<SocketAddr>` (serve the app with
+//!   `into_make_service_with_connect_info::<SocketAddr>()`), or a closure
+//!   ([`ClientIp::with_peer`]). Without one, the layer answers 500 and its event says the fix
+//!   (opt into one shared bucket with
+//!   [`RateLimitLayer::allow_shared_bucket_without_peer`]): axum's plain `serve(listener, app)`
+//!   records no peer, and one key for every client would let one flood lock out everyone.
+//! - **Proxy headers** (`X-Forwarded-For`, or `Forwarded` per RFC 7239) are read only from
+//!   trusted proxies ([`ClientIp::trust`], networks as `ipnet`'s [`IpNetwork`]), from the
+//!   right, from their raw bytes: a non-ASCII byte or an unbalanced quote in the part the
+//!   client wrote spoils only that element.
+//! - **IPv6 clients are keyed by their `/64`** ([`DEFAULT_IPV6_PREFIX`];
+//!   [`ClientIp::ipv6_prefix`]`(56)` for residential ISPs, which delegate a `/56` per
+//!   customer), IPv4-mapped IPv6 addresses as IPv4.
+//! - **Per route** ([`RateLimitLayer::per_route`]): the matched route template (axum's
+//!   `MatchedPath`, feature `axum`), otherwise the percent-decoded, normalized path, so one
+//!   resource spelled several ways is one bucket.
+//!
+//! `docs/threat-model/ratelimit.md` says what a client can and cannot do with keys.
 //!
 //! # What comes from `tower-http`
 //!
@@ -116,7 +140,7 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
-pub use client_ip::{ClientIp, ForwardedHeader, IpNetwork};
+pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
 pub use query::{DEFAULT_CREDENTIAL_PARAMS, QueryCredentialLayer, QueryCredentialService};

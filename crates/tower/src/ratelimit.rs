@@ -49,6 +49,7 @@ struct Shared {
     client_ip: Option<ClientIp>,
     identity: Option<Arc<IdentityFn>>,
     route: bool,
+    shared_without_peer: bool,
     style: HeaderStyle,
     on_failure: OnStoreFailure,
     cost: u32,
@@ -59,13 +60,22 @@ struct Shared {
 /// **The key** is built with [`KeyBuilder`] in the layer's namespace from, in order:
 ///
 /// - the **client IP** ([`ClientIp`]: the socket peer, or a proxy header only when the peer is
-///   a configured trusted proxy); on by default, off with [`without_client_ip`](Self::without_client_ip);
-///   requests whose peer is unknown share one key;
+///   a configured trusted proxy), as [`ClientIp::key_network`]: an IPv4 address, or the `/64`
+///   of an IPv6 address (configurable, [`ClientIp::ipv6_prefix`]); on by default, off with
+///   [`without_client_ip`](Self::without_client_ip). A request whose peer address cannot be
+///   found is answered **500** (with the fix in the `ratelimit.refused` event): that is axum's
+///   `serve(listener, app)` without `into_make_service_with_connect_info::<SocketAddr>()`, or
+///   palisade-tower without its `axum` feature, and keying such requests by one shared key
+///   would put every client in one bucket. [`allow_shared_bucket_without_peer`](Self::allow_shared_bucket_without_peer)
+///   opts into that one bucket instead;
 /// - an **identity** ([`identity`](Self::identity)): a closure over the request head returning
 ///   an account, API-key id or tenant (`None` for anonymous requests, which share the
 ///   anonymous part);
-/// - the **route** ([`per_route`](Self::per_route)): the request path, so each endpoint has
-///   its own budget.
+/// - the **route** ([`per_route`](Self::per_route)), so each endpoint has its own budget: the
+///   matched route template when the router recorded one (axum's `MatchedPath`, feature
+///   `axum`: `/reset/{user}`, one budget for the route), otherwise the path percent-decoded and
+///   normalized (dot segments resolved, empty segments and a trailing slash dropped), so
+///   `/reset/alice`, `/reset/%61lice` and `//reset/./alice/` are one bucket.
 ///
 /// **Answers:**
 ///
@@ -77,6 +87,7 @@ struct Shared {
 /// | store failure, [`OnStoreFailure::FailOpen`] | inner service's | none | `ratelimit.store_failed` (error) | `failed_open` |
 /// | store failure, [`OnStoreFailure::FailClosed`] (default) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `failed_closed` |
 /// | other errors (invalid cost, memory store key cap) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `error` |
+/// | no peer address (see above) | 500 | none | `ratelimit.refused` (error, `cause = "no_peer_address"`) | `error` |
 ///
 /// Keys are never logged (they may hold addresses or account ids).
 ///
@@ -123,6 +134,7 @@ impl RateLimitLayer {
                 client_ip: Some(ClientIp::new()),
                 identity: None,
                 route: false,
+                shared_without_peer: false,
                 style: HeaderStyle::Draft,
                 on_failure: OnStoreFailure::FailClosed,
                 cost: 1,
@@ -134,6 +146,15 @@ impl RateLimitLayer {
     #[must_use]
     pub fn client_ip(mut self, client_ip: ClientIp) -> Self {
         self.shared.client_ip = Some(client_ip);
+        self
+    }
+
+    /// Puts every request whose peer address cannot be found under one shared key (one global
+    /// budget for all of them) instead of answering 500: for a service that knowingly runs
+    /// where no peer address exists (tests, a Unix socket behind a proxy that sets no header).
+    #[must_use]
+    pub fn allow_shared_bucket_without_peer(mut self) -> Self {
+        self.shared.shared_without_peer = true;
         self
     }
 
@@ -155,7 +176,8 @@ impl RateLimitLayer {
         self
     }
 
-    /// Whether the request path is part of the key (default `false`).
+    /// Whether the route is part of the key (default `false`): the matched route template
+    /// (axum's `MatchedPath`, feature `axum`) or the percent-decoded, normalized path.
     #[must_use]
     pub fn per_route(mut self, route: bool) -> Self {
         self.shared.route = route;
@@ -212,12 +234,16 @@ impl<I: fmt::Debug> fmt::Debug for RateLimitService<I> {
 }
 
 impl Shared {
-    fn key(&self, parts: &Parts) -> Key {
+    /// The key of a request; `None` when its peer address is unknown and no shared bucket was
+    /// opted into.
+    fn key(&self, parts: &Parts) -> Option<Key> {
         let mut b = KeyBuilder::new(&self.namespace);
         if let Some(client_ip) = &self.client_ip {
-            b = match client_ip.resolve(parts) {
-                Some(ip) => b.ip(ip),
-                None => b.str("unknown-peer"),
+            b = match client_ip.key_network(parts) {
+                // The network's first address: an IPv4 key is the address itself, as before.
+                Some(net) => b.ip(net.network()),
+                None if self.shared_without_peer => b.str("unknown-peer"),
+                None => return None,
             };
         }
         if let Some(identity) = &self.identity {
@@ -227,9 +253,9 @@ impl Shared {
             };
         }
         if self.route {
-            b = b.str(parts.uri.path());
+            b = route_part(b, parts);
         }
-        b.build()
+        Some(b.build())
     }
 
     fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
@@ -243,6 +269,50 @@ impl Shared {
         }
     }
 }
+
+/// The route part of a key: the matched route template, or the normalized path, each tagged
+/// so that neither can be made to equal the other.
+fn route_part(b: KeyBuilder, parts: &Parts) -> KeyBuilder {
+    #[cfg(feature = "axum")]
+    if let Some(matched) = parts.extensions.get::<axum::extract::MatchedPath>() {
+        return b.str("route").str(matched.as_str());
+    }
+    b.str("path").bytes(&normalize_path(parts.uri.path()))
+}
+
+/// `path` percent-decoded (RFC 3986 §2.1), then split on `/` with empty and `.` segments
+/// dropped and `..` removing the previous segment (RFC 3986 §5.2.4), joined with single
+/// slashes, without a trailing slash: the resource a server would most likely serve, so that
+/// spellings of one path share one bucket.
+pub(crate) fn normalize_path(path: &str) -> Vec<u8> {
+    let decoded: Vec<u8> = percent_encoding::percent_decode_str(path).collect();
+    let mut segments: Vec<&[u8]> = Vec::new();
+    for segment in decoded.split(|&b| b == b'/') {
+        match segment {
+            b"" | b"." => {}
+            b".." => {
+                segments.pop();
+            }
+            s => segments.push(s),
+        }
+    }
+    let mut out = Vec::with_capacity(decoded.len() + 1);
+    for s in &segments {
+        out.push(b'/');
+        out.extend_from_slice(s);
+    }
+    if out.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// The tracing message of a request refused for want of a peer address.
+const NO_PEER_FIX: &str = "no peer address for the rate-limit key: serve the app with \
+    `axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())` and enable \
+    palisade-tower's `axum` feature (or insert a `SocketAddr` extension, or give \
+    `ClientIp::with_peer` a closure); `RateLimitLayer::allow_shared_bucket_without_peer()` \
+    puts all such requests in one bucket instead";
 
 fn count(outcome: &'static str) {
     metrics::counter!(telemetry::METRIC_RATELIMIT_DECISIONS, "outcome" => outcome).increment(1);
@@ -274,7 +344,22 @@ where
         let mut inner = take_ready(&mut self.inner);
         let shared = Arc::clone(&self.shared);
         let (parts, body) = req.into_parts();
-        let key = shared.key(&parts);
+        let Some(key) = shared.key(&parts) else {
+            emit!(
+                Level::ERROR,
+                telemetry::RATELIMIT_REFUSED,
+                status = 500u16,
+                cause = "no_peer_address",
+                fix = NO_PEER_FIX,
+            );
+            count("error");
+            return Box::pin(async {
+                Ok(plain(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "rate limiter misconfigured: no client address",
+                ))
+            });
+        };
         let req = Request::from_parts(parts, body);
         Box::pin(async move {
             let verdict = shared.store.check(&key, &shared.policy, shared.cost).await;
@@ -333,5 +418,66 @@ where
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
+    use super::normalize_path;
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    use proptest::prelude::*;
+
+    #[test]
+    fn paths_normalize() {
+        for (path, want) in [
+            ("/", "/"),
+            ("", "/"),
+            ("/reset/alice", "/reset/alice"),
+            ("/reset/%61lice", "/reset/alice"),
+            ("//reset///alice//", "/reset/alice"),
+            ("/reset/./alice", "/reset/alice"),
+            ("/a/b/../../reset/alice", "/reset/alice"),
+            ("/../../reset/alice", "/reset/alice"),
+            ("/reset/%2e%2E/x", "/x"),
+            ("/%zz/%", "/%zz/%"),
+        ] {
+            assert_eq!(normalize_path(path), want.as_bytes(), "{path}");
+        }
+    }
+
+    proptest! {
+        /// Percent-encoding any segment, doubling slashes or adding `.` segments changes
+        /// nothing; normalizing twice is normalizing once.
+        #[test]
+        fn spellings_of_one_path_are_one_key(
+            segments in proptest::collection::vec("[a-zA-Z0-9_~-]{1,8}", 0..6),
+            encode in proptest::collection::vec(any::<bool>(), 6),
+            noise in proptest::collection::vec(0u8..3, 6),
+        ) {
+            let plain: String = segments.iter().map(|s| format!("/{s}")).collect();
+            let mut spelled = String::new();
+            for (i, s) in segments.iter().enumerate() {
+                match noise[i] {
+                    1 => spelled.push_str("//"),
+                    2 => spelled.push_str("/./"),
+                    _ => spelled.push('/'),
+                }
+                if encode[i] {
+                    spelled.extend(utf8_percent_encode(s, NON_ALPHANUMERIC));
+                } else {
+                    spelled.push_str(s);
+                }
+            }
+            let want = normalize_path(&plain);
+            prop_assert_eq!(&normalize_path(&spelled), &want);
+            let once = String::from_utf8(want.clone()).unwrap();
+            prop_assert_eq!(normalize_path(&once), want);
+        }
     }
 }

@@ -176,10 +176,27 @@ async fn failing_store_fail_open_and_fail_closed() {
     assert_eq!(res.headers()["retry-after"], "1");
 }
 
+/// Without a peer address the layer answers 500 (every client would share one key); the
+/// opt-in puts such requests in one bucket.
 #[tokio::test]
-async fn unknown_peers_share_one_key() {
-    let app = app(RateLimitLayer::new("api", MemoryStore::new(), policy(1)));
+async fn unknown_peers_are_refused_unless_one_bucket_is_opted_into() {
     let bare = || Request::get("/").body(Body::empty()).unwrap();
-    assert_eq!(status(&app, bare()).await, StatusCode::OK);
-    assert_eq!(status(&app, bare()).await, StatusCode::TOO_MANY_REQUESTS);
+    let refusing = app(RateLimitLayer::new("api", MemoryStore::new(), policy(1)));
+    assert_eq!(
+        status(&refusing, bare()).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(
+        status(&refusing, bare()).await,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let shared = app(RateLimitLayer::new("api", MemoryStore::new(), policy(1))
+        .allow_shared_bucket_without_peer());
+    assert_eq!(status(&shared, bare()).await, StatusCode::OK);
+    assert_eq!(status(&shared, bare()).await, StatusCode::TOO_MANY_REQUESTS);
+    // Without the client IP in the key, no peer is needed.
+    let by_route = app(RateLimitLayer::new("api", MemoryStore::new(), policy(1))
+        .without_client_ip()
+        .per_route(true));
+    assert_eq!(status(&by_route, bare()).await, StatusCode::OK);
 }
