@@ -57,8 +57,9 @@
 //!   handler succeeded or [release](ReplayGuard::release) when it failed, so that a provider's
 //!   retry of a failed delivery is handled again and only a completed one is a duplicate.
 //! - [`SequenceWindow`]: the RFC 4303 / RFC 6479 sliding window for increasing counters.
-//! - [`Idempotency`]: "process or skip" on a provider's event id, for business retries; not a
-//!   security check, and [`Idempotency`]'s docs say why the two differ.
+//! - [`Idempotency`]: "process, wait or skip" on a provider's event id, for business retries,
+//!   with the same claim, complete and release (and the same [`Lease`]); not a security
+//!   check, and [`Idempotency`]'s docs say why the two differ.
 //!
 //! # Providers that sign no timestamp
 //!
