@@ -217,8 +217,25 @@ async fn an_unreachable_server_gives_a_typed_error_quickly() {
     eprintln!("insert: {e:?}");
     let e = store.remove("ns", b"id").await.expect_err("no server");
     assert!(is_store_failure(&e), "{e:?}");
+    // Delivery claims fail closed the same way (scripts included).
+    let token = LeaseToken::from_bytes([1; 16]);
+    let e = store
+        .claim("ns", b"id", token, TTL)
+        .await
+        .expect_err("no server");
+    assert!(is_store_failure(&e), "claim: {e:?}");
+    let e = store
+        .complete("ns", b"id", token, TTL)
+        .await
+        .expect_err("no server");
+    assert!(is_store_failure(&e), "complete: {e:?}");
+    let e = store
+        .release("ns", b"id", token)
+        .await
+        .expect_err("no server");
+    assert!(is_store_failure(&e), "release: {e:?}");
     assert!(
-        started.elapsed() < Duration::from_secs(3),
+        started.elapsed() < Duration::from_secs(5),
         "{:?}",
         started.elapsed()
     );
@@ -271,6 +288,14 @@ async fn a_silent_server_times_out() {
     assert!(
         matches!(e, ReplayError::StoreTimeout { millis: 300 }),
         "{e:?}"
+    );
+    let e = store
+        .claim("ns", b"id", LeaseToken::from_bytes([1; 16]), TTL)
+        .await
+        .expect_err("silent server");
+    assert!(
+        matches!(e, ReplayError::StoreTimeout { millis: 300 }),
+        "claim: {e:?}"
     );
     assert!(
         started.elapsed() < Duration::from_secs(3),

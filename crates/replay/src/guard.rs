@@ -176,6 +176,28 @@ impl Lease {
     pub fn ttl(&self) -> Duration {
         self.ttl
     }
+
+    /// A lease on `id` in `namespace`, claimed with `token`, remembered for `ttl` once
+    /// completed (for [`Idempotency`](crate::Idempotency), which claims through the same
+    /// store operations).
+    pub(crate) fn new(namespace: Namespace, id: Vec<u8>, token: LeaseToken, ttl: Duration) -> Self {
+        Self {
+            namespace,
+            id,
+            token,
+            ttl,
+        }
+    }
+
+    /// The claimed id.
+    pub(crate) fn id(&self) -> &[u8] {
+        &self.id
+    }
+
+    /// The claim's token.
+    pub(crate) fn token(&self) -> LeaseToken {
+        self.token
+    }
 }
 
 impl<S: NonceStore> ReplayGuard<S> {

@@ -42,17 +42,24 @@
 //!
 //! # Pieces
 //!
-//! - [`NonceStore`]: the one atomic operation, insert-if-absent with a TTL, answering
-//!   [`Freshness::Fresh`] or [`Freshness::Replayed`]. [`MemoryNonceStore`] here; Redis and
-//!   Postgres stores in `palisade-redis` / `palisade-postgres`; all pass [`testing`]'s
-//!   conformance suite (feature `testing`).
+//! - [`NonceStore`]: atomic operations on ids with a TTL, each one round trip:
+//!   insert-if-absent, answering [`Freshness::Fresh`] or [`Freshness::Replayed`]; and delivery
+//!   claims: [`claim`](NonceStore::claim) (in flight under a [`LeaseToken`] for a short
+//!   lease, answering [`ClaimOutcome`]), [`complete`](NonceStore::complete) (remembered as
+//!   handled for the TTL) and [`release`](NonceStore::release) (forgotten, so a retry runs
+//!   again). [`MemoryNonceStore`] here; Redis and Postgres stores in `palisade-redis` /
+//!   `palisade-postgres`; all pass [`testing`]'s conformance suite (feature `testing`).
 //! - [`ReplayGuard`]: a timestamp [`Window`] (maximum age, maximum future skew, injectable
 //!   clock) combined with a store, in [`Namespace`]s per provider and tenant. The TTL it gives
 //!   the store is derived from the window, so an id can never expire while its timestamp is
-//!   still accepted.
+//!   still accepted. [`ReplayGuard::check`] refuses any id seen before;
+//!   [`ReplayGuard::claim`] gives a [`Lease`] to [complete](ReplayGuard::complete) when the
+//!   handler succeeded or [release](ReplayGuard::release) when it failed, so that a provider's
+//!   retry of a failed delivery is handled again and only a completed one is a duplicate.
 //! - [`SequenceWindow`]: the RFC 4303 / RFC 6479 sliding window for increasing counters.
-//! - [`Idempotency`]: "process or skip" on a provider's event id, for business retries; not a
-//!   security check, and [`Idempotency`]'s docs say why the two differ.
+//! - [`Idempotency`]: "process, wait or skip" on a provider's event id, for business retries,
+//!   with the same claim, complete and release (and the same [`Lease`]); not a security
+//!   check, and [`Idempotency`]'s docs say why the two differ.
 //!
 //! # Providers that sign no timestamp
 //!

@@ -1,4 +1,4 @@
-//! The `NonceStore` trait: one atomic insert-if-absent with a time to live.
+//! The `NonceStore` trait: insert-if-absent with a time to live, and delivery claims.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -70,11 +70,28 @@ pub enum ClaimOutcome {
 
 /// Where ids are remembered, shared by every instance of a service.
 ///
-/// The one decision is [`NonceStore::insert_if_absent`]: atomically record `(namespace, id)`
-/// for `ttl` unless it is already recorded. Implementations must never read then write (two
-/// instances racing on the same id would both see "absent"): memory stores do it under one
-/// lock, Redis with `SET key 1 NX PX ttl`, Postgres with
-/// `INSERT … ON CONFLICT DO NOTHING` (reclaiming an expired row in the same statement).
+/// Every operation is one atomic decision in one round trip; implementations must never read
+/// then write in two steps (two instances racing on the same id would both see "absent").
+///
+/// | operation | memory (one shard lock) | Redis (one command or script) | Postgres (one statement) |
+/// |---|---|---|---|
+/// | [`insert_if_absent`](Self::insert_if_absent) | look up, insert or replace an expired entry | `SET key 1 NX PX ttl` | `INSERT … ON CONFLICT DO UPDATE … WHERE expired` |
+/// | [`claim`](Self::claim) | look up; absent or expired → entry + token | Lua: `GET`, `SET key p:<token> PX lease` when absent | `INSERT … ON CONFLICT DO UPDATE` taking over only an expired row, `RETURNING` the locked row's token |
+/// | [`complete`](Self::complete) | set completed + expiry, compare the token | `SET key 1 PX ttl GET` | upsert to completed, comparing the prior row's token |
+/// | [`release`](Self::release) | remove if the token matches and is unexpired | Lua compare-and-delete | `DELETE … WHERE lease_token = $token AND unexpired` |
+/// | [`remove`](Self::remove) | remove | `DEL` | `DELETE … WHERE unexpired` |
+///
+/// An entry is either *completed* (recorded by `insert_if_absent` or `complete`, remembered
+/// for the replay TTL) or *in flight* under a [`LeaseToken`] (recorded by `claim`, until its
+/// lease runs out). `insert_if_absent` treats both as present; `claim` answers which one it
+/// found. Expiry is decided on the store's clock (the server's, for Redis and Postgres).
+///
+/// A delivery's life: [`claim`](Self::claim) before the handler runs; then
+/// [`complete`](Self::complete) when it succeeded (a duplicate is then answered as completed
+/// for the TTL), or [`release`](Self::release) when it failed (the provider's retry runs the
+/// handler again). A claim neither completed nor released (the process died) expires after its
+/// lease and can be claimed again. [`ReplayGuard::claim`](crate::ReplayGuard::claim) and
+/// [`Lease`](crate::Lease) wrap this.
 ///
 /// The trait is object-safe (`Arc<dyn NonceStore>`) and its futures are `Send`. Every store
 /// passes the same conformance suite, `palisade_replay::testing` (feature `testing`).
@@ -95,19 +112,20 @@ pub trait NonceStore: Send + Sync {
         ttl: Duration,
     ) -> Result<Freshness, ReplayError>;
 
-    /// Forgets `id` under `namespace`, returning whether an unexpired entry was there.
-    ///
-    /// Used by [`Idempotency::release`](crate::Idempotency::release) after a failed
-    /// processing, so that the provider's retry is processed; never needed for replay checks.
+    /// Forgets `id` under `namespace` whatever its state (completed or in flight under any
+    /// token), returning whether an unexpired entry was there. An operator's tool; a failed
+    /// delivery is [released](Self::release) instead, which never removes another claim.
     ///
     /// # Errors
     /// As [`NonceStore::insert_if_absent`].
     async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError>;
 
-    /// Claims `id` under `namespace` for `lease` with `token`, atomically: absent or expired →
-    /// recorded as in flight, [`ClaimOutcome::Claimed`]; in flight under any token and
+    /// Claims `id` under `namespace` for `lease` (rounded up to whole milliseconds) with
+    /// `token`, atomically: absent or expired → recorded as in flight,
+    /// [`ClaimOutcome::Claimed`]; in flight under any token (the caller's included) and
     /// unexpired → [`ClaimOutcome::InProgress`]; completed and unexpired →
-    /// [`ClaimOutcome::Completed`].
+    /// [`ClaimOutcome::Completed`]. Among concurrent claims of one absent id, exactly one is
+    /// `Claimed`.
     ///
     /// # Errors
     /// As [`NonceStore::insert_if_absent`] (a zero `lease` is `InvalidConfig`).
@@ -117,16 +135,13 @@ pub trait NonceStore: Send + Sync {
         id: &[u8],
         token: LeaseToken,
         lease: Duration,
-    ) -> Result<ClaimOutcome, ReplayError> {
-        let _ = (namespace, id, token, lease);
-        Err(ReplayError::InvalidConfig {
-            reason: "this store does not support delivery claims",
-        })
-    }
+    ) -> Result<ClaimOutcome, ReplayError>;
 
-    /// Marks `id` under `namespace` completed for `ttl`, atomically, whatever its state (the
-    /// handler succeeded, so a later duplicate must be answered as completed). Returns whether
-    /// the caller's claim (`token`) was still the one in flight.
+    /// Marks `id` under `namespace` completed for `ttl` (rounded up to whole milliseconds),
+    /// atomically, whatever its state (the handler succeeded, so a later duplicate must be
+    /// answered as completed). Returns whether the caller's claim (`token`) was still the one
+    /// in flight and unexpired: false means the lease ran out first, and the delivery may have
+    /// been claimed and handled a second time.
     ///
     /// # Errors
     /// As [`NonceStore::insert_if_absent`].
@@ -136,30 +151,20 @@ pub trait NonceStore: Send + Sync {
         id: &[u8],
         token: LeaseToken,
         ttl: Duration,
-    ) -> Result<bool, ReplayError> {
-        let _ = (namespace, id, token, ttl);
-        Err(ReplayError::InvalidConfig {
-            reason: "this store does not support delivery claims",
-        })
-    }
+    ) -> Result<bool, ReplayError>;
 
-    /// Removes `id` under `namespace` only if it is in flight under `token`, atomically, so the
-    /// provider's retry runs the handler again. Never removes a completed entry or another
-    /// claim's lease. Returns whether it removed the claim.
+    /// Removes `id` under `namespace` only if it is in flight under `token` and unexpired,
+    /// atomically, so the provider's retry runs the handler again. Never removes a completed
+    /// entry or another claim's lease. Returns whether it removed the claim.
     ///
     /// # Errors
-    /// As [`NonceStore::insert_if_absent`].
+    /// As [`NonceStore::insert_if_absent`] (there is no TTL to check).
     async fn release(
         &self,
         namespace: &str,
         id: &[u8],
         token: LeaseToken,
-    ) -> Result<bool, ReplayError> {
-        let _ = (namespace, id, token);
-        Err(ReplayError::InvalidConfig {
-            reason: "this store does not support delivery claims",
-        })
-    }
+    ) -> Result<bool, ReplayError>;
 }
 
 macro_rules! forward {
