@@ -220,6 +220,24 @@ impl NonceStore for DownStore {
             reason: "connection refused".into(),
         })
     }
+
+    async fn complete(
+        &self,
+        _: &str,
+        _: &[u8],
+        _: LeaseToken,
+        _: Duration,
+    ) -> Result<bool, ReplayError> {
+        Err(ReplayError::StoreUnavailable {
+            reason: "connection refused".into(),
+        })
+    }
+
+    async fn release(&self, _: &str, _: &[u8], _: LeaseToken) -> Result<bool, ReplayError> {
+        Err(ReplayError::StoreUnavailable {
+            reason: "connection refused".into(),
+        })
+    }
 }
 
 #[tokio::test]
