@@ -443,10 +443,11 @@ impl Scheme for HmacScheme {
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
 
-        let replay_key = match (id, timestamp) {
-            (Some(id), _) => ReplayKey::from_id(self.provider, id),
-            (None, Some(_)) => ReplayKey::from_tag(signature),
-            (None, None) => ReplayKey::derive(self.provider, &feed),
+        // The signed message id when there is one, otherwise a hash of the signed content:
+        // never the signature, which depends on the secret that matched.
+        let replay_key = match id {
+            Some(id) => ReplayKey::from_id(self.provider, id),
+            None => ReplayKey::derive(self.provider, &feed),
         };
         Ok(Verified::body_signed(
             self.provider,

@@ -62,7 +62,9 @@
 //! - **constant-time comparison** of the decoded MAC bytes, after a length check
 //!   (`subtle`);
 //! - **typed errors** ([`WebhookError`]) that say what failed and never contain a secret;
-//! - **replay keys** ([`ReplayKey`]) taken from signed material only;
+//! - **replay keys** ([`ReplayKey`]) taken from signed material only (a signed delivery id, or
+//!   a hash of the signed content), never from the signature, so they do not depend on which
+//!   secret matched;
 //! - **signing** ([`Verifier::sign`]) produces the headers the provider would send.
 //!
 //! Secrets enter as [`secrecy::SecretString`] and live in zeroize-on-drop buffers; no `Debug`

@@ -147,18 +147,22 @@ impl Scheme for Stripe {
             s.put(b".");
             s.put(request.body);
         };
-        let (secret_index, replay_key) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+        let (secret_index, ()) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
             decoded
                 .iter()
                 .zip(&usable)
                 .any(|(sig, ok)| *ok && tag.matches(sig))
-                .then(|| ReplayKey::from_tag(tag.as_bytes()))
+                .then_some(())
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
+        // The key is a hash of the signed content (`t.body`), never of the matching signature:
+        // during a secret roll one delivery carries one `v1` per secret, and a key taken from
+        // the signature would change with the `v1` entries kept (`t=T,v1=A,v1=B` re-sent as
+        // `t=T,v1=B` would count as a new delivery).
         Ok(Verified::body_signed(
             Provider::Stripe,
             Some(timestamp),
-            replay_key,
+            ReplayKey::derive(Provider::Stripe, &feed),
             secret_index,
         ))
     }
