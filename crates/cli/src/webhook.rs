@@ -143,7 +143,27 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, Outcome> {
     match result {
         Ok(_) => Ok(Outcome::Ok("valid\n".to_owned())),
         Err(e) if is_usage(&e) => Err(Outcome::Usage(e.to_string())),
-        Err(e) => Ok(Outcome::Invalid(e.to_string())),
+        Err(e) => Ok(Outcome::Invalid(detail(&e))),
+    }
+}
+
+/// The reason shown to the operator. The error's `Display` is made to be sent to a client and
+/// hides the skew and tolerance; the operator checking a request wants them.
+fn detail(e: &WebhookError) -> String {
+    match e {
+        WebhookError::TimestampOutsideTolerance {
+            skew_secs,
+            tolerance_secs,
+        } => format!(
+            "timestamp outside tolerance: signed {} s {} (tolerance {tolerance_secs} s)",
+            skew_secs.unsigned_abs(),
+            if *skew_secs >= 0 {
+                "ago"
+            } else {
+                "in the future"
+            }
+        ),
+        other => other.to_string(),
     }
 }
 

@@ -29,10 +29,13 @@ pub enum WebhookError {
     ///
     /// `skew_secs` is `now - timestamp` in seconds: positive when the request was signed in
     /// the past (too old), negative when it claims to be from the future.
+    ///
+    /// `Display` says only the direction ("too old" or "in the future"): the message may be
+    /// sent to the client, and the skew and tolerance would tell it the server's clock and
+    /// the window to aim for. Log the fields (or the `Debug` form) for the operator.
     #[error(
-        "timestamp outside tolerance: signed {} s {} (tolerance {tolerance_secs} s)",
-        skew_secs.unsigned_abs(),
-        if *skew_secs >= 0 { "ago" } else { "in the future" }
+        "timestamp outside tolerance: {}",
+        if *skew_secs >= 0 { "too old" } else { "in the future" }
     )]
     TimestampOutsideTolerance {
         /// `now - timestamp`, in seconds.

@@ -22,6 +22,20 @@ pub(crate) enum Part {
     Url,
 }
 
+impl Part {
+    /// The placeholder's name, or `None` for a literal.
+    fn placeholder(&self) -> Option<&'static str> {
+        match self {
+            Self::Literal(_) => None,
+            Self::Body => Some("body"),
+            Self::Timestamp => Some("timestamp"),
+            Self::Id => Some("id"),
+            Self::Method => Some("method"),
+            Self::Url => Some("url"),
+        }
+    }
+}
+
 /// A header name in a scheme: fixed by this crate, or configured by the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Name {
@@ -70,7 +84,9 @@ pub enum TimestampUnit {
 /// The signed message is a template over the request: `{body}` (raw bytes), `{timestamp}`
 /// (the timestamp header's exact text), `{id}` (the message-id header's text; `{svix-id}` is
 /// accepted as a synonym, as in Vapi's configuration), `{method}` and `{url}` (from the
-/// [`Request`]); any other text is literal, and `{{` / `}}` write a brace. The signature
+/// [`Request`]); any other text is literal, and `{{` / `}}` write a brace. Two placeholders
+/// must be separated by a literal, so that the signed bytes say where one value ends. The
+/// timestamp header must be canonical decimal: digits only, no sign, no leading zero. The signature
 /// header holds an optional prefix followed by the MAC in hex or base64. When the template
 /// contains `{timestamp}`, the timestamp is checked against the verifier's tolerance.
 ///
@@ -268,8 +284,10 @@ impl HmacSchemeBuilder {
     ///
     /// # Errors
     /// [`WebhookError::InvalidConfig`] for an empty or invalid header name, an unknown
-    /// placeholder or unbalanced brace in the template, or a `{timestamp}` / `{id}` placeholder
-    /// without its header (or such a header without its placeholder).
+    /// placeholder or unbalanced brace in the template, two placeholders with no literal
+    /// between them (`{timestamp}{body}`: the boundary between the values would not be
+    /// signed), or a `{timestamp}` / `{id}` placeholder without its header (or such a header
+    /// without its placeholder).
     pub fn build(mut self) -> Result<HmacScheme, WebhookError> {
         if let Some(t) = self.template.take() {
             self.scheme.template = Cow::Owned(parse_template(&t)?);
@@ -339,6 +357,13 @@ fn parse_template(t: &str) -> Result<Vec<Part>, WebhookError> {
             };
             if !literal.is_empty() {
                 parts.push(Part::Literal(Cow::Owned(std::mem::take(&mut literal))));
+            } else if let Some(previous) = parts.last().and_then(Part::placeholder) {
+                // `{timestamp}{body}`: the boundary between the two values is not signed, so
+                // `1700000000` + `1{…}` and `17000000001` + `{…}` sign the same bytes, and a
+                // captured signature verifies under a different timestamp or id.
+                return Err(WebhookError::config(format!(
+                    "placeholders `{{{previous}}}` and `{{{name}}}` are adjacent: put a literal separator between them (such as `.`), otherwise the boundary between the two values is not signed and one signature fits several requests"
+                )));
             }
             parts.push(part);
             rest = rest.get(end + 1..).unwrap_or_default();
@@ -409,7 +434,10 @@ impl Scheme for HmacScheme {
             Some(h) if self.uses(&Part::Timestamp) => {
                 let text = headers::required(request.headers, h)?;
                 let raw = parse_unix_secs(text).ok_or_else(|| {
-                    WebhookError::malformed(h.to_cow(), "timestamp is not a whole number")
+                    WebhookError::malformed(
+                        h.to_cow(),
+                        "timestamp is not canonical decimal (digits only, no sign, no leading zero)",
+                    )
                 })?;
                 let secs = self.timestamp_secs(raw);
                 tolerance.check(secs, now)?;
