@@ -105,7 +105,10 @@ pub use meta::Meta;
 pub use secrecy::SecretString;
 pub use shopify::Shopify;
 pub use slack::Slack;
-pub use standard::{KEY_LEN_RANGE as STANDARD_KEY_LEN_RANGE, StandardWebhooks};
+pub use standard::{
+    KEY_LEN_RANGE as STANDARD_KEY_LEN_RANGE, MAX_SIGNATURES as STANDARD_MAX_SIGNATURES,
+    StandardWebhooks,
+};
 pub use stripe::{MAX_V1 as STRIPE_MAX_V1, Stripe, StripeSignatureHeader};
 pub use time::{Clock, FixedClock, SystemClock, Tolerance};
 pub use twilio::Twilio;

@@ -139,3 +139,96 @@ fn tolerance_error_display_reveals_no_clock() {
         assert!(shown.ends_with(direction), "{shown}");
     }
 }
+
+fn standard_request(sigs: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("webhook-id", "msg_p5jXN8AQM9LWM0D4loKWxJek".to_owned()),
+        ("webhook-timestamp", T.to_string()),
+        ("webhook-signature", sigs.to_owned()),
+    ]
+}
+
+/// Like Stripe's `v1` list, the Standard Webhooks signature list is capped: `v1` and `v1a`
+/// entries together, unknown versions aside.
+#[test]
+fn standard_signature_entries_are_capped() {
+    use palisade_webhook::{STANDARD_MAX_SIGNATURES, StandardWebhooks};
+    let v = Verifier::new(
+        StandardWebhooks,
+        [secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+    )
+    .unwrap();
+    let signed = v
+        .sign(
+            &Message::new(BODY)
+                .timestamp(T)
+                .id("msg_p5jXN8AQM9LWM0D4loKWxJek"),
+        )
+        .unwrap();
+    let good = signed.get("webhook-signature").unwrap().to_owned();
+    let wrong = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
+    let wrong_a = format!("v1a,{}", "A".repeat(86));
+    let list = |n_wrong: usize, v1a: usize, unknown: usize| {
+        let mut items: Vec<String> = vec![wrong.to_owned(); n_wrong];
+        items.extend(std::iter::repeat_n(wrong_a.clone(), v1a));
+        items.extend(std::iter::repeat_n("v2,abc".to_owned(), unknown));
+        items.push(good.clone());
+        items.join(" ")
+    };
+    let verify = |sigs: &str| {
+        let h = standard_request(sigs);
+        let pairs: Vec<(&str, &str)> = h.iter().map(|(n, v)| (*n, v.as_str())).collect();
+        v.verify_at(&Request::new(&pairs, BODY), T)
+    };
+    assert_eq!(STANDARD_MAX_SIGNATURES, 8);
+    // Eight entries, the matching one last, and any number of unknown versions: accepted.
+    assert!(verify(&list(7, 0, 0)).is_ok());
+    assert!(verify(&list(4, 3, 20)).is_ok());
+    // Nine: refused before any MAC is computed, whichever versions.
+    for (v1, v1a) in [(8, 0), (4, 4), (0, 8)] {
+        match verify(&list(v1, v1a, 0)) {
+            Err(WebhookError::MalformedHeader { name, reason }) => {
+                assert_eq!(name, "webhook-signature");
+                assert!(reason.contains("more than 8"), "{reason}");
+            }
+            other => panic!("{v1} v1 + {v1a} v1a + 1: {other:?}"),
+        }
+    }
+}
+
+/// Unpadded base64 secrets are accepted with or without `whsec_`, as the Python reference
+/// library does (it appends `==` before decoding); the key is the decoded bytes.
+#[test]
+fn standard_secrets_may_be_unpadded() {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+    use palisade_webhook::StandardWebhooks;
+    for len in [24usize, 25, 26, 32, 64] {
+        let key: Vec<u8> = (0..len).map(|i| (i * 7 + 3) as u8).collect();
+        let padded = STANDARD.encode(&key);
+        let unpadded = STANDARD_NO_PAD.encode(&key);
+        let expected = {
+            let mut m = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&key).unwrap();
+            m.update(format!("msg_1.{T}.").as_bytes());
+            m.update(BODY);
+            format!("v1,{}", STANDARD.encode(m.finalize().into_bytes()))
+        };
+        for text in [
+            format!("whsec_{unpadded}"),
+            unpadded.clone(),
+            format!("whsec_{padded}"),
+            padded.clone(),
+        ] {
+            let v = Verifier::new(StandardWebhooks, [secret(&text)])
+                .unwrap_or_else(|e| panic!("{len} bytes, {text}: {e}"));
+            let h = v
+                .sign(&Message::new(BODY).timestamp(T).id("msg_1"))
+                .unwrap();
+            assert_eq!(
+                h.get("webhook-signature"),
+                Some(expected.as_str()),
+                "{text}"
+            );
+        }
+    }
+}
