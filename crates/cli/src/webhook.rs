@@ -27,7 +27,7 @@ pub(crate) enum ProviderArg {
     Twilio,
     /// Shopify (`X-Shopify-Hmac-Sha256`).
     Shopify,
-    /// Vapi (`x-vapi-secret`, or the default HMAC credential `x-signature`/`x-timestamp`).
+    /// Vapi's default HMAC credential (`x-signature`/`x-timestamp`); not `x-vapi-secret`.
     Vapi,
 }
 
@@ -191,6 +191,7 @@ fn is_usage(e: &WebhookError) -> bool {
     matches!(
         e,
         WebhookError::InvalidSecret { .. }
+            | WebhookError::SecretTooShort { .. }
             | WebhookError::NoSecrets
             | WebhookError::InvalidConfig { .. }
             | WebhookError::MissingUrl

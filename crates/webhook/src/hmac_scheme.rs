@@ -4,11 +4,14 @@
 use std::borrow::Cow;
 
 use crate::encoding::Encoding;
+use crate::error::SecretError;
 use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
+use crate::verifier::{
+    MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
+};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
 
 /// One piece of a signed-message template.
@@ -106,7 +109,7 @@ pub enum TimestampUnit {
 ///     .timestamp_header("X-Timestamp")
 ///     .template("{timestamp}.{method}.{body}")
 ///     .build()?;
-/// let v = Verifier::new(internal, [SecretString::from("s3cret")])?;
+/// let v = Verifier::new(internal, [SecretString::from("an-internal-s3cret-of-32-bytes!!")])?;
 /// let headers = v.sign(&Message::new(b"{}").method("POST"))?;
 /// v.verify(&Request::new(&headers, b"{}").with_method("POST"))?;
 /// # let _ = cal;
@@ -385,17 +388,15 @@ impl Scheme for HmacScheme {
         self.provider
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
-        if secret.is_empty() {
-            return Err("empty secret");
-        }
+    /// The secret's bytes (base64-decoded when so configured), at least
+    /// [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) of them.
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         if self.secret_is_base64 {
             let bytes = crate::encoding::decode_base64_secret(secret).ok_or("not valid base64")?;
-            if bytes.is_empty() {
-                return Err("empty secret");
-            }
+            SecretError::check_len(bytes.len(), MIN_SECRET_LEN)?;
             return Ok(Key::hmac(&bytes));
         }
+        SecretError::check_len(secret.len(), MIN_SECRET_LEN)?;
         Ok(Key::hmac(secret.as_bytes()))
     }
 

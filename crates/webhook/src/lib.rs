@@ -30,7 +30,7 @@
 //! // Stripe, during a secret roll: either secret is accepted.
 //! let stripe = Verifier::new(
 //!     Stripe,
-//!     [SecretString::from("whsec_new"), SecretString::from("whsec_old")],
+//!     [SecretString::from("whsec_new_0123456789abcdef"), SecretString::from("whsec_old_0123456789abcdef")],
 //! )?;
 //! let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
 //! let headers = stripe.sign(&palisade_webhook::Message::new(body))?; // as Stripe would send
@@ -49,7 +49,7 @@
 //! | Slack | [`Slack`] | `X-Slack-Signature: v0=…`, `X-Slack-Request-Timestamp` | `v0:ts:body`, HMAC-SHA256 hex |
 //! | Twilio | [`Twilio`] | `X-Twilio-Signature` | URL + sorted form parameters, HMAC-SHA1 (or SHA-256) base64 |
 //! | Shopify | [`Shopify`] | `X-Shopify-Hmac-Sha256` | body, HMAC-SHA256 base64 |
-//! | Vapi | [`Vapi`] | `x-vapi-secret`, or an HMAC credential | configurable |
+//! | Vapi | [`Vapi`] | an HMAC credential (`x-signature`, `x-timestamp`), or `x-vapi-secret`: one mode, chosen explicitly | configurable (HMAC), nothing (secret header) |
 //! | anyone else | [`HmacScheme`] | configurable | template over body, timestamp, id, method, URL |
 //!
 //! For every scheme:
@@ -95,7 +95,7 @@ mod verifier;
 
 pub use any::AnyScheme;
 pub use encoding::Encoding;
-pub use error::WebhookError;
+pub use error::{SecretError, WebhookError};
 pub use github::GitHub;
 pub use headers::{Headers, KnownHeader, Lookup};
 pub use hmac_scheme::{HmacScheme, HmacSchemeBuilder, TimestampUnit};
@@ -114,4 +114,4 @@ pub use time::{Clock, FixedClock, SystemClock, Tolerance};
 pub use twilio::Twilio;
 pub use vapi::Vapi;
 pub use verified::{Provider, ReplayKey, Verified};
-pub use verifier::{Message, Request, Scheme, SignedHeaders, Verifier};
+pub use verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, Verifier};

@@ -10,6 +10,7 @@
 //! [`MAX_SIGNATURES`] `v1`/`v1a` entries is a malformed header.
 
 use crate::encoding::{Encoding, decode_base64_secret};
+use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
 use crate::mac::{Algorithm, Sink};
@@ -147,20 +148,23 @@ impl Scheme for StandardWebhooks {
         Provider::Standard
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
+    /// `whsec_` (optional) and base64 (padding optional) of a 24- to 64-byte key, or with
+    /// the `ed25519` feature an Ed25519 key (`whpk_` public, `whsk_` secret).
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         if let Some(_rest) = secret
             .strip_prefix("whpk_")
             .or_else(|| secret.strip_prefix("whsk_"))
         {
             #[cfg(feature = "ed25519")]
-            return ed25519::parse(secret);
+            return ed25519::parse(secret).map_err(SecretError::Invalid);
             #[cfg(not(feature = "ed25519"))]
-            return Err("Ed25519 keys (whpk_/whsk_) need the `ed25519` feature");
+            return Err("Ed25519 keys (whpk_/whsk_) need the `ed25519` feature".into());
         }
         let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
         let key = decode_base64_secret(b64).ok_or("not valid base64 after the `whsec_` prefix")?;
-        if !KEY_LEN_RANGE.contains(&key.len()) {
-            return Err("decoded key must be 24 to 64 bytes");
+        SecretError::check_len(key.len(), *KEY_LEN_RANGE.start())?;
+        if key.len() > *KEY_LEN_RANGE.end() {
+            return Err("decoded key must be 24 to 64 bytes".into());
         }
         Ok(Key::hmac(&key))
     }
@@ -397,7 +401,12 @@ mod tests {
         );
         assert_eq!(
             s.parse_secret("whsec_c2hvcnQ=").unwrap_err(),
-            "decoded key must be 24 to 64 bytes"
+            SecretError::TooShort { min_bytes: 24 }
+        );
+        assert_eq!(
+            s.parse_secret(&format!("whsec_{}", "A".repeat(88)))
+                .unwrap_err(),
+            SecretError::Invalid("decoded key must be 24 to 64 bytes")
         );
         assert!(s.parse_secret("whsec_!!!").is_err());
     }

@@ -7,11 +7,14 @@
 //! and unknown schemes are ignored.
 
 use crate::encoding::Encoding;
+use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
+use crate::verifier::{
+    MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
+};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
 static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
@@ -22,7 +25,10 @@ static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signat
 /// use palisade_webhook::{Message, Request, Stripe, Verifier};
 /// use secrecy::SecretString;
 ///
-/// let v = Verifier::new(Stripe, [SecretString::from("whsec_new"), SecretString::from("whsec_old")])?;
+/// let v = Verifier::new(
+///     Stripe,
+///     [SecretString::from("whsec_new_0123456789abcdef"), SecretString::from("whsec_old_0123456789abcdef")],
+/// )?;
 /// let headers = [("Stripe-Signature", "t=1700000000,v1=deadbeef")];
 /// let err = v.verify_at(&Request::new(&headers, b"{}"), 1_700_000_000).unwrap_err();
 /// assert_eq!(err.to_string(), "no matching signature");
@@ -116,6 +122,14 @@ fn elements(value: &str) -> impl Iterator<Item = (&str, &str)> {
 impl Scheme for Stripe {
     fn provider(&self) -> Provider {
         Provider::Stripe
+    }
+
+    /// The whole secret, `whsec_` included, is the HMAC key (as Stripe's libraries use it);
+    /// at least [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes must follow the prefix.
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
+        let material = secret.strip_prefix("whsec_").unwrap_or(secret);
+        SecretError::check_len(material.len(), MIN_SECRET_LEN)?;
+        Ok(Key::hmac(secret.as_bytes()))
     }
 
     fn verify(

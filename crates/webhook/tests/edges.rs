@@ -232,3 +232,115 @@ fn standard_secrets_may_be_unpadded() {
         }
     }
 }
+
+/// Vapi's default is one mode, the HMAC credential: the secret header alone, which signs
+/// nothing, is not accepted by a verifier configured for Vapi.
+#[test]
+fn vapi_default_does_not_accept_the_secret_header() {
+    use palisade_webhook::{AnyScheme, Provider, Vapi};
+    const VAPI: &str = "vapi-credential-0123456789abcdef";
+    let v = Verifier::new(
+        AnyScheme::for_provider(Provider::Vapi).unwrap(),
+        [secret(VAPI)],
+    )
+    .unwrap();
+    let forged = br#"{"message":{"type":"end-of-call-report","forged":true}}"#;
+    let only_secret = [("x-vapi-secret", VAPI)];
+    assert_eq!(
+        v.verify_at(&Request::new(&only_secret, forged), T),
+        Err(WebhookError::MissingHeader {
+            name: "x-signature".into()
+        })
+    );
+    // Its own HMAC headers verify, with or without a stray secret header.
+    let signed = v.sign(&Message::new(BODY).timestamp(T)).unwrap();
+    assert!(v.verify_at(&Request::new(&signed, BODY), T).is_ok());
+    // The secret-header mode is still there, chosen explicitly.
+    let header_mode = Verifier::new(Vapi::server_secret(), [secret(VAPI)]).unwrap();
+    let ok = header_mode
+        .verify_at(&Request::new(&only_secret, forged), T)
+        .unwrap();
+    assert!(!ok.body_signed);
+}
+
+/// Empty and one-character secrets, and `whsec_` alone, are refused when the verifier is
+/// built, with the provider's minimum.
+#[test]
+fn secrets_shorter_than_the_provider_minimum_are_refused() {
+    use palisade_webhook::{AnyScheme, MIN_SECRET_LEN, Provider, StandardWebhooks, Stripe};
+    assert_eq!(MIN_SECRET_LEN, 16);
+    let too_short = |scheme: AnyScheme, s: &str| Verifier::new(scheme, [secret(s)]).err();
+    for provider in Provider::ALL {
+        let Ok(scheme) = AnyScheme::for_provider(provider) else {
+            continue;
+        };
+        let min = if provider == Provider::Standard {
+            24
+        } else {
+            16
+        };
+        for s in ["", "x", "whsec_", "whsec_x", "0123456789abcde"] {
+            let got = too_short(scheme.clone(), s);
+            let expected = WebhookError::SecretTooShort {
+                index: 0,
+                min_bytes: min,
+            };
+            // Standard Webhooks refuses `x` as not base64 before its length.
+            if provider == Provider::Standard && got != Some(expected.clone()) {
+                assert!(
+                    matches!(got, Some(WebhookError::InvalidSecret { index: 0, .. })),
+                    "{provider} {s:?}: {got:?}"
+                );
+            } else {
+                assert_eq!(got, Some(expected), "{provider} {s:?}");
+            }
+        }
+    }
+    // The index says which secret of a rotation is at fault.
+    assert_eq!(
+        Verifier::new(Stripe, [secret("whsec_0123456789abcdef"), secret("whsec_")]).err(),
+        Some(WebhookError::SecretTooShort {
+            index: 1,
+            min_bytes: 16
+        })
+    );
+    // Stripe counts what follows `whsec_`; the key stays the whole string.
+    assert!(Verifier::new(Stripe, [secret("whsec_0123456789abcdef")]).is_ok());
+    assert!(Verifier::new(Stripe, [secret("whsec_0123456789abcde")]).is_err());
+    // Standard Webhooks: 24 decoded bytes, from the spec; 23 are refused.
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert!(Verifier::new(StandardWebhooks, [secret(&b64.encode([7u8; 24]))]).is_ok());
+    assert_eq!(
+        Verifier::new(
+            StandardWebhooks,
+            [secret(&format!("whsec_{}", b64.encode([7u8; 23])))]
+        )
+        .err(),
+        Some(WebhookError::SecretTooShort {
+            index: 0,
+            min_bytes: 24
+        })
+    );
+    // Base64 secrets of an HMAC scheme count decoded bytes.
+    let scheme = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+        .secret_is_base64(true)
+        .build()
+        .unwrap();
+    assert!(Verifier::new(scheme.clone(), [secret(&b64.encode([1u8; 16]))]).is_ok());
+    assert_eq!(
+        Verifier::new(scheme, [secret(&b64.encode([1u8; 15]))]).err(),
+        Some(WebhookError::SecretTooShort {
+            index: 0,
+            min_bytes: 16
+        })
+    );
+    // GitHub's documented secret (26 bytes) passes.
+    assert!(
+        Verifier::new(
+            AnyScheme::for_provider(Provider::GitHub).unwrap(),
+            [secret("It's a Secret to Everybody")]
+        )
+        .is_ok()
+    );
+}
