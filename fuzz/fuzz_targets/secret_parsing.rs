@@ -44,7 +44,9 @@ fn check<S: Scheme + std::fmt::Debug + Clone>(scheme: S, secrets: &[String]) {
                 assert!(ok.secret_index < secrets.len());
             }
         }
-        Err(WebhookError::InvalidSecret { index, .. }) => assert!(index < secrets.len()),
+        Err(
+            WebhookError::InvalidSecret { index, .. } | WebhookError::SecretTooShort { index, .. },
+        ) => assert!(index < secrets.len()),
         Err(WebhookError::NoSecrets) => assert!(secrets.is_empty()),
         Err(e) => panic!("unexpected error from Verifier::new: {e:?}"),
     }

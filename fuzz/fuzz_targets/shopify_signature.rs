@@ -16,7 +16,7 @@ static VERIFIER: LazyLock<Verifier<Shopify>> = LazyLock::new(|| {
             Shopify,
             [
                 SecretString::from("shpss_0123456789abcdef"),
-                SecretString::from("old"),
+                SecretString::from("old-shopify-client-secret"),
             ],
         )
         .expect("valid secrets"),

@@ -16,8 +16,8 @@ static VERIFIER: LazyLock<Verifier<Stripe>> = LazyLock::new(|| {
         Verifier::new(
             Stripe,
             [
-                SecretString::from("whsec_test_secret"),
-                SecretString::from("whsec_old_secret"),
+                SecretString::from("whsec_test_secret_0123456789"),
+                SecretString::from("whsec_old_secret_0123456789"),
             ],
         )
         .expect("fixed secrets are valid"),

@@ -1,6 +1,7 @@
 //! Vapi: `x-vapi-secret`, or `x-signature` / `x-timestamp` (the default HMAC plan), from the
-//! input, against the three modes (`Vapi::default`, `Vapi::server_secret`, `Vapi::hmac`), each
-//! with and without the `x-vapi-secret` header.
+//! input, against the two modes (`Vapi::server_secret`, `Vapi::hmac`) and the provider's
+//! default (`AnyScheme::for_provider(Provider::Vapi)`, the HMAC mode), each with and without
+//! the `x-vapi-secret` header.
 //!
 //! Input: `x-vapi-secret \n x-signature \n x-timestamp \n body`.
 #![no_main]
@@ -9,13 +10,19 @@ use std::sync::LazyLock;
 
 use libfuzzer_sys::fuzz_target;
 use palisade_fuzz::{NOW, fields, fixed, header_map, pairs};
-use palisade_webhook::{Message, Provider, Request, Vapi, Verifier};
+use palisade_webhook::{AnyScheme, Message, Provider, Request, Vapi, Verifier};
 use secrecy::SecretString;
 
 const SECRET: &str = "my-server-secret";
 
-static DEFAULT: LazyLock<Verifier<Vapi>> = LazyLock::new(|| {
-    fixed(Verifier::new(Vapi::default(), [SecretString::from(SECRET)]).expect("valid secret"))
+static DEFAULT: LazyLock<Verifier<AnyScheme>> = LazyLock::new(|| {
+    fixed(
+        Verifier::new(
+            AnyScheme::for_provider(Provider::Vapi).expect("a Vapi scheme"),
+            [SecretString::from(SECRET)],
+        )
+        .expect("valid secret"),
+    )
 });
 static SERVER_SECRET: LazyLock<Verifier<Vapi>> = LazyLock::new(|| {
     fixed(Verifier::new(Vapi::server_secret(), [SecretString::from(SECRET)]).expect("valid secret"))
@@ -63,7 +70,7 @@ fuzz_target!(|data: &[u8]| {
         out.push(row);
     }
     let [
-        [_, secret_with, hmac_with],
+        [default_with, secret_with, hmac_with],
         [default_without, secret_without, hmac_without],
     ] = <[_; 2]>::try_from(out).expect("two header sets");
 
@@ -72,8 +79,10 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(ok) = &secret_with {
         assert_eq!(ok.timestamp, None);
     }
-    // Without `x-vapi-secret`, the default mode is the HMAC plan.
+    // The provider's default is the HMAC mode, with or without `x-vapi-secret`: it never
+    // falls back to the weaker secret header.
     assert_eq!(default_without, hmac_without);
+    assert_eq!(default_with, hmac_with);
     // The HMAC-only mode ignores a well-formed `x-vapi-secret`.
     if secret.is_none_or(well_formed) {
         assert_eq!(hmac_with, hmac_without);

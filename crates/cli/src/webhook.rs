@@ -27,7 +27,7 @@ pub(crate) enum ProviderArg {
     Twilio,
     /// Shopify (`X-Shopify-Hmac-Sha256`).
     Shopify,
-    /// Vapi (`x-vapi-secret`, or the default HMAC credential `x-signature`/`x-timestamp`).
+    /// Vapi's default HMAC credential (`x-signature`/`x-timestamp`); not `x-vapi-secret`.
     Vapi,
 }
 
@@ -151,7 +151,27 @@ fn verify(args: &VerifyArgs) -> Result<Outcome, Outcome> {
     match result {
         Ok(_) => Ok(Outcome::Ok("valid\n".to_owned())),
         Err(e) if is_usage(&e) => Err(Outcome::Usage(e.to_string())),
-        Err(e) => Ok(Outcome::Invalid(e.to_string())),
+        Err(e) => Ok(Outcome::Invalid(detail(&e))),
+    }
+}
+
+/// The reason shown to the operator. The error's `Display` is made to be sent to a client and
+/// hides the skew and tolerance; the operator checking a request wants them.
+fn detail(e: &WebhookError) -> String {
+    match e {
+        WebhookError::TimestampOutsideTolerance {
+            skew_secs,
+            tolerance_secs,
+        } => format!(
+            "timestamp outside tolerance: signed {} s {} (tolerance {tolerance_secs} s)",
+            skew_secs.unsigned_abs(),
+            if *skew_secs >= 0 {
+                "ago"
+            } else {
+                "in the future"
+            }
+        ),
+        other => other.to_string(),
     }
 }
 
@@ -179,6 +199,7 @@ fn is_usage(e: &WebhookError) -> bool {
     matches!(
         e,
         WebhookError::InvalidSecret { .. }
+            | WebhookError::SecretTooShort { .. }
             | WebhookError::NoSecrets
             | WebhookError::InvalidConfig { .. }
             | WebhookError::MissingUrl

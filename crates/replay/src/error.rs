@@ -17,10 +17,13 @@ pub enum ReplayError {
     ///
     /// `skew_secs` is `now - timestamp` in seconds: positive when too old, negative when
     /// from the future.
+    ///
+    /// `Display` says only the direction ("too old" or "in the future"): the message may
+    /// reach the client, and the skew and window would reveal the server's clock and the
+    /// bound to aim for. Log the fields (or the `Debug` form) for the operator.
     #[error(
-        "timestamp outside the replay window: signed {} s {} (window {window_secs} s)",
-        skew_secs.unsigned_abs(),
-        if *skew_secs >= 0 { "ago" } else { "in the future" }
+        "timestamp outside the replay window: {}",
+        if *skew_secs >= 0 { "too old" } else { "in the future" }
     )]
     TimestampOutsideWindow {
         /// `now - timestamp`, in seconds.
@@ -78,5 +81,31 @@ impl ReplayError {
             self,
             Self::StoreUnavailable { .. } | Self::StoreTimeout { .. } | Self::StoreFull { .. }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ReplayError;
+
+    /// The message may reach the client: it must not reveal the server's clock or window.
+    #[test]
+    fn window_display_reveals_no_numbers() {
+        for (skew_secs, window_secs) in [(301, 300), (-86_461, 86_400), (i64::MIN, 7)] {
+            let e = ReplayError::TimestampOutsideWindow {
+                skew_secs,
+                window_secs,
+            };
+            let shown = e.to_string();
+            assert!(!shown.bytes().any(|b| b.is_ascii_digit()), "{shown}");
+            let direction = if skew_secs >= 0 {
+                "too old"
+            } else {
+                "in the future"
+            };
+            assert!(shown.ends_with(direction), "{shown}");
+            // The detail stays in the fields, for the operator's logs.
+            assert!(format!("{e:?}").contains(&window_secs.to_string()));
+        }
     }
 }

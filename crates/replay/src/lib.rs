@@ -26,7 +26,7 @@
 //! guard.check_verified(&verified, None).await?; // first delivery: accepted
 //!
 //! // A Stripe request, signed as Stripe would sign it.
-//! let stripe = Verifier::new(Stripe, [SecretString::from("whsec_test")])?.with_clock(clock.clone());
+//! let stripe = Verifier::new(Stripe, [SecretString::from("whsec_test_0123456789abcdef")])?.with_clock(clock.clone());
 //! let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
 //! let headers = stripe.sign(&Message::new(body))?;
 //! let verified = stripe.verify(&Request::new(&headers, body))?;

@@ -5,6 +5,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
 use http::{HeaderMap, Method, Request, Response, StatusCode};
+use http_body::Body;
 use tower::{Layer, Service};
 use tracing::Level;
 
@@ -23,9 +24,13 @@ use crate::telemetry::{self, emit};
 /// whitespace, without regard to ASCII case (RFC 9110 §8.3.1). A missing or unparsable
 /// `Content-Type` is refused.
 ///
-/// The check applies to requests that carry a body: `POST`, `PUT` and `PATCH` always, other
-/// methods when they declare one (`Content-Length` above 0, or `Transfer-Encoding`). A `GET`
-/// without a body passes.
+/// The check applies to every request that carries a body: `POST`, `PUT` and `PATCH` always;
+/// other methods when they declare one (`Content-Length` other than `0`, or
+/// `Transfer-Encoding`) **or when the body itself is not known to be empty**
+/// ([`http_body::Body::is_end_stream`] false and no [`size_hint`](http_body::Body::size_hint)
+/// upper bound of 0). The last case is an HTTP/2 (or HTTP/3) request whose HEADERS frame does
+/// not end the stream: its DATA frames follow with no `Content-Length` at all. A `GET` whose
+/// body is empty passes.
 ///
 /// ```
 /// use palisade_tower::ContentTypeLayer;
@@ -75,8 +80,13 @@ impl ContentTypeLayer {
     }
 
     /// The 415 answer for a request whose body is not of an accepted type, if it is not.
-    fn refusal<R: From<Bytes>>(&self, method: &Method, headers: &HeaderMap) -> Option<Response<R>> {
-        if self.allows(method, headers) {
+    fn refusal<R: From<Bytes>>(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+        body_may_have_data: bool,
+    ) -> Option<Response<R>> {
+        if self.allows(method, headers, body_may_have_data) {
             return None;
         }
         emit!(
@@ -92,8 +102,8 @@ impl ContentTypeLayer {
         ))
     }
 
-    fn allows(&self, method: &Method, headers: &HeaderMap) -> bool {
-        if !has_body(method, headers) {
+    fn allows(&self, method: &Method, headers: &HeaderMap, body_may_have_data: bool) -> bool {
+        if !has_body(method, headers, body_may_have_data) {
             return true;
         }
         let mut values = headers.get_all(CONTENT_TYPE).iter();
@@ -131,17 +141,26 @@ fn media_type(value: &str) -> Option<MediaType> {
     }
 }
 
-fn has_body(method: &Method, headers: &HeaderMap) -> bool {
-    if matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
+/// Whether the request carries (or may carry) a body. `body_may_have_data` is what the body
+/// says of itself: not at its end and without a size bound of 0.
+fn has_body(method: &Method, headers: &HeaderMap, body_may_have_data: bool) -> bool {
+    if matches!(*method, Method::POST | Method::PUT | Method::PATCH) || body_may_have_data {
         return true;
     }
     if headers.contains_key(TRANSFER_ENCODING) {
         return true;
     }
+    // Any `Content-Length` but `0` (an unparsable one included) declares a body.
     headers
-        .get(CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim() != "0")
+        .get_all(CONTENT_LENGTH)
+        .iter()
+        .any(|v| v.as_bytes().trim_ascii() != b"0")
+}
+
+/// What a body says of itself: `false` only when it is known to be empty (at its end, or
+/// bounded by a size hint of 0).
+fn may_have_data<B: Body>(body: &B) -> bool {
+    !(body.is_end_stream() || body.size_hint().upper() == Some(0))
 }
 
 impl<I> Layer<I> for ContentTypeLayer {
@@ -164,6 +183,7 @@ pub struct ContentTypeService<I> {
 
 impl<I, B, R> Service<Request<B>> for ContentTypeService<I>
 where
+    B: Body,
     I: Service<Request<B>, Response = Response<R>>,
     I::Future: Send + 'static,
     I::Error: Send + 'static,
@@ -178,7 +198,9 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let refusal = self.layer.refusal(req.method(), req.headers());
+        let refusal = self
+            .layer
+            .refusal(req.method(), req.headers(), may_have_data(req.body()));
         refuse_or_call(&mut self.inner, req, refusal)
     }
 }

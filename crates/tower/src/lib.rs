@@ -14,7 +14,7 @@
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
 //! # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
-//! let verifier = Verifier::new(Stripe, [SecretString::from("whsec_test")])?;
+//! let verifier = Verifier::new(Stripe, [SecretString::from("whsec_test_0123456789abcdef")])?;
 //! // As Stripe would sign it (in a real service, Stripe does this).
 //! let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
 //! let signed = verifier.sign(&Message::new(body))?.to_header_map()?;

@@ -6,13 +6,17 @@
     clippy::indexing_slicing
 )]
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::pin::Pin;
+use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
 use axum::routing::{get, post};
 use bytes::Bytes;
-use http::{Request, Response, StatusCode};
+use http::{HeaderValue, Request, Response, StatusCode};
+use http_body::Frame;
 use http_body_util::Full;
 use palisade_tower::{ContentTypeLayer, QueryCredentialLayer};
 use tower::{ServiceBuilder, ServiceExt, service_fn};
@@ -86,17 +90,109 @@ async fn ct_status(
     method: &str,
     content_type: Option<&str>,
 ) -> StatusCode {
+    let body = if method == "GET" {
+        Body::empty()
+    } else {
+        Body::from("{}")
+    };
+    ct_status_with(layer, method, content_type, &[], body).await
+}
+
+async fn ct_status_with(
+    layer: ContentTypeLayer,
+    method: &str,
+    content_type: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Body,
+) -> StatusCode {
     let app = Router::new()
-        .route("/", post(|| async { "ok" }).get(|| async { "ok" }))
+        .route(
+            "/",
+            post(|| async { "ok" })
+                .get(|| async { "ok" })
+                .delete(|| async { "ok" })
+                .options(|| async { "ok" }),
+        )
         .layer(layer);
     let mut req = Request::builder().method(method).uri("/");
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }
-    app.oneshot(req.body(Body::from("{}")).unwrap())
-        .await
-        .unwrap()
-        .status()
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
+    app.oneshot(req.body(body).unwrap()).await.unwrap().status()
+}
+
+/// A body that arrives in chunks with no declared length, as an HTTP/2 request's DATA frames
+/// do when the client sends no `Content-Length`: not at its end, no size hint.
+struct Chunks(VecDeque<Bytes>);
+
+impl http_body::Body for Chunks {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
+        Poll::Ready(self.0.pop_front().map(|b| Ok(Frame::data(b))))
+    }
+}
+
+fn streaming(chunks: &[&'static str]) -> Body {
+    Body::new(Chunks(
+        chunks
+            .iter()
+            .map(|c| Bytes::from_static(c.as_bytes()))
+            .collect(),
+    ))
+}
+
+#[tokio::test]
+async fn content_type_is_checked_for_every_request_with_a_body() {
+    let json = ContentTypeLayer::json();
+    // Methods other than POST/PUT/PATCH, no Content-Length, no Transfer-Encoding: the body
+    // itself says it has data.
+    for method in ["GET", "DELETE", "OPTIONS"] {
+        assert_eq!(
+            ct_status_with(json, method, None, &[], streaming(&["{\"a\":", "1}"])).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{method} with a streaming body and no Content-Type"
+        );
+        assert_eq!(
+            ct_status_with(json, method, Some("text/plain"), &[], Body::from("{}")).await,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "{method} with a full body"
+        );
+        assert_eq!(
+            ct_status_with(
+                json,
+                method,
+                Some("application/json"),
+                &[],
+                streaming(&["{}"])
+            )
+            .await,
+            StatusCode::OK,
+            "{method} with a JSON streaming body"
+        );
+        // An empty body passes without a Content-Type.
+        assert_eq!(
+            ct_status_with(json, method, None, &[], Body::empty()).await,
+            StatusCode::OK,
+            "{method} without a body"
+        );
+    }
+    // A Content-Length that is not text (obs-text bytes) still declares a body.
+    let app = Router::new().route("/", get(|| async { "ok" })).layer(json);
+    let mut req = Request::get("/").body(Body::empty()).unwrap();
+    req.headers_mut()
+        .insert("content-length", HeaderValue::from_bytes(b"1\xff").unwrap());
+    assert_eq!(
+        app.oneshot(req).await.unwrap().status(),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
 }
 
 #[tokio::test]

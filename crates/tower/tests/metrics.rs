@@ -76,7 +76,8 @@ fn record<F: std::future::Future<Output = ()>>(f: F) -> Vec<String> {
 #[test]
 fn counters_have_stable_names_and_labels() {
     let lines = record(async {
-        let verifier = Verifier::new(Stripe, [SecretString::from("whsec_m")]).unwrap();
+        let verifier =
+            Verifier::new(Stripe, [SecretString::from("whsec_metrics_0123456789")]).unwrap();
         let body = b"{}";
         let signed = verifier
             .sign(&Message::new(body))

@@ -1,5 +1,6 @@
 //! A scheme chosen at run time, for configuration files and the command line.
 
+use crate::error::SecretError;
 use crate::key::Key;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
@@ -15,7 +16,7 @@ use crate::{
 /// use secrecy::SecretString;
 ///
 /// let provider: Provider = "shopify".parse()?;
-/// let v = Verifier::new(AnyScheme::for_provider(provider)?, [SecretString::from("secret")])?;
+/// let v = Verifier::new(AnyScheme::for_provider(provider)?, [SecretString::from("shpss_0123456789abcdef")])?;
 /// assert_eq!(v.scheme().provider(), Provider::Shopify);
 /// # use palisade_webhook::Scheme;
 /// # Ok::<(), palisade_webhook::WebhookError>(())
@@ -44,8 +45,9 @@ pub enum AnyScheme {
 }
 
 impl AnyScheme {
-    /// The provider's scheme with its defaults (GitHub without legacy SHA-1, Vapi accepting
-    /// `x-vapi-secret` or its default HMAC plan).
+    /// The provider's scheme with its defaults (GitHub without legacy SHA-1, Vapi's HMAC
+    /// credential with its default plan, never the weaker `x-vapi-secret` mode, which must be
+    /// chosen explicitly with `AnyScheme::from(Vapi::server_secret())`).
     ///
     /// # Errors
     /// [`WebhookError::InvalidConfig`] for [`Provider::Hmac`], which needs an [`HmacScheme`]
@@ -59,7 +61,7 @@ impl AnyScheme {
             Provider::Slack => Self::Slack(Slack),
             Provider::Twilio => Self::Twilio(Twilio::default()),
             Provider::Shopify => Self::Shopify(Shopify),
-            Provider::Vapi => Self::Vapi(Vapi::default()),
+            Provider::Vapi => Self::Vapi(Vapi::hmac(Vapi::default_hmac_plan())),
             Provider::Hmac => {
                 return Err(WebhookError::config(
                     "the generic HMAC provider needs a header, algorithm and encoding",
@@ -109,7 +111,7 @@ impl Scheme for AnyScheme {
         self.inner().provider()
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         self.inner().parse_secret(secret)
     }
 

@@ -29,10 +29,13 @@ pub enum WebhookError {
     ///
     /// `skew_secs` is `now - timestamp` in seconds: positive when the request was signed in
     /// the past (too old), negative when it claims to be from the future.
+    ///
+    /// `Display` says only the direction ("too old" or "in the future"): the message may be
+    /// sent to the client, and the skew and tolerance would tell it the server's clock and
+    /// the window to aim for. Log the fields (or the `Debug` form) for the operator.
     #[error(
-        "timestamp outside tolerance: signed {} s {} (tolerance {tolerance_secs} s)",
-        skew_secs.unsigned_abs(),
-        if *skew_secs >= 0 { "ago" } else { "in the future" }
+        "timestamp outside tolerance: {}",
+        if *skew_secs >= 0 { "too old" } else { "in the future" }
     )]
     TimestampOutsideTolerance {
         /// `now - timestamp`, in seconds.
@@ -73,6 +76,16 @@ pub enum WebhookError {
         /// What is wrong with it.
         reason: &'static str,
     },
+    /// A configured secret is shorter than the scheme's minimum (see [`Scheme::parse_secret`](crate::Scheme::parse_secret)
+    /// for each provider's): an empty value after a prefix (`whsec_`), a placeholder, a
+    /// truncated variable. The secret itself is never shown.
+    #[error("secret #{index} is too short: this provider needs at least {min_bytes} bytes")]
+    SecretTooShort {
+        /// Position of the secret in the list given to the verifier, from 0.
+        index: usize,
+        /// The scheme's minimum, in bytes of key material (decoded, without a prefix).
+        min_bytes: usize,
+    },
     /// A verifier was built with no secret at all.
     #[error("no secret configured")]
     NoSecrets,
@@ -83,6 +96,46 @@ pub enum WebhookError {
         /// What is wrong with it.
         reason: Cow<'static, str>,
     },
+}
+
+/// Why a [`Scheme`](crate::Scheme) refused one configured secret. [`Verifier::new`](crate::Verifier::new)
+/// reports it as [`WebhookError::SecretTooShort`] or [`WebhookError::InvalidSecret`], with the
+/// secret's index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SecretError {
+    /// Shorter than the scheme's minimum, in bytes of key material (decoded, without a
+    /// prefix such as `whsec_`).
+    TooShort {
+        /// The minimum, in bytes.
+        min_bytes: usize,
+    },
+    /// Unusable for another reason (not base64, too long, not a key of the right kind).
+    Invalid(&'static str),
+}
+
+impl From<&'static str> for SecretError {
+    fn from(reason: &'static str) -> Self {
+        Self::Invalid(reason)
+    }
+}
+
+impl SecretError {
+    /// Refuses `len` bytes of key material when fewer than `min_bytes`.
+    pub(crate) fn check_len(len: usize, min_bytes: usize) -> Result<(), Self> {
+        if len < min_bytes {
+            return Err(Self::TooShort { min_bytes });
+        }
+        Ok(())
+    }
+
+    /// The [`WebhookError`] for the secret at `index`.
+    pub(crate) fn at(self, index: usize) -> WebhookError {
+        match self {
+            Self::TooShort { min_bytes } => WebhookError::SecretTooShort { index, min_bytes },
+            Self::Invalid(reason) => WebhookError::InvalidSecret { index, reason },
+        }
+    }
 }
 
 impl WebhookError {

@@ -4,11 +4,14 @@
 use std::borrow::Cow;
 
 use crate::encoding::Encoding;
+use crate::error::SecretError;
 use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
+use crate::verifier::{
+    MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
+};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
 
 /// One piece of a signed-message template.
@@ -20,6 +23,20 @@ pub(crate) enum Part {
     Id,
     Method,
     Url,
+}
+
+impl Part {
+    /// The placeholder's name, or `None` for a literal.
+    fn placeholder(&self) -> Option<&'static str> {
+        match self {
+            Self::Literal(_) => None,
+            Self::Body => Some("body"),
+            Self::Timestamp => Some("timestamp"),
+            Self::Id => Some("id"),
+            Self::Method => Some("method"),
+            Self::Url => Some("url"),
+        }
+    }
 }
 
 /// A header name in a scheme: fixed by this crate, or configured by the user.
@@ -70,7 +87,9 @@ pub enum TimestampUnit {
 /// The signed message is a template over the request: `{body}` (raw bytes), `{timestamp}`
 /// (the timestamp header's exact text), `{id}` (the message-id header's text; `{svix-id}` is
 /// accepted as a synonym, as in Vapi's configuration), `{method}` and `{url}` (from the
-/// [`Request`]); any other text is literal, and `{{` / `}}` write a brace. The signature
+/// [`Request`]); any other text is literal, and `{{` / `}}` write a brace. Two placeholders
+/// must be separated by a literal, so that the signed bytes say where one value ends. The
+/// timestamp header must be canonical decimal: digits only, no sign, no leading zero. The signature
 /// header holds an optional prefix followed by the MAC in hex or base64. When the template
 /// contains `{timestamp}`, the timestamp is checked against the verifier's tolerance.
 ///
@@ -90,7 +109,7 @@ pub enum TimestampUnit {
 ///     .timestamp_header("X-Timestamp")
 ///     .template("{timestamp}.{method}.{body}")
 ///     .build()?;
-/// let v = Verifier::new(internal, [SecretString::from("s3cret")])?;
+/// let v = Verifier::new(internal, [SecretString::from("an-internal-s3cret-of-32-bytes!!")])?;
 /// let headers = v.sign(&Message::new(b"{}").method("POST"))?;
 /// v.verify(&Request::new(&headers, b"{}").with_method("POST"))?;
 /// # let _ = cal;
@@ -268,8 +287,10 @@ impl HmacSchemeBuilder {
     ///
     /// # Errors
     /// [`WebhookError::InvalidConfig`] for an empty or invalid header name, an unknown
-    /// placeholder or unbalanced brace in the template, or a `{timestamp}` / `{id}` placeholder
-    /// without its header (or such a header without its placeholder).
+    /// placeholder or unbalanced brace in the template, two placeholders with no literal
+    /// between them (`{timestamp}{body}`: the boundary between the values would not be
+    /// signed), or a `{timestamp}` / `{id}` placeholder without its header (or such a header
+    /// without its placeholder).
     pub fn build(mut self) -> Result<HmacScheme, WebhookError> {
         if let Some(t) = self.template.take() {
             self.scheme.template = Cow::Owned(parse_template(&t)?);
@@ -339,6 +360,13 @@ fn parse_template(t: &str) -> Result<Vec<Part>, WebhookError> {
             };
             if !literal.is_empty() {
                 parts.push(Part::Literal(Cow::Owned(std::mem::take(&mut literal))));
+            } else if let Some(previous) = parts.last().and_then(Part::placeholder) {
+                // `{timestamp}{body}`: the boundary between the two values is not signed, so
+                // `1700000000` + `1{…}` and `17000000001` + `{…}` sign the same bytes, and a
+                // captured signature verifies under a different timestamp or id.
+                return Err(WebhookError::config(format!(
+                    "placeholders `{{{previous}}}` and `{{{name}}}` are adjacent: put a literal separator between them (such as `.`), otherwise the boundary between the two values is not signed and one signature fits several requests"
+                )));
             }
             parts.push(part);
             rest = rest.get(end + 1..).unwrap_or_default();
@@ -360,17 +388,15 @@ impl Scheme for HmacScheme {
         self.provider
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
-        if secret.is_empty() {
-            return Err("empty secret");
-        }
+    /// The secret's bytes (base64-decoded when so configured), at least
+    /// [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) of them.
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         if self.secret_is_base64 {
             let bytes = crate::encoding::decode_base64_secret(secret).ok_or("not valid base64")?;
-            if bytes.is_empty() {
-                return Err("empty secret");
-            }
+            SecretError::check_len(bytes.len(), MIN_SECRET_LEN)?;
             return Ok(Key::hmac(&bytes));
         }
+        SecretError::check_len(secret.len(), MIN_SECRET_LEN)?;
         Ok(Key::hmac(secret.as_bytes()))
     }
 
@@ -409,7 +435,10 @@ impl Scheme for HmacScheme {
             Some(h) if self.uses(&Part::Timestamp) => {
                 let text = headers::required(request.headers, h)?;
                 let raw = parse_unix_secs(text).ok_or_else(|| {
-                    WebhookError::malformed(h.to_cow(), "timestamp is not a whole number")
+                    WebhookError::malformed(
+                        h.to_cow(),
+                        "timestamp is not canonical decimal (digits only, no sign, no leading zero)",
+                    )
                 })?;
                 let secs = self.timestamp_secs(raw);
                 tolerance.check(secs, now)?;
@@ -443,10 +472,11 @@ impl Scheme for HmacScheme {
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
 
-        let replay_key = match (id, timestamp) {
-            (Some(id), _) => ReplayKey::from_id(self.provider, id),
-            (None, Some(_)) => ReplayKey::from_tag(signature),
-            (None, None) => ReplayKey::derive(self.provider, &feed),
+        // The signed message id when there is one, otherwise a hash of the signed content:
+        // never the signature, which depends on the secret that matched.
+        let replay_key = match id {
+            Some(id) => ReplayKey::from_id(self.provider, id),
+            None => ReplayKey::derive(self.provider, &feed),
         };
         Ok(Verified::body_signed(
             self.provider,

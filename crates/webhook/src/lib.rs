@@ -18,17 +18,19 @@
 //! let verified = standard.verify_at(&Request::new(&headers, body), 1_614_265_400)?;
 //! println!("replay key {}", verified.replay_key);
 //!
-//! // The same request 10 minutes later is refused, and the error says by how much.
+//! // The same request 10 minutes later is refused. The error's fields say by how much, for
+//! // the logs; its `Display`, which may reach the client, does not.
 //! let late = standard.verify_at(&Request::new(&headers, body), 1_614_265_930);
 //! assert_eq!(
 //!     late,
 //!     Err(WebhookError::TimestampOutsideTolerance { skew_secs: 600, tolerance_secs: 300 })
 //! );
+//! assert_eq!(late.unwrap_err().to_string(), "timestamp outside tolerance: too old");
 //!
 //! // Stripe, during a secret roll: either secret is accepted.
 //! let stripe = Verifier::new(
 //!     Stripe,
-//!     [SecretString::from("whsec_new"), SecretString::from("whsec_old")],
+//!     [SecretString::from("whsec_new_0123456789abcdef"), SecretString::from("whsec_old_0123456789abcdef")],
 //! )?;
 //! let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
 //! let headers = stripe.sign(&palisade_webhook::Message::new(body))?; // as Stripe would send
@@ -47,7 +49,7 @@
 //! | Slack | [`Slack`] | `X-Slack-Signature: v0=…`, `X-Slack-Request-Timestamp` | `v0:ts:body`, HMAC-SHA256 hex |
 //! | Twilio | [`Twilio`] | `X-Twilio-Signature` | URL + sorted form parameters, HMAC-SHA1 (or SHA-256) base64 |
 //! | Shopify | [`Shopify`] | `X-Shopify-Hmac-Sha256` | body, HMAC-SHA256 base64 |
-//! | Vapi | [`Vapi`] | `x-vapi-secret`, or an HMAC credential | configurable |
+//! | Vapi | [`Vapi`] | an HMAC credential (`x-signature`, `x-timestamp`), or `x-vapi-secret`: one mode, chosen explicitly | configurable (HMAC), nothing (secret header) |
 //! | anyone else | [`HmacScheme`] | configurable | template over body, timestamp, id, method, URL |
 //!
 //! For every scheme:
@@ -62,7 +64,9 @@
 //! - **constant-time comparison** of the decoded MAC bytes, after a length check
 //!   (`subtle`);
 //! - **typed errors** ([`WebhookError`]) that say what failed and never contain a secret;
-//! - **replay keys** ([`ReplayKey`]) taken from signed material only;
+//! - **replay keys** ([`ReplayKey`]) taken from signed material only (a signed delivery id, or
+//!   a hash of the signed content), never from the signature, so they do not depend on which
+//!   secret matched;
 //! - **signing** ([`Verifier::sign`]) produces the headers the provider would send.
 //!
 //! Secrets enter as [`secrecy::SecretString`] and live in zeroize-on-drop buffers; no `Debug`
@@ -91,7 +95,7 @@ mod verifier;
 
 pub use any::AnyScheme;
 pub use encoding::Encoding;
-pub use error::WebhookError;
+pub use error::{SecretError, WebhookError};
 pub use github::GitHub;
 pub use headers::{Headers, KnownHeader, Lookup};
 pub use hmac_scheme::{HmacScheme, HmacSchemeBuilder, TimestampUnit};
@@ -101,10 +105,13 @@ pub use meta::Meta;
 pub use secrecy::SecretString;
 pub use shopify::Shopify;
 pub use slack::Slack;
-pub use standard::{KEY_LEN_RANGE as STANDARD_KEY_LEN_RANGE, StandardWebhooks};
+pub use standard::{
+    KEY_LEN_RANGE as STANDARD_KEY_LEN_RANGE, MAX_SIGNATURES as STANDARD_MAX_SIGNATURES,
+    StandardWebhooks,
+};
 pub use stripe::{MAX_V1 as STRIPE_MAX_V1, Stripe, StripeSignatureHeader};
 pub use time::{Clock, FixedClock, SystemClock, Tolerance};
 pub use twilio::Twilio;
 pub use vapi::Vapi;
 pub use verified::{Provider, ReplayKey, Verified};
-pub use verifier::{Message, Request, Scheme, SignedHeaders, Verifier};
+pub use verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, Verifier};

@@ -19,7 +19,8 @@ fixed_hmac_scheme! {
     /// Slack's request signature scheme (version `v0`).
     ///
     /// The timestamp is checked against the verifier's tolerance (Slack recommends five
-    /// minutes, the default). The replay key is the timestamp and the signature.
+    /// minutes, the default). The replay key is a hash of the signed content
+    /// (`v0:timestamp:body`); see [`ReplayKey`](crate::ReplayKey).
     Slack = HmacScheme::fixed(
         Provider::Slack,
         &SIGNATURE,

@@ -6,9 +6,11 @@
 //! header is a space-separated list of `<version>,<base64>` entries, any of which may match:
 //! `v1` is HMAC-SHA256 keyed with the base64-decoded secret (`whsec_` prefix optional, padding
 //! optional, 24 to 64 bytes once decoded), `v1a` is Ed25519 (feature `ed25519`; public keys
-//! `whpk_`, secret keys `whsk_`, base64). Unknown versions are ignored.
+//! `whpk_`, secret keys `whsk_`, base64). Unknown versions are ignored; more than
+//! [`MAX_SIGNATURES`] `v1`/`v1a` entries is a malformed header.
 
 use crate::encoding::{Encoding, decode_base64_secret};
+use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
 use crate::mac::{Algorithm, Sink};
@@ -68,9 +70,77 @@ fn names_and_id(headers: &dyn headers::Headers) -> Result<(&'static Names, &str)
     }
 }
 
+/// Most signatures (`v1` and `v1a` entries together) accepted in one signature header, as
+/// for Stripe ([`STRIPE_MAX_V1`](crate::STRIPE_MAX_V1)). A sender adds one per active secret
+/// or key, two while one is rotated; the cap bounds the work an attacker can ask for (each
+/// `v1a` entry costs an Ed25519 verification per configured key).
+pub const MAX_SIGNATURES: usize = 8;
+
 /// The `(version, signature)` entries of a signature header.
 fn entries(value: &str) -> impl Iterator<Item = (&str, &str)> {
     value.split(' ').filter_map(|e| e.split_once(','))
+}
+
+/// The signature header's `v1` and `v1a` entries, decoded once, without allocating.
+struct Signatures<'a> {
+    /// `v1` entries that decode to 32 bytes (others can match nothing).
+    v1: [[u8; 32]; MAX_SIGNATURES],
+    n_v1: usize,
+    /// `v1a` entries, as sent (base64), decoded by the Ed25519 code.
+    #[cfg_attr(not(feature = "ed25519"), allow(dead_code))]
+    v1a: [&'a str; MAX_SIGNATURES],
+    #[cfg_attr(not(feature = "ed25519"), allow(dead_code))]
+    n_v1a: usize,
+}
+
+impl<'a> Signatures<'a> {
+    fn of(value: &'a str, header: &'static str) -> Result<Self, WebhookError> {
+        let mut out = Self {
+            v1: [[0; 32]; MAX_SIGNATURES],
+            n_v1: 0,
+            v1a: [""; MAX_SIGNATURES],
+            n_v1a: 0,
+        };
+        let mut seen = 0usize;
+        for (version, sig) in entries(value) {
+            if version != "v1" && version != "v1a" {
+                continue; // Unknown versions are ignored, as the spec says.
+            }
+            seen += 1;
+            if seen > MAX_SIGNATURES {
+                return Err(WebhookError::malformed(
+                    header,
+                    "more than 8 `v1`/`v1a` signatures",
+                ));
+            }
+            if version == "v1a" {
+                if let Some(slot) = out.v1a.get_mut(out.n_v1a) {
+                    *slot = sig;
+                    out.n_v1a += 1;
+                }
+                continue;
+            }
+            let mut buf = [0u8; 64];
+            if let Some(tag) = Encoding::Base64
+                .decode(sig, &mut buf)
+                .filter(|t| t.len() == 32)
+                && let Some(slot) = out.v1.get_mut(out.n_v1)
+            {
+                slot.copy_from_slice(tag);
+                out.n_v1 += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    fn v1(&self) -> &[[u8; 32]] {
+        self.v1.get(..self.n_v1).unwrap_or(&[])
+    }
+
+    #[cfg(feature = "ed25519")]
+    fn v1a(&self) -> &[&'a str] {
+        self.v1a.get(..self.n_v1a).unwrap_or(&[])
+    }
 }
 
 impl Scheme for StandardWebhooks {
@@ -78,20 +148,23 @@ impl Scheme for StandardWebhooks {
         Provider::Standard
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
+    /// `whsec_` (optional) and base64 (padding optional) of a 24- to 64-byte key, or with
+    /// the `ed25519` feature an Ed25519 key (`whpk_` public, `whsk_` secret).
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         if let Some(_rest) = secret
             .strip_prefix("whpk_")
             .or_else(|| secret.strip_prefix("whsk_"))
         {
             #[cfg(feature = "ed25519")]
-            return ed25519::parse(secret);
+            return ed25519::parse(secret).map_err(SecretError::Invalid);
             #[cfg(not(feature = "ed25519"))]
-            return Err("Ed25519 keys (whpk_/whsk_) need the `ed25519` feature");
+            return Err("Ed25519 keys (whpk_/whsk_) need the `ed25519` feature".into());
         }
         let b64 = secret.strip_prefix("whsec_").unwrap_or(secret);
         let key = decode_base64_secret(b64).ok_or("not valid base64 after the `whsec_` prefix")?;
-        if !KEY_LEN_RANGE.contains(&key.len()) {
-            return Err("decoded key must be 24 to 64 bytes");
+        SecretError::check_len(key.len(), *KEY_LEN_RANGE.start())?;
+        if key.len() > *KEY_LEN_RANGE.end() {
+            return Err("decoded key must be 24 to 64 bytes".into());
         }
         Ok(Key::hmac(&key))
     }
@@ -121,22 +194,19 @@ impl Scheme for StandardWebhooks {
             s.put(b".");
             s.put(request.body);
         };
-        let mut buf = [0u8; 64];
+        let signatures = Signatures::of(sigs, n.signature.as_str())?;
         let hmac_match = first_match(keys, Algorithm::Sha256, &feed, |tag| {
-            entries(sigs)
-                .filter(|(v, _)| *v == "v1")
-                .any(|(_, sig)| {
-                    Encoding::Base64
-                        .decode(sig, &mut buf)
-                        .is_some_and(|s| tag.matches(s))
-                })
+            signatures
+                .v1()
+                .iter()
+                .any(|sig| tag.matches(sig))
                 .then_some(())
         });
         let secret_index = match hmac_match {
             Some((i, ())) => i,
             None => asymmetric_match(
                 keys,
-                sigs,
+                &signatures,
                 &feed,
                 id.len() + ts.len() + request.body.len() + 2,
             )
@@ -189,7 +259,12 @@ impl Scheme for StandardWebhooks {
 }
 
 #[cfg(not(feature = "ed25519"))]
-fn asymmetric_match(_: &[Key], _: &str, _: &dyn Fn(&mut dyn Sink), _: usize) -> Option<usize> {
+fn asymmetric_match(
+    _: &[Key],
+    _: &Signatures<'_>,
+    _: &dyn Fn(&mut dyn Sink),
+    _: usize,
+) -> Option<usize> {
     None
 }
 
@@ -202,7 +277,7 @@ mod ed25519 {
 
     use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 
-    use super::entries;
+    use super::{MAX_SIGNATURES, Signatures};
     use crate::WebhookError;
     use crate::encoding::{Encoding, decode_base64_secret};
     use crate::key::{Key, KeyRepr};
@@ -243,12 +318,41 @@ mod ed25519 {
         buf
     }
 
+    /// The index of the first Ed25519 key for which some `v1a` entry verifies.
+    ///
+    /// Pure Ed25519 (RFC 8032 §5.1.7) hashes `R ‖ A ‖ message`, the signature's `R` and the
+    /// key `A` first, so no hash of the message can be shared between signatures or keys.
+    /// What is shared: the signed content is assembled once (only when some key is Ed25519
+    /// and some entry is `v1a`), each entry is decoded once, and an entry repeated in the
+    /// header is verified once; the entries are capped at
+    /// [`MAX_SIGNATURES`](super::MAX_SIGNATURES).
     pub(super) fn asymmetric_match(
         keys: &[Key],
-        sigs: &str,
+        signatures: &Signatures<'_>,
         feed: &dyn Fn(&mut dyn Sink),
         len: usize,
     ) -> Option<usize> {
+        let mut decoded: [Option<Signature>; MAX_SIGNATURES] = [None; MAX_SIGNATURES];
+        let mut n = 0;
+        for sig in signatures.v1a() {
+            let mut buf = [0u8; 64];
+            let Some(s) = Encoding::Base64
+                .decode(sig, &mut buf)
+                .and_then(|b| Signature::from_slice(b).ok())
+            else {
+                continue;
+            };
+            if decoded.iter().flatten().any(|d| *d == s) {
+                continue;
+            }
+            if let Some(slot) = decoded.get_mut(n) {
+                *slot = Some(s);
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return None;
+        }
         let mut msg = None;
         keys.iter().enumerate().find_map(|(i, key)| {
             let vk = match &key.0 {
@@ -257,15 +361,10 @@ mod ed25519 {
                 KeyRepr::Hmac(_) => return None,
             };
             let msg: &Vec<u8> = msg.get_or_insert_with(|| content(feed, len));
-            let mut buf = [0u8; 64];
-            entries(sigs)
-                .filter(|(v, _)| *v == "v1a")
-                .any(|(_, sig)| {
-                    Encoding::Base64
-                        .decode(sig, &mut buf)
-                        .and_then(|b| Signature::from_slice(b).ok())
-                        .is_some_and(|s| vk.verify_strict(msg, &s).is_ok())
-                })
+            decoded
+                .iter()
+                .flatten()
+                .any(|s| vk.verify_strict(msg, s).is_ok())
                 .then_some(i)
         })
     }
@@ -302,7 +401,12 @@ mod tests {
         );
         assert_eq!(
             s.parse_secret("whsec_c2hvcnQ=").unwrap_err(),
-            "decoded key must be 24 to 64 bytes"
+            SecretError::TooShort { min_bytes: 24 }
+        );
+        assert_eq!(
+            s.parse_secret(&format!("whsec_{}", "A".repeat(88)))
+                .unwrap_err(),
+            SecretError::Invalid("decoded key must be 24 to 64 bytes")
         );
         assert!(s.parse_secret("whsec_!!!").is_err());
     }

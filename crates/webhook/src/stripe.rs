@@ -7,11 +7,14 @@
 //! and unknown schemes are ignored.
 
 use crate::encoding::Encoding;
+use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
-use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
+use crate::verifier::{
+    MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
+};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
 static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
@@ -22,7 +25,10 @@ static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signat
 /// use palisade_webhook::{Message, Request, Stripe, Verifier};
 /// use secrecy::SecretString;
 ///
-/// let v = Verifier::new(Stripe, [SecretString::from("whsec_new"), SecretString::from("whsec_old")])?;
+/// let v = Verifier::new(
+///     Stripe,
+///     [SecretString::from("whsec_new_0123456789abcdef"), SecretString::from("whsec_old_0123456789abcdef")],
+/// )?;
 /// let headers = [("Stripe-Signature", "t=1700000000,v1=deadbeef")];
 /// let err = v.verify_at(&Request::new(&headers, b"{}"), 1_700_000_000).unwrap_err();
 /// assert_eq!(err.to_string(), "no matching signature");
@@ -118,6 +124,14 @@ impl Scheme for Stripe {
         Provider::Stripe
     }
 
+    /// The whole secret, `whsec_` included, is the HMAC key (as Stripe's libraries use it);
+    /// at least [`MIN_SECRET_LEN`](crate::MIN_SECRET_LEN) bytes must follow the prefix.
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
+        let material = secret.strip_prefix("whsec_").unwrap_or(secret);
+        SecretError::check_len(material.len(), MIN_SECRET_LEN)?;
+        Ok(Key::hmac(secret.as_bytes()))
+    }
+
     fn verify(
         &self,
         keys: &[Key],
@@ -147,18 +161,22 @@ impl Scheme for Stripe {
             s.put(b".");
             s.put(request.body);
         };
-        let (secret_index, replay_key) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+        let (secret_index, ()) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
             decoded
                 .iter()
                 .zip(&usable)
                 .any(|(sig, ok)| *ok && tag.matches(sig))
-                .then(|| ReplayKey::from_tag(tag.as_bytes()))
+                .then_some(())
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
+        // The key is a hash of the signed content (`t.body`), never of the matching signature:
+        // during a secret roll one delivery carries one `v1` per secret, and a key taken from
+        // the signature would change with the `v1` entries kept (`t=T,v1=A,v1=B` re-sent as
+        // `t=T,v1=B` would count as a new delivery).
         Ok(Verified::body_signed(
             Provider::Stripe,
             Some(timestamp),
-            replay_key,
+            ReplayKey::derive(Provider::Stripe, &feed),
             secret_index,
         ))
     }

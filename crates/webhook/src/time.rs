@@ -126,10 +126,17 @@ impl Default for Tolerance {
     }
 }
 
-/// Parses a timestamp header: ASCII digits only (no sign, no spaces, no fraction), at most
-/// 18 of them so it fits an `i64` of seconds.
+/// Parses a timestamp header in canonical decimal: ASCII digits only (no sign, no spaces, no
+/// fraction), no leading zero (`0` itself excepted), at most 18 digits so it fits an `i64`.
+///
+/// Canonical form means one time has one spelling: `01700000000` and `+1700000000` are
+/// refused rather than read as 1 700 000 000 (the text, not the number, is what is signed).
 pub(crate) fn parse_unix_secs(s: &str) -> Option<i64> {
-    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+    if s.is_empty()
+        || s.len() > 18
+        || !s.bytes().all(|b| b.is_ascii_digit())
+        || (s.len() > 1 && s.starts_with('0'))
+    {
         return None;
     }
     s.parse().ok()
@@ -165,7 +172,19 @@ mod tests {
     #[test]
     fn timestamps_are_plain_digits() {
         assert_eq!(parse_unix_secs("1614265330"), Some(1_614_265_330));
-        for bad in ["", "-1", "+1", " 1", "1.5", "1e9", "9999999999999999999"] {
+        assert_eq!(parse_unix_secs("0"), Some(0));
+        for bad in [
+            "",
+            "-1",
+            "+1",
+            " 1",
+            "1.5",
+            "1e9",
+            "9999999999999999999",
+            "01700000000",
+            "00",
+            "+1700000000",
+        ] {
             assert_eq!(parse_unix_secs(bad), None, "{bad}");
         }
     }

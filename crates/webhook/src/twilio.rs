@@ -48,11 +48,11 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// Twilio's request signature scheme.
 ///
 /// ```
-/// use palisade_webhook::{Request, Twilio, Verifier};
-/// use secrecy::SecretString;
+/// use palisade_webhook::{Key, Request, Twilio, Verifier};
 ///
-/// // Twilio's documented example (auth token 12345).
-/// let v = Verifier::new(Twilio::default(), [SecretString::from("12345")])?;
+/// // Twilio's documented example. Its auth token, `12345`, is shorter than the 16 bytes
+/// // `Verifier::new` asks for (real tokens are 32 hex digits), so it goes in as a raw key.
+/// let v = Verifier::from_keys(Twilio::default(), [Key::hmac(b"12345")])?;
 /// let body = b"CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212";
 /// let headers = [
 ///     ("Content-Type", "application/x-www-form-urlencoded"),

@@ -15,67 +15,77 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::encoding::Encoding;
+use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink};
 use crate::time::Tolerance;
-use crate::verifier::{Message, Request, Scheme, SignedHeaders};
+use crate::verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
 
 static SECRET_HEADER: KnownHeader = KnownHeader::new("x-vapi-secret", "x-vapi-secret");
 static SIGNATURE: KnownHeader = KnownHeader::new("x-signature", "x-signature");
 static TIMESTAMP: KnownHeader = KnownHeader::new("x-timestamp", "x-timestamp");
 
-/// Vapi's request authentication.
+/// Vapi's request authentication, in one explicit mode.
 ///
-/// - [`Vapi::server_secret`]: only `x-vapi-secret`, compared in constant time.
+/// - [`Vapi::server_secret`]: only `x-vapi-secret`, compared in constant time. It
+///   authenticates the sender but signs neither the body nor a time; HTTPS carries the rest.
 /// - [`Vapi::hmac`]: only a Vapi HMAC credential, described as an [`HmacScheme`]
-///   ([`Vapi::default_hmac_plan`] is Vapi's defaults).
-/// - [`Vapi::default`]: `x-vapi-secret` when the request carries it, otherwise the default
-///   HMAC plan.
+///   ([`Vapi::default_hmac_plan`] is Vapi's defaults). A request carrying `x-vapi-secret` is
+///   verified by its HMAC headers alone; the secret header is not read.
 ///
-/// Signing always produces HMAC headers; the server-secret mode refuses to sign, because its
+/// There is no default that accepts both: a verifier holding an HMAC credential must not
+/// also accept the weaker secret-header mode, where a leaked secret is enough to forge any
+/// body. ([`AnyScheme::for_provider`](crate::AnyScheme::for_provider) picks the HMAC mode with
+/// the default plan.)
+///
+/// Signing produces HMAC headers; the server-secret mode refuses to sign, because its
 /// "signature" would be the secret itself.
 ///
 /// ```
-/// use palisade_webhook::{Request, Vapi, Verifier};
+/// use palisade_webhook::{Message, Request, Vapi, Verifier};
 /// use secrecy::SecretString;
 ///
-/// let v = Verifier::new(Vapi::server_secret(), [SecretString::from("my-server-secret")])?;
-/// let headers = [("x-vapi-secret", "my-server-secret")];
-/// v.verify(&Request::new(&headers, br#"{"message":{"type":"end-of-call-report"}}"#))?;
+/// let v = Verifier::new(Vapi::server_secret(), [SecretString::from("my-vapi-server-secret")])?;
+/// let headers = [("x-vapi-secret", "my-vapi-server-secret")];
+/// let body = br#"{"message":{"type":"end-of-call-report"}}"#;
+/// v.verify(&Request::new(&headers, body))?;
+///
+/// let hmac = Verifier::new(
+///     Vapi::hmac(Vapi::default_hmac_plan()),
+///     [SecretString::from("my-vapi-hmac-credential")],
+/// )?;
+/// // The secret header alone is not accepted by an HMAC verifier.
+/// assert!(hmac.verify(&Request::new(&headers, body)).is_err());
+/// let signed = hmac.sign(&Message::new(body))?;
+/// hmac.verify(&Request::new(&signed, body))?;
 /// # Ok::<(), palisade_webhook::WebhookError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vapi {
-    accept_server_secret: bool,
-    hmac: Option<HmacScheme>,
+    mode: Mode,
 }
 
-impl Default for Vapi {
-    fn default() -> Self {
-        Self {
-            accept_server_secret: true,
-            hmac: Some(Self::default_hmac_plan()),
-        }
-    }
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Mode {
+    SecretHeader,
+    Hmac(HmacScheme),
 }
 
 impl Vapi {
     /// Only the `x-vapi-secret` header.
     pub fn server_secret() -> Self {
         Self {
-            accept_server_secret: true,
-            hmac: None,
+            mode: Mode::SecretHeader,
         }
     }
 
     /// Only the HMAC credential described by `plan`.
     pub fn hmac(plan: HmacScheme) -> Self {
         Self {
-            accept_server_secret: false,
-            hmac: Some(plan),
+            mode: Mode::Hmac(plan),
         }
     }
 
@@ -115,11 +125,13 @@ impl Scheme for Vapi {
         Provider::Vapi
     }
 
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
-        match &self.hmac {
-            Some(plan) if !self.accept_server_secret => plan.parse_secret(secret),
-            _ if secret.is_empty() => Err("empty secret"),
-            _ => Ok(Key::hmac(secret.as_bytes())),
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
+        match &self.mode {
+            Mode::Hmac(plan) => plan.parse_secret(secret),
+            Mode::SecretHeader => {
+                SecretError::check_len(secret.len(), MIN_SECRET_LEN)?;
+                Ok(Key::hmac(secret.as_bytes()))
+            }
         }
     }
 
@@ -130,39 +142,31 @@ impl Scheme for Vapi {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
-        // The secret header is read only in the modes that accept it, so a stray or repeated
-        // `x-vapi-secret` cannot affect an HMAC-only verifier.
-        let presented = if self.accept_server_secret {
-            headers::optional(request.headers, &SECRET_HEADER)?
-        } else {
-            None
-        };
-        match (presented, &self.hmac) {
-            (Some(presented), _) if self.accept_server_secret => {
-                // Compare digests so neither the content nor the length of the secret leaks
-                // through timing.
-                let presented = digest(presented.as_bytes());
-                let secret_index = keys
-                    .iter()
-                    .position(|k| {
-                        k.hmac_bytes()
-                            .is_some_and(|s| bool::from(digest(s).ct_eq(&presented)))
-                    })
-                    .ok_or(WebhookError::NoMatchingSignature)?;
-                Ok(Verified {
-                    provider: Provider::Vapi,
-                    timestamp: None,
-                    replay_key: ReplayKey::derive(Provider::Vapi, &|s: &mut dyn Sink| {
-                        s.put(request.body);
-                    }),
-                    secret_index,
-                    body_signed: false,
-                })
-            }
-            (_, Some(plan)) => plan.verify(keys, request, now, tolerance),
-            (None, None) => Err(WebhookError::missing(SECRET_HEADER.as_str())),
-            (Some(_), None) => Err(WebhookError::NoMatchingSignature),
+        // The secret header is read only in its own mode, so a stray or repeated
+        // `x-vapi-secret` cannot affect an HMAC verifier.
+        if let Mode::Hmac(plan) = &self.mode {
+            return plan.verify(keys, request, now, tolerance);
         }
+        let presented = headers::required(request.headers, &SECRET_HEADER)?;
+        // Compare digests so neither the content nor the length of the secret leaks through
+        // timing.
+        let presented = digest(presented.as_bytes());
+        let secret_index = keys
+            .iter()
+            .position(|k| {
+                k.hmac_bytes()
+                    .is_some_and(|s| bool::from(digest(s).ct_eq(&presented)))
+            })
+            .ok_or(WebhookError::NoMatchingSignature)?;
+        Ok(Verified {
+            provider: Provider::Vapi,
+            timestamp: None,
+            replay_key: ReplayKey::derive(Provider::Vapi, &|s: &mut dyn Sink| {
+                s.put(request.body);
+            }),
+            secret_index,
+            body_signed: false,
+        })
     }
 
     fn sign(
@@ -171,11 +175,11 @@ impl Scheme for Vapi {
         message: &Message<'_>,
         now: i64,
     ) -> Result<SignedHeaders, WebhookError> {
-        match &self.hmac {
-            Some(plan) => plan.sign(key, message, now),
+        match &self.mode {
+            Mode::Hmac(plan) => plan.sign(key, message, now),
             // The server-secret mode sends the secret itself; nothing is signed, and this
             // crate never writes a secret into headers or output.
-            None => Err(WebhookError::config(
+            Mode::SecretHeader => Err(WebhookError::config(
                 "Vapi's server-secret mode sends the secret itself and has nothing to sign; use an HMAC plan",
             )),
         }

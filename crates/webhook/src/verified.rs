@@ -86,19 +86,28 @@ impl std::str::FromStr for Provider {
 /// A fixed-size key that identifies one signed delivery, for replay detection.
 ///
 /// It is taken **only from what the signature covers**, so an attacker cannot mint fresh keys
-/// for a captured request:
+/// for a captured request, and **never from the signature itself**, so it does not depend on
+/// which configured secret matched: the same content signed under secret 1 or secret 2 (during
+/// a rotation), or a Stripe header re-sent with fewer `v1` entries, yields the same key.
 ///
-/// | scheme | key |
+/// | provider | key derived from |
 /// |---|---|
-/// | Standard Webhooks, HMAC schemes with a signed message id (`{id}`) | the signed id: inline (a length byte, the id, zero padding) when it is 31 bytes or fewer, otherwise `0xFF` followed by the last 31 bytes of SHA-256 of the provider name, a zero byte and the id |
-/// | Stripe, Slack, HMAC schemes with a signed timestamp | the matching signature (HMAC tag) itself, which covers the timestamp and the body: "timestamp plus signature" without a second hash |
-/// | GitHub, Meta, Shopify, Twilio, Vapi, other HMAC schemes | SHA-256 of the provider name, a zero byte and the signed bytes |
+/// | Standard Webhooks (`webhook-id`), HMAC schemes with a signed message id (`{id}`) | the signed id: inline (a length byte, the id, zero padding) when it is 31 bytes or fewer, otherwise `0xFF` followed by the last 31 bytes of SHA-256 of the provider name, a zero byte and the id. A provider's retry keeps its id, so a retry has the same key |
+/// | Stripe | SHA-256 of `stripe`, a zero byte, and the signed content `t.body` |
+/// | Slack | SHA-256 of `slack`, a zero byte, and the signed content `v0:timestamp:body` |
+/// | GitHub, Meta, Shopify | SHA-256 of the provider name, a zero byte, and the body (the signed content) |
+/// | Twilio | SHA-256 of `twilio`, a zero byte, the URL without its port, and the sorted form parameters as signed (or nothing more when the URL's `bodySHA256` binds the body), so every URL variant that verifies gives one key |
+/// | Vapi HMAC credential, other HMAC schemes without `{id}` | SHA-256 of the provider name (`vapi`, `hmac`), a zero byte, and the exact bytes the template signs (timestamp, method, URL, literals, body) |
+/// | Vapi `x-vapi-secret` | SHA-256 of `vapi`, a zero byte, and the body (which that mode does not sign) |
 ///
-/// Keys are 32 bytes (shorter tags are zero-padded, HMAC-SHA512 tags cut). Replay stores keep
-/// each provider in its own namespace, so keys of different providers never meet.
+/// The provider name ends at the zero byte (no name contains one), so the hash input is
+/// unambiguous: one signed message, one key. Keys are 32 bytes. Replay stores keep each
+/// provider (and route) in its own namespace.
 ///
-/// Providers in the last row sign no timestamp, so the same bytes may legitimately arrive
-/// again only as a provider retry; a replay store should keep such keys for a long TTL.
+/// Schemes without a signed timestamp (GitHub, Meta, Shopify, Twilio, Vapi's secret header)
+/// see the same bytes again only as a provider retry; a replay store should keep such keys for
+/// a long TTL. Schemes with a signed timestamp but no id (Stripe, Slack) sign each retry at a
+/// new time, so each attempt has its own key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReplayKey([u8; 32]);
 
@@ -132,17 +141,6 @@ impl ReplayKey {
                 Self(key)
             }
         }
-    }
-
-    /// The matching HMAC tag itself (which covers the signed timestamp), zero-padded or cut
-    /// to 32 bytes: no second hash is needed, since a MAC tag is already a pseudorandom
-    /// function of the signed content.
-    pub(crate) fn from_tag(tag: &[u8]) -> Self {
-        let mut key = [0u8; 32];
-        for (dst, src) in key.iter_mut().zip(tag) {
-            *dst = *src;
-        }
-        Self(key)
     }
 
     /// The 32 key bytes.

@@ -5,11 +5,15 @@ use std::sync::Arc;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::error::SecretError;
 use crate::headers::{Headers, Lookup};
 use crate::key::Key;
 use crate::mac::{Algorithm, Sink, Tag};
 use crate::time::{Clock, SystemClock, Tolerance};
 use crate::{Provider, Verified, WebhookError};
+
+/// The shortest secret accepted where a provider states no minimum, in bytes (128 bits).
+pub const MIN_SECRET_LEN: usize = 16;
 
 /// One incoming request, as received: headers, the exact body bytes, and for schemes that
 /// sign them, the public URL and the method.
@@ -199,14 +203,28 @@ pub trait Scheme: Send + Sync {
     fn provider(&self) -> Provider;
 
     /// Turns one configured secret into a key. The default uses the secret's UTF-8 bytes as
-    /// an HMAC key, which is what most providers do.
+    /// an HMAC key, which is what most providers do, and refuses fewer than
+    /// [`MIN_SECRET_LEN`] (16) bytes.
+    ///
+    /// Each provider's minimum, in bytes of key material:
+    ///
+    /// | scheme | minimum | why |
+    /// |---|---|---|
+    /// | Standard Webhooks | 24 bytes once base64-decoded (and at most 64) | the spec's key size range |
+    /// | Stripe | 16 bytes after `whsec_` | Stripe issues `whsec_` and 32 or more characters |
+    /// | GitHub | 16 bytes | GitHub asks for "a random string with high entropy" (its documented sample is 26 bytes) |
+    /// | Meta, Slack, Twilio | 16 bytes | app secrets, signing secrets and auth tokens are 32 hex digits |
+    /// | Shopify, Vapi, [`HmacScheme`](crate::HmacScheme) | 16 bytes (decoded, for base64 secrets) | the provider states none: 128 bits, the floor of a MAC key |
+    ///
+    /// The minimum catches configuration mistakes (an empty variable, `whsec_` alone, a
+    /// placeholder), not weak random secrets. Published test vectors with shorter keys (such
+    /// as Twilio's documented token `12345`) go through [`Verifier::from_keys`].
     ///
     /// # Errors
-    /// A short reason, reported as [`WebhookError::InvalidSecret`].
-    fn parse_secret(&self, secret: &str) -> Result<Key, &'static str> {
-        if secret.is_empty() {
-            return Err("empty secret");
-        }
+    /// [`SecretError::TooShort`] (reported as [`WebhookError::SecretTooShort`]) or
+    /// [`SecretError::Invalid`] (reported as [`WebhookError::InvalidSecret`]).
+    fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
+        SecretError::check_len(secret.len(), MIN_SECRET_LEN)?;
         Ok(Key::hmac(secret.as_bytes()))
     }
 
@@ -246,7 +264,7 @@ pub trait Scheme: Send + Sync {
 /// use palisade_webhook::{Message, Request, Stripe, Verifier};
 /// use secrecy::SecretString;
 ///
-/// let v = Verifier::new(Stripe, [SecretString::from("whsec_test")])?;
+/// let v = Verifier::new(Stripe, [SecretString::from("whsec_test_0123456789abcdef")])?;
 /// let body = br#"{"id":"evt_1","type":"payment_intent.succeeded"}"#;
 /// let headers = v.sign(&Message::new(body))?;
 /// let verified = v.verify(&Request::new(&headers, body))?;
@@ -264,9 +282,10 @@ impl<S: Scheme> Verifier<S> {
     /// A verifier for `scheme` that accepts any of `secrets`.
     ///
     /// # Errors
-    /// [`WebhookError::NoSecrets`] for an empty list; [`WebhookError::InvalidSecret`] with its
-    /// index when the scheme refuses a secret (for Standard Webhooks: not base64, or a decoded
-    /// key outside 24 to 64 bytes).
+    /// [`WebhookError::NoSecrets`] for an empty list; with the secret's index,
+    /// [`WebhookError::SecretTooShort`] when it is shorter than the provider's minimum (see
+    /// [`Scheme::parse_secret`]) and [`WebhookError::InvalidSecret`] when the scheme refuses
+    /// it otherwise (for Standard Webhooks: not base64, or a decoded key over 64 bytes).
     pub fn new<I>(scheme: S, secrets: I) -> Result<Self, WebhookError>
     where
         I: IntoIterator<Item = SecretString>,
@@ -277,9 +296,32 @@ impl<S: Scheme> Verifier<S> {
             .map(|(index, s)| {
                 scheme
                     .parse_secret(s.expose_secret())
-                    .map_err(|reason| WebhookError::InvalidSecret { index, reason })
+                    .map_err(|e| e.at(index))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        Self::from_keys(scheme, keys)
+    }
+
+    /// A verifier for `scheme` that accepts any of `keys`, taken as they are: no provider
+    /// format and no minimum length is checked. For key material that does not come as a
+    /// configured secret string, and for published test vectors whose keys are shorter than
+    /// the providers' minimums (Twilio's documented token `12345`).
+    ///
+    /// ```
+    /// use palisade_webhook::{Key, Request, Twilio, Verifier};
+    ///
+    /// let v = Verifier::from_keys(Twilio::default(), [Key::hmac(b"12345")])?;
+    /// # let _ = v;
+    /// # Ok::<(), palisade_webhook::WebhookError>(())
+    /// ```
+    ///
+    /// # Errors
+    /// [`WebhookError::NoSecrets`] for an empty list.
+    pub fn from_keys<I>(scheme: S, keys: I) -> Result<Self, WebhookError>
+    where
+        I: IntoIterator<Item = Key>,
+    {
+        let keys: Vec<Key> = keys.into_iter().collect();
         if keys.is_empty() {
             return Err(WebhookError::NoSecrets);
         }

@@ -372,7 +372,7 @@ async fn config_file_and_rate_limit() {
     // The example file reads its Stripe secret from the environment.
     let mut config = Config::from_toml(&text.replace(
         "secrets_env = [\"STRIPE_WEBHOOK_SECRET\"]",
-        "secrets = [\"whsec_from_file\"]",
+        "secrets = [\"whsec_from_file_0123456789\"]",
     ))
     .unwrap();
     assert_eq!(config.routes.len(), 3);
@@ -382,7 +382,7 @@ async fn config_file_and_rate_limit() {
 
     let verifier = Verifier::new(
         AnyScheme::for_provider(Provider::Stripe).unwrap(),
-        [SecretString::from("whsec_from_file")],
+        [SecretString::from("whsec_from_file_0123456789")],
     )
     .unwrap();
     let mut statuses = Vec::new();
@@ -418,7 +418,10 @@ async fn config_file_and_rate_limit() {
     // Bad configurations are refused at start.
     assert!(Config::from_toml("listen = 1").is_err());
     assert!(Config::from_toml("[routes.x]\nprovider = \"stripe\"\nsecret = [\"a\"]").is_err());
-    let no_url = Config::from_toml("[routes.t]\nprovider = \"twilio\"\nsecrets = [\"a\"]").unwrap();
+    let no_url = Config::from_toml(
+        "[routes.t]\nprovider = \"twilio\"\nsecrets = [\"twilio-auth-token-0123456789\"]",
+    )
+    .unwrap();
     assert!(build(&no_url).await.is_err());
     let unknown =
         Config::from_toml("[routes.p]\nprovider = \"paypal\"\nsecrets = [\"a\"]").unwrap();
