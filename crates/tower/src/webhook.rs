@@ -340,14 +340,16 @@ impl<S> Clone for Shared<S> {
 /// | `lease_expiring` | warn | dropped outside a tokio runtime: the claim expires with its lease |
 ///
 /// Refusals carry a short `text/plain` body: for 400 and 401 the [`WebhookError`]'s
-/// `Display`, which never contains a secret, signature or body; otherwise a fixed sentence.
-/// No body and no secret is ever logged.
+/// `Display`, which never contains a secret, signature or body, nor the server's clock or
+/// tolerance (a stale timestamp reads "too old" or "in the future"); otherwise a fixed
+/// sentence. The `tracing` event carries the error's `Debug` form, with the skew and tolerance
+/// in seconds for the operator. No body and no secret is ever logged.
 ///
 /// ```
 /// use palisade_tower::WebhookLayer;
 /// use palisade_webhook::{SecretString, Stripe, Verifier};
 ///
-/// let verifier = Verifier::new(Stripe, [SecretString::from("whsec_test")])?;
+/// let verifier = Verifier::new(Stripe, [SecretString::from("whsec_test_0123456789abcdef")])?;
 /// let layer = WebhookLayer::new(verifier).max_body(64 * 1024);
 /// # let _ = layer;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -761,25 +763,25 @@ impl Refusal {
                 let (status, outcome, event) = classify(&error);
                 count(provider, outcome);
                 if status == StatusCode::INTERNAL_SERVER_ERROR {
-                    emit!(Level::ERROR, telemetry::WEBHOOK_CONFIG_ERROR, provider, status = 500u16, error = %error);
+                    emit!(Level::ERROR, telemetry::WEBHOOK_CONFIG_ERROR, provider, status = 500u16, error = ?error);
                     return plain(status, "webhook verification is misconfigured");
                 }
                 if event == telemetry::WEBHOOK_MALFORMED {
-                    emit!(Level::WARN, telemetry::WEBHOOK_MALFORMED, provider, status = status.as_u16(), error = %error);
+                    emit!(Level::WARN, telemetry::WEBHOOK_MALFORMED, provider, status = status.as_u16(), error = ?error);
                 } else {
-                    emit!(Level::WARN, telemetry::WEBHOOK_SIGNATURE_INVALID, provider, status = status.as_u16(), error = %error);
+                    emit!(Level::WARN, telemetry::WEBHOOK_SIGNATURE_INVALID, provider, status = status.as_u16(), error = ?error);
                 }
                 plain(status, format!("webhook refused: {error}"))
             }
             Self::Replay { provider, error } => {
                 if error.is_store_failure() {
-                    emit!(Level::ERROR, telemetry::WEBHOOK_REPLAY, provider, status = 503u16, error = %error);
+                    emit!(Level::ERROR, telemetry::WEBHOOK_REPLAY, provider, status = 503u16, error = ?error);
                     count(provider, "replay_store_failed");
                     return plain(StatusCode::SERVICE_UNAVAILABLE, "replay check unavailable");
                 }
                 match error {
                     ReplayError::TimestampOutsideWindow { .. } => {
-                        emit!(Level::WARN, telemetry::WEBHOOK_SIGNATURE_INVALID, provider, status = 401u16, error = %error);
+                        emit!(Level::WARN, telemetry::WEBHOOK_SIGNATURE_INVALID, provider, status = 401u16, error = ?error);
                         count(provider, "signature_invalid");
                         plain(
                             StatusCode::UNAUTHORIZED,
@@ -787,7 +789,7 @@ impl Refusal {
                         )
                     }
                     ReplayError::InvalidConfig { .. } => {
-                        emit!(Level::ERROR, telemetry::WEBHOOK_CONFIG_ERROR, provider, status = 500u16, error = %error);
+                        emit!(Level::ERROR, telemetry::WEBHOOK_CONFIG_ERROR, provider, status = 500u16, error = ?error);
                         count(provider, "config_error");
                         plain(
                             StatusCode::INTERNAL_SERVER_ERROR,
@@ -795,7 +797,7 @@ impl Refusal {
                         )
                     }
                     ReplayError::InProgress => {
-                        emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = 409u16, error = %error);
+                        emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = 409u16, error = ?error);
                         count(provider, "in_progress");
                         duplicate(
                             StatusCode::CONFLICT,
@@ -806,7 +808,7 @@ impl Refusal {
                     // Replayed (a completed delivery), and any other decision: a duplicate.
                     _ => {
                         let status = shared.replay_status;
-                        emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = status.as_u16(), error = %error);
+                        emit!(Level::INFO, telemetry::WEBHOOK_REPLAY, provider, status = status.as_u16(), error = ?error);
                         count(provider, "replay");
                         duplicate(status, "duplicate webhook delivery", "completed")
                     }
