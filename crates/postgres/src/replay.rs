@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_replay::{
-    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, ttl_millis,
+    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, check_namespace,
+    ttl_millis,
 };
 use sqlx::{AssertSqlSafe, PgPool};
 
@@ -364,11 +365,7 @@ impl NonceStore for PostgresNonceStore {
         id: &[u8],
         token: LeaseToken,
     ) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let query = sqlx::query(AssertSqlSafe(self.sql.release.clone()))
             .bind(namespace)
             .bind(id)
@@ -404,11 +401,7 @@ impl NonceStore for PostgresNonceStore {
     }
 
     async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let query = sqlx::query(AssertSqlSafe(self.sql.remove.clone()))
             .bind(namespace)
             .bind(id);

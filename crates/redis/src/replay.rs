@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_replay::{
-    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, ttl_millis,
+    ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError, check_arguments, check_namespace,
+    ttl_millis,
 };
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::{Script, Value};
@@ -244,11 +245,7 @@ where
     }
 
     async fn remove(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let mut cmd = redis::cmd("DEL");
         cmd.arg(self.key(namespace, id));
         let mut conn = self.conn.clone();
@@ -307,11 +304,7 @@ where
         id: &[u8],
         token: LeaseToken,
     ) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let mut inv = RELEASE.prepare_invoke();
         inv.key(self.key(namespace, id)).arg(in_flight(token));
         let mut conn = self.conn.clone();

@@ -87,4 +87,6 @@ pub use guard::{Lease, Namespace, ReplayGuard, Window};
 pub use idempotency::{Claim, Idempotency};
 pub use memory::{FullPolicy, MemoryNonceStore, MemoryNonceStoreBuilder};
 pub use sequence::SequenceWindow;
-pub use store::{ClaimOutcome, Freshness, LeaseToken, NonceStore, check_arguments, ttl_millis};
+pub use store::{
+    ClaimOutcome, Freshness, LeaseToken, NonceStore, check_arguments, check_namespace, ttl_millis,
+};

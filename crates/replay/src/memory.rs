@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use palisade_webhook::{Clock, SystemClock};
 
-use crate::store::{ClaimOutcome, LeaseToken, check_arguments, ttl_millis};
+use crate::store::{ClaimOutcome, LeaseToken, check_arguments, check_namespace, ttl_millis};
 use crate::{Freshness, NonceStore, ReplayError};
 
 /// What [`MemoryNonceStore`] does when an insert would exceed its entry cap (after expired
@@ -453,11 +453,7 @@ impl MemoryNonceStore {
         id: &[u8],
         token: LeaseToken,
     ) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let now = self.clock.now_unix_millis();
         let (key, mut shard) = self.locked(namespace, id, now)?;
         if shard.leases.get(&key) != Some(&token) {
@@ -475,11 +471,7 @@ impl MemoryNonceStore {
     /// # Errors
     /// As [`NonceStore::remove`].
     pub fn remove_now(&self, namespace: &str, id: &[u8]) -> Result<bool, ReplayError> {
-        if namespace.is_empty() {
-            return Err(ReplayError::InvalidConfig {
-                reason: "empty namespace",
-            });
-        }
+        check_namespace(namespace)?;
         let key = self.digest(namespace, id);
         let now = self.clock.now_unix_millis();
         let mut shard = self.shard(&key)?;

@@ -217,16 +217,26 @@ macro_rules! forward {
 }
 forward!(Arc<S>, Box<S>, &S);
 
-/// Checks the arguments every store must refuse.
+/// Checks the namespace every store must refuse (for operations that take no TTL: `remove`,
+/// `release`).
 ///
 /// # Errors
-/// [`ReplayError::InvalidConfig`] for an empty namespace or a zero TTL.
-pub fn check_arguments(namespace: &str, ttl: Duration) -> Result<(), ReplayError> {
+/// [`ReplayError::InvalidConfig`] for an empty namespace.
+pub fn check_namespace(namespace: &str) -> Result<(), ReplayError> {
     if namespace.is_empty() {
         return Err(ReplayError::InvalidConfig {
             reason: "empty namespace",
         });
     }
+    Ok(())
+}
+
+/// Checks the arguments every store must refuse.
+///
+/// # Errors
+/// [`ReplayError::InvalidConfig`] for an empty namespace or a zero TTL.
+pub fn check_arguments(namespace: &str, ttl: Duration) -> Result<(), ReplayError> {
+    check_namespace(namespace)?;
     if ttl.is_zero() {
         return Err(ReplayError::InvalidConfig { reason: "zero TTL" });
     }

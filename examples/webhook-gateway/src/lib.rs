@@ -469,9 +469,14 @@ fn accept(
         tracing::error!(route, "event not stored: the event store failed");
         return (StatusCode::INTERNAL_SERVER_ERROR, "event store unavailable").into_response();
     }
-    let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
-    let index = events.next;
-    events.next = index.saturating_add(1);
+    // The lock is held only to number the event and to append it: parsing, finding phone
+    // numbers and encrypting them run outside it, so concurrent deliveries do not queue on it.
+    let index = {
+        let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
+        let index = events.next;
+        events.next = index.saturating_add(1);
+        index
+    };
     let event = events::record(
         &state.keyring,
         &state.phone_index,
@@ -492,6 +497,7 @@ fn accept(
         phones = event.phones.len(),
         "event accepted"
     );
+    let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
     if events.list.len() >= MAX_EVENTS {
         events.list.pop_front();
     }
