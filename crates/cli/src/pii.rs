@@ -37,9 +37,6 @@ pub(crate) enum Command {
     /// injected as PALISADE_KEK at run time, or in a file readable by the service's user only
     /// (`umask 077; palisade pii kek > kek.txt`, mode 0600) passed with --kek-file. Losing it
     /// makes every keyring written with it, and so every value encrypted, unreadable.
-    #[command(
-        after_help = "Example: umask 077 && palisade pii kek > /run/secrets/palisade-kek                       (mode 0600), then --kek-file /run/secrets/palisade-kek; or store the                       line in a secrets manager that sets PALISADE_KEK at run time."
-    )]
     Kek,
     /// Print a new keyring (JSON) on stdout: one primary encryption key, one index key.
     Keygen(KeygenArgs),

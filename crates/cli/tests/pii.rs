@@ -424,4 +424,16 @@ fn kek_prints_a_new_key_that_palisade_kek_and_kek_file_accept() {
     let other = decrypt(&keyring, CTX, &e.stdout, Some(OTHER_KEK_HEX));
     assert_ne!(other.status.code(), Some(0));
     assert!(!out(&other).contains(PHONE));
+
+    // Its help says how to store it.
+    let help = out(&palisade(&["pii", "kek", "--help"], b"", None));
+    for hint in [
+        "secrets manager",
+        "PALISADE_KEK",
+        "0600",
+        "--kek-file",
+        "never in the repository",
+    ] {
+        assert!(help.contains(hint), "{hint}: {help}");
+    }
 }
