@@ -6,7 +6,8 @@
 //!     < body
 //! palisade webhook sign --provider stripe --secret whsec_… --body-file event.json
 //! palisade ratelimit simulate --algorithm gcra --limit 10 --period 1 --burst 5 --at 0,0.05,0.1
-//! export PALISADE_KEK=$(openssl rand -base64 32) # or --kek-file PATH; kept in a secret manager
+//! palisade pii kek                             # a new KEK: keep it in a secrets manager
+//! export PALISADE_KEK=…                         # injected at run time; or --kek-file PATH (0600)
 //! palisade pii keygen > keyring.json            # refused without a KEK (exit 2)
 //! printf '+14389007409' | palisade pii encrypt --keyring keyring.json --context acme/leads/phone/17
 //! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
@@ -14,7 +15,7 @@
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
 //! (`invalid: <reason>` on stdout), 2 on a usage or configuration error (message on stderr).
-//! Secrets are never printed.
+//! Secrets are never printed, except the new key `pii kek` exists to print.
 //!
 //! The same from Rust, for tools that embed the command:
 //!

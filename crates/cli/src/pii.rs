@@ -1,4 +1,4 @@
-//! `palisade pii keygen | encrypt | decrypt | rotate | blind-index`.
+//! `palisade pii kek | keygen | encrypt | decrypt | rotate | blind-index`.
 //!
 //! The key-encryption key (KEK) comes from `--kek-file` or, failing that, the `PALISADE_KEK`
 //! environment variable (64 hex digits or base64 of 32 bytes).
@@ -8,6 +8,9 @@
 //! development keyring (a warning says so on stderr). `encrypt`, `decrypt` and `blind-index`
 //! read the keyring as it was written: a development keyring without a KEK (with the same
 //! warning), a protected one with its KEK.
+//!
+//! `kek` prints a new KEK (32 bytes from the operating system's random number generator, as
+//! unpadded base64url), a form both `PALISADE_KEK` and `--kek-file` accept.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,6 +28,16 @@ use crate::Outcome;
 /// `palisade pii …`
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Print a new key-encryption key: 32 bytes from the operating system's random number
+    /// generator, as unpadded base64url on one line, the form PALISADE_KEK and --kek-file
+    /// accept.
+    ///
+    /// Store it where only the service reads it, never in the repository or an image: in a
+    /// secrets manager (Vault, AWS Secrets Manager, GCP Secret Manager, Kubernetes Secret)
+    /// injected as PALISADE_KEK at run time, or in a file readable by the service's user only
+    /// (`umask 077; palisade pii kek > kek.txt`, mode 0600) passed with --kek-file. Losing it
+    /// makes every keyring written with it, and so every value encrypted, unreadable.
+    Kek,
     /// Print a new keyring (JSON) on stdout: one primary encryption key, one index key.
     Keygen(KeygenArgs),
     /// Encrypt standard input (bytes, as is) for a context; print the `pii1.…` ciphertext on
@@ -170,6 +183,7 @@ impl From<NormalizerArg> for Normalizer {
 /// Runs a `pii` subcommand.
 pub(crate) fn run(cmd: Command) -> Outcome {
     let result = match cmd {
+        Command::Kek => new_kek(),
         Command::Keygen(args) => keygen(&args),
         Command::Encrypt(args) => encrypt(&args),
         Command::Decrypt(args) => decrypt(&args),
@@ -177,6 +191,13 @@ pub(crate) fn run(cmd: Command) -> Outcome {
         Command::BlindIndex(args) => blind_index(&args),
     };
     result.unwrap_or_else(|e| e)
+}
+
+fn new_kek() -> Result<Outcome, Outcome> {
+    let kek = Kek::generate().map_err(usage)?;
+    let mut line = kek.to_base64();
+    line.push('\n');
+    write_secret(line.as_bytes())
 }
 
 fn keygen(args: &KeygenArgs) -> Result<Outcome, Outcome> {
@@ -246,7 +267,7 @@ fn blind_index(args: &BlindIndexArgs) -> Result<Outcome, Outcome> {
 /// Why `keygen` and `rotate` refuse to run without a KEK, and how to give one.
 const NO_KEK_FOR_WRITING: &str = "no key-encryption key: a keyring is only written \
      with its keys encrypted. Set PALISADE_KEK to 32 bytes as 64 hex digits or base64 (for \
-     example `export PALISADE_KEK=$(openssl rand -base64 32)`, kept in a secret manager), or \
+     example from `palisade pii kek`, kept in a secret manager), or \
      pass --kek-file PATH; for a development keyring with its keys in clear, pass \
      --insecure-plaintext-keyring";
 

@@ -373,3 +373,67 @@ fn blind_index_is_stable_across_formats_and_rotation() {
     );
     assert_eq!(no_dot.status.code(), Some(2));
 }
+
+#[test]
+fn kek_prints_a_new_key_that_palisade_kek_and_kek_file_accept() {
+    let dir = TempDir::new("new-kek");
+    let o = palisade(&["pii", "kek"], b"", None);
+    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert!(err(&o).is_empty(), "{}", err(&o));
+    let printed = out(&o);
+    // One line: 32 bytes as unpadded base64url (43 characters).
+    let kek = printed.strip_suffix('\n').unwrap();
+    assert_eq!(kek.len(), 43, "{kek}");
+    assert!(
+        kek.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    );
+    // A new key each time.
+    assert_ne!(out(&palisade(&["pii", "kek"], b"", None)), printed);
+
+    // Accepted as PALISADE_KEK: keygen writes a keyring protected by it.
+    let keyring = keygen(&dir, Some(kek));
+    let json = std::fs::read_to_string(&keyring).unwrap();
+    assert!(json.contains("\"protection\": \"kek\""), "{json}");
+    let e = encrypt(&keyring, CTX, PHONE.as_bytes(), Some(kek));
+    assert_eq!(e.status.code(), Some(0), "{}", err(&e));
+
+    // Accepted by --kek-file, the printed output as is: it reads the same keyring.
+    let kek_file = dir.write("kek.txt", printed.as_bytes());
+    let (k, f) = (keyring.to_str().unwrap(), kek_file.to_str().unwrap());
+    let d = palisade(
+        &[
+            "pii",
+            "decrypt",
+            "--keyring",
+            k,
+            "--context",
+            CTX,
+            "--kek-file",
+            f,
+        ],
+        &e.stdout,
+        None,
+    );
+    assert_eq!(d.status.code(), Some(0), "{}", err(&d));
+    assert_eq!(out(&d), PHONE);
+    let g = palisade(&["pii", "keygen", "--kek-file", f], b"", None);
+    assert_eq!(g.status.code(), Some(0), "{}", err(&g));
+
+    // It is the key that protects the keyring: another one does not open it.
+    let other = decrypt(&keyring, CTX, &e.stdout, Some(OTHER_KEK_HEX));
+    assert_ne!(other.status.code(), Some(0));
+    assert!(!out(&other).contains(PHONE));
+
+    // Its help says how to store it.
+    let help = out(&palisade(&["pii", "kek", "--help"], b"", None));
+    for hint in [
+        "secrets manager",
+        "PALISADE_KEK",
+        "0600",
+        "--kek-file",
+        "never in the repository",
+    ] {
+        assert!(help.contains(hint), "{hint}: {help}");
+    }
+}

@@ -28,8 +28,15 @@
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! The README's snippets and every crate's documentation use these paths
+//! (`palisade::webhook::…`, `palisade::tower::…`): each compiles with this crate as the only
+//! Palisade dependency, which its doctests check (with `-D warnings`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+// Doctests of this crate (its docs, the README, each crate's docs) deny warnings: unused
+// variables or imports in an example fail the build.
+#![doc(test(attr(deny(warnings))))]
 
 #[cfg(feature = "webhook")]
 #[doc(inline)]
@@ -58,3 +65,38 @@ pub use palisade_postgres as postgres;
 #[cfg(feature = "tower")]
 #[doc(inline)]
 pub use palisade_tower as tower;
+
+// The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
+// `//!` docs), compiled and run here as doctests with the facade's paths only: an example
+// that needs a type this facade does not re-export fails `cargo test -p palisade --doc`.
+#[cfg(all(doctest, feature = "tower", feature = "pii"))]
+#[doc = include_str!("../../../README.md")]
+mod readme {}
+
+#[cfg(all(doctest, feature = "webhook"))]
+#[doc = include_str!("../../webhook/src/lib.md")]
+mod webhook_docs {}
+
+#[cfg(all(doctest, feature = "replay"))]
+#[doc = include_str!("../../replay/src/lib.md")]
+mod replay_docs {}
+
+#[cfg(all(doctest, feature = "ratelimit"))]
+#[doc = include_str!("../../ratelimit/src/lib.md")]
+mod ratelimit_docs {}
+
+#[cfg(all(doctest, feature = "pii"))]
+#[doc = include_str!("../../pii/src/lib.md")]
+mod pii_docs {}
+
+#[cfg(all(doctest, feature = "redis"))]
+#[doc = include_str!("../../redis/src/lib.md")]
+mod redis_docs {}
+
+#[cfg(all(doctest, feature = "postgres"))]
+#[doc = include_str!("../../postgres/src/lib.md")]
+mod postgres_docs {}
+
+#[cfg(all(doctest, feature = "tower"))]
+#[doc = include_str!("../../tower/src/lib.md")]
+mod tower_docs {}

@@ -133,11 +133,10 @@ impl Namespace {
 /// the provider retries, and keep the TLS that stops capture in the first place.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use palisade_replay::{MemoryNonceStore, Namespace, ReplayError, ReplayGuard};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let guard = ReplayGuard::new(Arc::new(MemoryNonceStore::new()));
+/// let guard = ReplayGuard::new(MemoryNonceStore::new());
 /// let ns = Namespace::custom("internal-api")?;
 /// let now = std::time::SystemTime::now()
 ///     .duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;

@@ -45,11 +45,10 @@ pub enum Claim {
 /// Use both: verify, guard against replay, then claim the event.
 ///
 /// ```
-/// use std::sync::Arc;
 /// use palisade_replay::{Claim, Idempotency, MemoryNonceStore};
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-/// let events = Idempotency::new(Arc::new(MemoryNonceStore::new()));
+/// let events = Idempotency::new(MemoryNonceStore::new());
 /// let Claim::Process(lease) = events.claim("stripe", "evt_1NG8Du2eZvKYlo2CUI79vXWy").await? else {
 ///     panic!("a new event is processed");
 /// };

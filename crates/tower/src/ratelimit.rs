@@ -124,7 +124,11 @@ impl fmt::Debug for RateLimitLayer {
 impl RateLimitLayer {
     /// A layer limiting by client IP (the socket peer, no proxy trusted) in `namespace`, with
     /// `store` (any store, including an `Arc<dyn RateLimitStore>`) and `policy`, each request
-    /// costing 1, draft headers, failing closed.
+    /// costing 1, draft headers, failing closed. The peer is a `SocketAddr` extension or, with
+    /// feature `axum` (default), axum's `ConnectInfo<SocketAddr>` (serve with
+    /// `into_make_service_with_connect_info::<SocketAddr>()`); a request without one is
+    /// answered 500, never put in a bucket shared by every client, unless
+    /// [`allow_shared_bucket_without_peer`](Self::allow_shared_bucket_without_peer).
     pub fn new(namespace: &str, store: impl RateLimitStore + 'static, policy: Policy) -> Self {
         Self {
             shared: Shared {
