@@ -32,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod otp;
 mod pii;
 mod ratelimit;
 mod webhook;
@@ -62,6 +63,9 @@ enum Command {
     /// Encrypt and decrypt personal data fields, manage keyrings, compute blind indexes.
     #[command(subcommand)]
     Pii(pii::Command),
+    /// HOTP/TOTP codes (RFC 4226, RFC 6238) and otpauth:// Key URIs.
+    #[command(subcommand)]
+    Otp(otp::Command),
 }
 
 /// How a command ended.
@@ -100,6 +104,7 @@ where
         Command::Webhook(cmd) => webhook::run(cmd),
         Command::Ratelimit(cmd) => ratelimit::run(cmd),
         Command::Pii(cmd) => pii::run(cmd),
+        Command::Otp(cmd) => otp::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

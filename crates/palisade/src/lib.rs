@@ -9,6 +9,7 @@
 //! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
+//! | `otp` | [`palisade-otp`](otp) | one-time codes that cannot be brute-forced or raced: keyed hashes under rotating peppers, one atomic check-and-count per answer, resend cooldown and issue rate limit; HOTP/TOTP (RFC 4226/6238) with no reuse; `otpauth://` Key URIs; recovery codes |
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
@@ -53,6 +54,10 @@ pub use palisade_ratelimit as ratelimit;
 #[cfg(feature = "pii")]
 #[doc(inline)]
 pub use palisade_pii as pii;
+
+#[cfg(feature = "otp")]
+#[doc(inline)]
+pub use palisade_otp as otp;
 
 #[cfg(feature = "redis")]
 #[doc(inline)]
