@@ -31,6 +31,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod password;
 mod pii;
 mod ratelimit;
 mod webhook;
@@ -61,6 +62,10 @@ enum Command {
     /// Encrypt and decrypt personal data fields, manage keyrings, compute blind indexes.
     #[command(subcommand)]
     Pii(pii::Command),
+    /// Hash passwords with argon2id (PHC strings) and verify PHC strings of any argon2
+    /// implementation.
+    #[command(subcommand)]
+    Password(password::Command),
 }
 
 /// How a command ended.
@@ -99,6 +104,8 @@ where
         Command::Webhook(cmd) => webhook::run(cmd),
         Command::Ratelimit(cmd) => ratelimit::run(cmd),
         Command::Pii(cmd) => pii::run(cmd),
+        // Its own output contract: `valid` / `invalid`, exit 0 / 1 / 2.
+        Command::Password(cmd) => return password::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {
