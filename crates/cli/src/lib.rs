@@ -33,6 +33,7 @@
 #![deny(missing_docs)]
 
 mod otp;
+mod password;
 mod pii;
 mod ratelimit;
 mod webhook;
@@ -66,6 +67,10 @@ enum Command {
     /// HOTP/TOTP codes (RFC 4226, RFC 6238) and otpauth:// Key URIs.
     #[command(subcommand)]
     Otp(otp::Command),
+    /// Hash passwords with argon2id (PHC strings) and verify PHC strings of any argon2
+    /// implementation.
+    #[command(subcommand)]
+    Password(password::Command),
 }
 
 /// How a command ended.
@@ -105,6 +110,8 @@ where
         Command::Ratelimit(cmd) => ratelimit::run(cmd),
         Command::Pii(cmd) => pii::run(cmd),
         Command::Otp(cmd) => otp::run(cmd),
+        // Its own output contract: `valid` / `invalid`, exit 0 / 1 / 2.
+        Command::Password(cmd) => return password::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

@@ -15,6 +15,10 @@ type HmacSha256 = Hmac<Sha256>;
 /// Domain-separation label at the start of every hashed message (versioned).
 const LABEL: &[u8] = b"palisade-otp/v1";
 
+/// Domain-separation label of a peppered password (`crate::password`), so that a password's
+/// MAC and a code's never share an input under the same key.
+const PASSWORD_LABEL: &[u8] = b"palisade-otp/password/v1";
+
 /// The smallest pepper accepted, in bytes (256 bits).
 pub const MIN_PEPPER_LEN: usize = 32;
 
@@ -98,6 +102,19 @@ impl Pepper {
             pepper_id: self.id.clone(),
             mac: mac.finalize().into_bytes().into(),
         }
+    }
+}
+
+impl Pepper {
+    /// `HMAC-SHA256(key, "palisade-otp/password/v1" ‖ password)`: the argon2 input of a
+    /// peppered password hash.
+    pub(crate) fn password_mac(&self, password: &[u8]) -> zeroize::Zeroizing<[u8; 32]> {
+        let mut mac = self.mac.clone();
+        mac.update(PASSWORD_LABEL);
+        mac.update(password);
+        let mut out = zeroize::Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&mac.finalize().into_bytes());
+        out
     }
 }
 

@@ -105,3 +105,7 @@ mod postgres_docs {}
 #[cfg(all(doctest, feature = "tower"))]
 #[doc = include_str!("../../tower/src/lib.md")]
 mod tower_docs {}
+
+#[cfg(all(doctest, feature = "otp"))]
+#[doc = include_str!("../../otp/src/lib.md")]
+mod otp_docs {}

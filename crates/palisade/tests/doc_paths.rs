@@ -13,7 +13,7 @@
 use std::path::Path;
 
 /// The files whose Rust blocks are the facade's doctests (see `src/lib.rs`).
-const DOCS: [&str; 8] = [
+const DOCS: [&str; 9] = [
     "../../README.md",
     "../webhook/src/lib.md",
     "../replay/src/lib.md",
@@ -22,6 +22,7 @@ const DOCS: [&str; 8] = [
     "../redis/src/lib.md",
     "../postgres/src/lib.md",
     "../tower/src/lib.md",
+    "../otp/src/lib.md",
 ];
 
 /// Paths a facade user does not have: `palisade_<crate>::`, and crates the facade re-exports
