@@ -130,6 +130,12 @@ pub enum BlockReason {
         /// The maximum.
         max: usize,
     },
+    /// The input holds an ASCII control character (tab, CR, LF, NUL, …), which the URL
+    /// Standard would silently strip or reject.
+    ControlCharacter {
+        /// The byte.
+        byte: u8,
+    },
     /// The scheme is not allowed.
     Scheme {
         /// The scheme, lowercase.
@@ -191,6 +197,9 @@ impl fmt::Display for BlockReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::TooLong { len, max } => write!(f, "URL is {len} bytes, more than {max}"),
+            Self::ControlCharacter { byte } => {
+                write!(f, "URL holds the control character 0x{byte:02x}")
+            }
             Self::Scheme { scheme } => write!(f, "scheme {scheme:?} is not allowed"),
             Self::UserInfo => f.write_str("URL carries a user name or password"),
             Self::NoHost => f.write_str("URL has no host"),
@@ -448,6 +457,11 @@ impl UrlPolicy {
             }
             .into());
         }
+        // The URL Standard strips tabs and newlines anywhere and C0 controls and spaces at the
+        // ends: what is fetched would differ from what was logged or compared. Refused.
+        if let Some(byte) = input.bytes().find(|b| *b < 0x20 || *b == 0x7f) {
+            return Err(BlockReason::ControlCharacter { byte }.into());
+        }
         let url = Url::parse(input)?;
         let (port, ip) = self.verify(&url)?;
         Ok(CheckedUrl { url, port, ip })
@@ -558,10 +572,11 @@ impl UrlPolicy {
             return Err(BlockReason::UserInfo);
         }
         let port = url.port_or_known_default().ok_or(BlockReason::NoPort)?;
-        if let Some(explicit) = url.port() {
-            if !self.any_port && !self.ports.contains(&explicit) {
-                return Err(BlockReason::Port { port: explicit });
-            }
+        if let Some(explicit) = url.port()
+            && !self.any_port
+            && !self.ports.contains(&explicit)
+        {
+            return Err(BlockReason::Port { port: explicit });
         }
         let reparsed;
         let host: Host<&str> = match url.host() {
