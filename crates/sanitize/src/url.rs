@@ -622,3 +622,157 @@ fn normalize_suffix(s: &str) -> String {
         .trim_end_matches('.')
         .to_ascii_lowercase()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(policy: &UrlPolicy, url: &str) -> BlockReason {
+        match policy.check(url) {
+            Err(UrlError::Blocked { reason }) => reason,
+            other => panic!("{url}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn host_patterns() {
+        assert_eq!(
+            HostPattern::parse("API.Example.COM.").unwrap(),
+            HostPattern::Exact("api.example.com".into())
+        );
+        assert_eq!(
+            HostPattern::parse("*.bücher.example").unwrap(),
+            HostPattern::Suffix("xn--bcher-kva.example".into())
+        );
+        assert_eq!(
+            HostPattern::parse("[2001:db8::1]").unwrap(),
+            HostPattern::Ip("2001:db8::1".parse().unwrap())
+        );
+        assert!(HostPattern::parse("*.10.0.0.1").is_err());
+        assert!(HostPattern::parse("").is_err());
+        assert!(HostPattern::parse("a b").is_err());
+    }
+
+    #[test]
+    fn suffix_allowlist_matches_whole_labels() {
+        let p = UrlPolicy::new().allow_host("*.example.com").unwrap();
+        assert!(p.check("https://a.example.com/").is_ok());
+        assert!(p.check("https://a.b.example.com./").is_ok());
+        for url in [
+            "https://example.com/",
+            "https://badexample.com/",
+            "https://example.com.evil.net/",
+            "https://a.example.com@evil.net/",
+        ] {
+            assert!(p.check(url).is_err(), "{url}");
+        }
+    }
+
+    #[test]
+    fn ip_literal_rules() {
+        let public = "http://93.184.216.34/";
+        assert!(UrlPolicy::new().check(public).is_ok());
+        let refuse = UrlPolicy::new().ip_literals(IpLiterals::Refuse);
+        assert!(matches!(
+            reason(&refuse, public),
+            BlockReason::IpLiteral { .. }
+        ));
+        let listed = UrlPolicy::new().allow_host("example.com").unwrap();
+        assert!(matches!(
+            reason(&listed, public),
+            BlockReason::IpLiteral { .. }
+        ));
+        let listed = listed.allow_host("93.184.216.34").unwrap();
+        assert!(listed.check(public).is_ok());
+        let allow = UrlPolicy::new()
+            .allow_host("example.com")
+            .unwrap()
+            .ip_literals(IpLiterals::Allow);
+        assert!(allow.check(public).is_ok());
+        // Ranges first: an internal literal is refused for its range under every rule.
+        assert!(matches!(
+            reason(&allow, "http://10.0.0.1/"),
+            BlockReason::Address(_)
+        ));
+    }
+
+    #[test]
+    fn names() {
+        let p = UrlPolicy::new();
+        for url in [
+            "http://localhost/",
+            "http://LOCALHOST./",
+            "http://a.b.localhost/",
+            "http://metadata.google.internal/",
+            "http://printer.local/",
+            "http://router.home.arpa/",
+        ] {
+            assert!(
+                matches!(reason(&p, url), BlockReason::BlockedName { .. }),
+                "{url}"
+            );
+        }
+        assert!(matches!(
+            reason(&p, "http://metadata/"),
+            BlockReason::SingleLabelName { .. }
+        ));
+        assert!(
+            p.clone()
+                .allow_single_label_names(true)
+                .check("http://metadata/")
+                .is_ok()
+        );
+        assert!(p.check("http://notlocalhost.com/").is_ok());
+        assert!(matches!(
+            reason(
+                &p.clone().block_name_suffix("corp.example.com"),
+                "https://x.corp.example.com/"
+            ),
+            BlockReason::BlockedName { .. }
+        ));
+    }
+
+    #[test]
+    fn opaque_hosts_are_parsed_as_hosts() {
+        let p = UrlPolicy::new().schemes(["gopher"]).allow_port(70);
+        assert!(matches!(
+            reason(&p, "gopher://2130706433:70/x"),
+            BlockReason::Address(_)
+        ));
+        assert!(matches!(
+            reason(&p, "gopher://example.com/x"),
+            BlockReason::NoPort
+        ));
+        assert!(p.check("gopher://example.com:70/x").is_ok());
+    }
+
+    #[test]
+    fn length_ports_userinfo() {
+        let p = UrlPolicy::new().max_length(30);
+        assert!(matches!(
+            reason(&p, "https://example.com/aaaaaaaaaaaaaaaaaaaa"),
+            BlockReason::TooLong { max: 30, .. }
+        ));
+        let p = UrlPolicy::new();
+        assert!(p.check("https://example.com:443/").is_ok());
+        assert_eq!(
+            reason(&p, "https://example.com:80/"),
+            BlockReason::Port { port: 80 }
+        );
+        assert_eq!(
+            reason(&p, "https://:pw@example.com/"),
+            BlockReason::UserInfo
+        );
+        assert_eq!(reason(&p, "https://u@example.com/"), BlockReason::UserInfo);
+        assert!(
+            p.clone()
+                .allow_any_port()
+                .check("https://example.com:81/")
+                .is_ok()
+        );
+        let checked = p.check("HTTPS://Example.COM/a/../b").unwrap();
+        assert_eq!(checked.url().as_str(), "https://example.com/b");
+        assert_eq!(checked.port(), 443);
+        assert_eq!(checked.host_name(), Some("example.com"));
+    }
+}
