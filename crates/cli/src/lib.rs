@@ -11,6 +11,8 @@
 //! palisade pii keygen > keyring.json            # refused without a KEK (exit 2)
 //! printf '+14389007409' | palisade pii encrypt --keyring keyring.json --context acme/leads/phone/17
 //! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
+//! palisade url check 'http://2130706433/'        # blocked: address 127.0.0.1 is in … (exit 1)
+//! palisade url check https://cdn.example.com/a.mp3 --allow-host '*.example.com' --resolve
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -36,6 +38,7 @@ mod otp;
 mod password;
 mod pii;
 mod ratelimit;
+mod url;
 mod webhook;
 
 use std::process::ExitCode;
@@ -71,6 +74,9 @@ enum Command {
     /// implementation.
     #[command(subcommand)]
     Password(password::Command),
+    /// Check outbound URLs against the SSRF policy.
+    #[command(subcommand)]
+    Url(url::Command),
 }
 
 /// How a command ended.
@@ -80,6 +86,8 @@ pub(crate) enum Outcome {
     Ok(String),
     /// The input was checked and refused (exit 1), with the reason.
     Invalid(String),
+    /// A URL refused by the SSRF policy (exit 1, `blocked: <reason>` on stdout).
+    Blocked(String),
     /// A usage or configuration error (exit 2), with the message for stderr.
     Usage(String),
 }
@@ -112,6 +120,7 @@ where
         Command::Otp(cmd) => otp::run(cmd),
         // Its own output contract: `valid` / `invalid`, exit 0 / 1 / 2.
         Command::Password(cmd) => return password::run(cmd),
+        Command::Url(cmd) => url::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {
@@ -120,6 +129,10 @@ where
         }
         Outcome::Invalid(reason) => {
             println!("invalid: {reason}");
+            ExitCode::from(1)
+        }
+        Outcome::Blocked(reason) => {
+            println!("blocked: {reason}");
             ExitCode::from(1)
         }
         Outcome::Usage(message) => {

@@ -13,6 +13,7 @@
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
+//! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -70,6 +71,10 @@ pub use palisade_postgres as postgres;
 #[cfg(feature = "tower")]
 #[doc(inline)]
 pub use palisade_tower as tower;
+
+#[cfg(feature = "sanitize")]
+#[doc(inline)]
+pub use palisade_sanitize as sanitize;
 
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example

@@ -13,8 +13,10 @@ use crate::BoxFuture;
 use crate::response::{plain, refuse_or_call};
 use crate::telemetry::{self, emit};
 
-/// The parameter names refused by default: `token`, `access_token`, `api_key`.
-pub const DEFAULT_CREDENTIAL_PARAMS: [&str; 3] = ["token", "access_token", "api_key"];
+/// The parameter names refused by default: `token`, `access_token`, `api_key` (defined once,
+/// in `palisade-sanitize`).
+pub use palisade_sanitize::credential::DEFAULT_CREDENTIAL_PARAMS;
+use palisade_sanitize::credential::find_credential_param;
 
 /// A [`Layer`] that answers **400** to requests whose query string carries a credential.
 ///
@@ -91,14 +93,10 @@ impl QueryCredentialLayer {
         ))
     }
 
-    /// The first refused parameter name in `query`, as configured.
+    /// The first refused parameter name in `query`, as configured (palisade-sanitize's
+    /// detector: names form-decoded, compared without regard to ASCII case).
     fn offending(&self, query: &str) -> Option<&str> {
-        form_urlencoded::parse(query.as_bytes()).find_map(|(name, _)| {
-            self.names
-                .iter()
-                .find(|n| n.eq_ignore_ascii_case(&name))
-                .map(String::as_str)
-        })
+        find_credential_param(query, &self.names)
     }
 }
 
