@@ -20,32 +20,44 @@ pub const MAX_INPUT_BYTES: usize = 256;
 ///
 /// Errors never contain the input (a phone number is personal data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, thiserror::Error)]
+#[error("{}", self.reason())]
 #[non_exhaustive]
 pub enum PhoneError {
     /// No phone number could be read: fewer than three digits, letters where digits belong,
     /// or a national number given without a default region.
-    #[error("not a phone number")]
     NotANumber,
     /// The country calling code belongs to no country or non-geographic entity, or a
     /// national number was given without a default region to take it from.
-    #[error("invalid country calling code")]
     InvalidCountryCode,
     /// Fewer digits than any number of the country's numbering plan.
-    #[error("too short for the numbering plan")]
     TooShort,
     /// More digits than any number of the country's numbering plan (or than E.164's 15).
-    #[error("too long for the numbering plan")]
     TooLong,
     /// A possible length, but no number of the country's numbering plan matches these
     /// digits (an unassigned area code or range).
-    #[error("not a valid number in the numbering plan")]
     NotInNumberingPlan,
     /// The input is longer than [`MAX_INPUT_BYTES`].
-    #[error("input longer than {MAX_INPUT_BYTES} bytes")]
     InputTooLong,
     /// The default region is not an ISO 3166-1 alpha-2 code the metadata knows.
-    #[error("unknown region code")]
     UnknownRegion,
+}
+
+impl PhoneError {
+    /// What was wrong, in a few words (the error's `Display`): `not a phone number`,
+    /// `invalid country calling code`, `too short for the numbering plan`, `too long for the
+    /// numbering plan`, `not a valid number in the numbering plan`, `input longer than 256
+    /// bytes`, `unknown region code`.
+    pub const fn reason(self) -> &'static str {
+        match self {
+            Self::NotANumber => "not a phone number",
+            Self::InvalidCountryCode => "invalid country calling code",
+            Self::TooShort => "too short for the numbering plan",
+            Self::TooLong => "too long for the numbering plan",
+            Self::NotInNumberingPlan => "not a valid number in the numbering plan",
+            Self::InputTooLong => "input longer than 256 bytes",
+            Self::UnknownRegion => "unknown region code",
+        }
+    }
 }
 
 /// A region (country or territory) for national numbers: an ISO 3166-1 alpha-2 code that
@@ -215,7 +227,9 @@ impl PhoneNumber {
     /// and the region's international prefix (`00` in France and Britain, `011` in the
     /// NANP) when `region` is given; punctuation and spaces; decimal digits of any Unicode
     /// script (Arabic-Indic `٠١٢…`, Devanagari, full-width, …), mapped to ASCII first; an
-    /// extension (`ext. 12`, `x12`, `;ext=12`), kept apart; `tel:` URIs (RFC 3966).
+    /// extension (`ext. 12`, `x12`, `;ext=12`), kept apart; `tel:` URIs (RFC 3966). Letters
+    /// inside the number (keypad letters, `1-800-FLOWERS`, or an `O` typed for a `0`) are
+    /// refused rather than read as keypad digits.
     ///
     /// The number must be valid in its country's numbering plan (not only of a possible
     /// length). A number with a `+` (or an international prefix) may belong to any country,
@@ -232,6 +246,9 @@ impl PhoneNumber {
         }
         let normalized = ascii_digits(input);
         let number = parse_in(region, &normalized)?;
+        if !letters_only_after_number(region, &normalized, &number) {
+            return Err(PhoneError::NotANumber);
+        }
         let country_code = number.code().value();
         let national = number.national().to_string();
         // The type is known only for a valid number. `phonenumber` 0.3.10 looks the type up
@@ -291,6 +308,26 @@ impl PhoneNumber {
     pub fn into_e164(self) -> String {
         self.e164
     }
+}
+
+/// Whether letters in `input`, if any, come after the number (an extension marker: `ext`,
+/// `x`, `доб`, …), not inside it. libphonenumber reads letters in a number as a keypad's
+/// (`1-800-FLOWERS`, and a mistyped `74O9` silently as `7469`): here the number must be the
+/// same when the input is cut at its first letter, or it is refused.
+fn letters_only_after_number(
+    region: Option<Region>,
+    input: &str,
+    number: &phonenumber::PhoneNumber,
+) -> bool {
+    let body = match input.get(..4) {
+        Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => input.get(4..).unwrap_or(""),
+        _ => input,
+    };
+    let Some(first_letter) = body.find(char::is_alphabetic) else {
+        return true;
+    };
+    let main = body.get(..first_letter).unwrap_or("");
+    parse_in(region, main).is_ok_and(|m| m.code() == number.code() && m.national() == number.national())
 }
 
 /// `phonenumber::parse` with the crate's errors mapped to ours.

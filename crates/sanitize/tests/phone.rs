@@ -122,12 +122,16 @@ fn libphonenumber_extensions_kept_apart() {
 /// PNUT 1294-1319, 2328-2420, 2994: refusals, typed.
 #[test]
 fn libphonenumber_invalid_numbers_are_typed_errors() {
-    let cases: [(&str, Option<&str>, &[PhoneError]); 11] = [
+    let cases: [(&str, Option<&str>, &[PhoneError]); 13] = [
         // PNUT 2335-2365: sentences and words.
         ("This is not a phone number", Some("NZ"), &[PhoneError::NotANumber]),
         ("1 Still not a number", Some("NZ"), &[PhoneError::NotANumber]),
         ("+---", Some("DE"), &[PhoneError::NotANumber]),
         ("+***", Some("DE"), &[PhoneError::NotANumber]),
+        // PNUT 2633: a keypad-letter number (libphonenumber reads it as +1 800 749 35247);
+        // refused here, and so is a letter O typed for a zero.
+        ("1800 six-flags", Some("US"), &[PhoneError::NotANumber]),
+        ("+1 438 900 74O9", None, &[PhoneError::NotANumber]),
         // PNUT 2405 "+49 0": too short.
         ("+49 0", Some("DE"), &[PhoneError::NotANumber, PhoneError::TooShort]),
         // PNUT 2375 "01495 72553301873 810104": too long.
