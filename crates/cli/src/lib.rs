@@ -10,6 +10,7 @@
 //! palisade pii keygen > keyring.json            # refused without a KEK (exit 2)
 //! printf '+14389007409' | palisade pii encrypt --keyring keyring.json --context acme/leads/phone/17
 //! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
+//! palisade phone normalize '(415) 555-0123' --region US   # +14155550123
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -31,6 +32,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod phone;
 mod pii;
 mod ratelimit;
 mod webhook;
@@ -61,6 +63,9 @@ enum Command {
     /// Encrypt and decrypt personal data fields, manage keyrings, compute blind indexes.
     #[command(subcommand)]
     Pii(pii::Command),
+    /// Normalize phone numbers to E.164, validated against libphonenumber's metadata.
+    #[command(subcommand)]
+    Phone(phone::Command),
 }
 
 /// How a command ended.
@@ -99,6 +104,7 @@ where
         Command::Webhook(cmd) => webhook::run(cmd),
         Command::Ratelimit(cmd) => ratelimit::run(cmd),
         Command::Pii(cmd) => pii::run(cmd),
+        Command::Phone(cmd) => phone::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

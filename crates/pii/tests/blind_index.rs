@@ -49,9 +49,18 @@ fn same_phone_written_three_ways_gets_one_blind_index() {
     let intl = BlindIndex::new("leads", "phone", Normalizer::Phone);
     let national = BlindIndex::new("leads", "phone", Normalizer::PhoneIn(gb));
     let e164 = k.blind_index(&intl, "t", "+14155550123").unwrap();
-    assert_eq!(k.blind_index(&intl, "t", "+1 (415) 555-0123").unwrap(), e164);
-    assert_eq!(k.blind_index(&national, "t", "001 415 555 0123").unwrap(), e164);
-    assert_eq!(k.blind_index(&national, "t", "+1 (415) 555-0123").unwrap(), e164);
+    assert_eq!(
+        k.blind_index(&intl, "t", "+1 (415) 555-0123").unwrap(),
+        e164
+    );
+    assert_eq!(
+        k.blind_index(&national, "t", "001 415 555 0123").unwrap(),
+        e164
+    );
+    assert_eq!(
+        k.blind_index(&national, "t", "+1 (415) 555-0123").unwrap(),
+        e164
+    );
     assert_eq!(k.blind_index(&national, "t", "+14155550123").unwrap(), e164);
     // A national number is refused where no region says how to read it.
     assert!(matches!(

@@ -79,7 +79,7 @@ fn libphonenumber_parse_forms() {
             "+16502530000",
         ),
         // NZ_NUMBER = +64 3 331 6005
-        ("033316005", Some("NZ"), "+6433316005"),   // PNUT 2104
+        ("033316005", Some("NZ"), "+6433316005"), // PNUT 2104
         ("03-331 6005", Some("NZ"), "+6433316005"), // PNUT 2111
         ("0064 3 331 6005", Some("NZ"), "+6433316005"), // PNUT 2131: IDD 00
         ("01164 3 331 6005", Some("US"), "+6433316005"), // PNUT 2134: IDD 011
@@ -109,7 +109,12 @@ fn libphonenumber_extensions_kept_apart() {
         ("+44 2034567890 X 456", "GB", "+442034567890", "456"), // PNUT 2648
         ("+44-2034567890;ext=456", "GB", "+442034567890", "456"), // PNUT 2652
         ("(800) 901-3355 x 7246433", "US", "+18009013355", "7246433"), // PNUT 2667
-        ("(800) 901-3355 ext: 7246433", "US", "+18009013355", "7246433"), // PNUT 2680
+        (
+            "(800) 901-3355 ext: 7246433",
+            "US",
+            "+18009013355",
+            "7246433",
+        ), // PNUT 2680
     ];
     for (input, r, want, ext) in cases {
         let n = PhoneNumber::parse(input, region(r)).unwrap();
@@ -124,8 +129,16 @@ fn libphonenumber_extensions_kept_apart() {
 fn libphonenumber_invalid_numbers_are_typed_errors() {
     let cases: [(&str, Option<&str>, &[PhoneError]); 13] = [
         // PNUT 2335-2365: sentences and words.
-        ("This is not a phone number", Some("NZ"), &[PhoneError::NotANumber]),
-        ("1 Still not a number", Some("NZ"), &[PhoneError::NotANumber]),
+        (
+            "This is not a phone number",
+            Some("NZ"),
+            &[PhoneError::NotANumber],
+        ),
+        (
+            "1 Still not a number",
+            Some("NZ"),
+            &[PhoneError::NotANumber],
+        ),
         ("+---", Some("DE"), &[PhoneError::NotANumber]),
         ("+***", Some("DE"), &[PhoneError::NotANumber]),
         // PNUT 2633: a keypad-letter number (libphonenumber reads it as +1 800 749 35247);
@@ -133,11 +146,23 @@ fn libphonenumber_invalid_numbers_are_typed_errors() {
         ("1800 six-flags", Some("US"), &[PhoneError::NotANumber]),
         ("+1 438 900 74O9", None, &[PhoneError::NotANumber]),
         // PNUT 2405 "+49 0": too short.
-        ("+49 0", Some("DE"), &[PhoneError::NotANumber, PhoneError::TooShort]),
+        (
+            "+49 0",
+            Some("DE"),
+            &[PhoneError::NotANumber, PhoneError::TooShort],
+        ),
         // PNUT 2375 "01495 72553301873 810104": too long.
-        ("01495 72553301873 810104", Some("GB"), &[PhoneError::TooLong]),
+        (
+            "01495 72553301873 810104",
+            Some("GB"),
+            &[PhoneError::TooLong],
+        ),
         // PNUT 2415 "+210 3456 56789": no such country code.
-        ("+210 3456 56789", Some("NZ"), &[PhoneError::InvalidCountryCode]),
+        (
+            "+210 3456 56789",
+            Some("NZ"),
+            &[PhoneError::InvalidCountryCode],
+        ),
         // PNUT 1294 US_LOCAL_NUMBER (253 0000): a local number, no area code.
         ("253-0000", Some("US"), &[PhoneError::TooShort]),
         // US_SHORT_BY_ONE_NUMBER (+1 650 253 000) and US_LONG_NUMBER (+1 650 253 00001).
@@ -148,7 +173,10 @@ fn libphonenumber_invalid_numbers_are_typed_errors() {
     ];
     for (input, r, allowed) in cases {
         let got = PhoneNumber::parse(input, r.and_then(region)).unwrap_err();
-        assert!(allowed.contains(&got), "{input:?}: {got:?}, expected one of {allowed:?}");
+        assert!(
+            allowed.contains(&got),
+            "{input:?}: {got:?}, expected one of {allowed:?}"
+        );
     }
 }
 
@@ -259,12 +287,17 @@ mod properties {
 fn phonenumber_crate_pitfalls_worked_around() {
     // The default region's national prefix (`0` in France) is not stripped from a number
     // that has its own country code: Milan's `02` keeps its zero.
-    assert!(!phonenumber::parse(Some(phonenumber::country::Id::FR), "+39 02 3661 8300")
-        .unwrap()
-        .is_valid());
+    assert!(
+        !phonenumber::parse(Some(phonenumber::country::Id::FR), "+39 02 3661 8300")
+            .unwrap()
+            .is_valid()
+    );
     assert_eq!(e164("+39 02 3661 8300", Some("FR")), "+390236618300");
     assert_eq!(e164("00 39 02 3661 8300", Some("FR")), "+390236618300");
-    assert_eq!(e164("0039 02 3661 8300 ext. 7", Some("GB")), "+390236618300");
+    assert_eq!(
+        e164("0039 02 3661 8300 ext. 7", Some("GB")),
+        "+390236618300"
+    );
     assert_eq!(
         PhoneNumber::parse("0039 02 3661 8300 ext. 7", region("GB"))
             .unwrap()
