@@ -20,8 +20,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use palisade_sanitize::phone::{PhoneNumber, Region};
 use phonenumber::country::Id;
 
+/// A case: name, input, and the default region in both crates' types.
+type Case = (&'static str, &'static str, Option<(Region, Id)>);
+
 fn phone(c: &mut Criterion) {
-    let cases: [(&str, &str, Option<(Region, Id)>); 3] = [
+    let cases: [Case; 3] = [
         ("international", "+1 (415) 555-0123", None),
         (
             "national_gb",
