@@ -396,6 +396,12 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
         .filter(|m| m.start() == 0)
         .map(|m| m.end())
         .ok_or(PhoneError::NotANumber)?;
+    // When the input's digits are exactly the prefix, the country code and the national
+    // number read, nothing was stripped between them: the first reading stands.
+    let expected = format!("{}{}", number.code().value(), number.national());
+    if digits.get(idd_end..) == Some(expected.as_str()) {
+        return Ok(number);
+    }
     let rest = digits.get(idd_end..).ok_or(PhoneError::NotANumber)?;
     let mut international = rest.to_owned();
     if let Some(ext) = ext {
