@@ -13,6 +13,7 @@
 //! palisade pii decrypt --keyring keyring.json --context acme/leads/phone/17 <<< 'pii1.…'
 //! palisade url check 'http://2130706433/'        # blocked: address 127.0.0.1 is in … (exit 1)
 //! palisade url check https://cdn.example.com/a.mp3 --allow-host '*.example.com' --resolve
+//! palisade phone normalize '(415) 555-0123' --region US   # +14155550123
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -36,6 +37,7 @@
 
 mod otp;
 mod password;
+mod phone;
 mod pii;
 mod ratelimit;
 mod url;
@@ -77,6 +79,9 @@ enum Command {
     /// Check outbound URLs against the SSRF policy.
     #[command(subcommand)]
     Url(url::Command),
+    /// Normalize phone numbers to E.164, validated against libphonenumber's metadata.
+    #[command(subcommand)]
+    Phone(phone::Command),
 }
 
 /// How a command ended.
@@ -121,6 +126,7 @@ where
         // Its own output contract: `valid` / `invalid`, exit 0 / 1 / 2.
         Command::Password(cmd) => return password::run(cmd),
         Command::Url(cmd) => url::run(cmd),
+        Command::Phone(cmd) => phone::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

@@ -114,3 +114,7 @@ mod tower_docs {}
 #[cfg(all(doctest, feature = "otp"))]
 #[doc = include_str!("../../otp/src/lib.md")]
 mod otp_docs {}
+
+#[cfg(all(doctest, feature = "sanitize"))]
+#[doc = include_str!("../../sanitize/src/lib.md")]
+mod sanitize_docs {}

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 /// The files whose Rust blocks are the facade's doctests (see `src/lib.rs`).
-const DOCS: [&str; 9] = [
+const DOCS: [&str; 10] = [
     "../../README.md",
     "../webhook/src/lib.md",
     "../replay/src/lib.md",
@@ -23,6 +23,7 @@ const DOCS: [&str; 9] = [
     "../postgres/src/lib.md",
     "../tower/src/lib.md",
     "../otp/src/lib.md",
+    "../sanitize/src/lib.md",
 ];
 
 /// Paths a facade user does not have: `palisade_<crate>::`, and crates the facade re-exports

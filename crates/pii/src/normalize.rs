@@ -1,6 +1,7 @@
 //! Canonical forms of values before they are blind-indexed, so that equal values written
 //! differently ("+1 (438) 900-7409", "+14389007409") index the same.
 
+use palisade_sanitize::phone::{PhoneNumber, Region};
 use zeroize::Zeroizing;
 
 use crate::PiiError;
@@ -23,16 +24,22 @@ pub enum Normalizer {
     /// non-empty local part and domain, and no whitespace. No provider-specific rules (dots
     /// or `+tags` in Gmail addresses are kept).
     Email,
-    /// A phone number in E.164 form: spaces, `-`, `.`, `(` and `)` removed; the result must
-    /// be `+` followed by 8 to 15 ASCII digits, the first not `0`. This is a simple
-    /// canonicalization, not validation against numbering plans: `+1 (438) 900-7409` becomes
-    /// `+14389007409`, but a national number without its country code (`438 900 7409`) or an
-    /// international prefix (`00 1 438…`) is refused rather than guessed. This crate does
-    /// no full phone-number parsing or numbering-plan validation, and no crate of this
-    /// workspace does yet (a `palisade-sanitize` crate is planned, not built): when inputs
-    /// are national numbers, convert them to E.164 first with a phone-number library (for
-    /// example the `phonenumber` crate, given the caller's default region).
+    /// A phone number, written in international form (`+` and the country code), as its
+    /// E.164 form: parsed and validated by `palisade-sanitize`'s
+    /// [`PhoneNumber::parse`](palisade_sanitize::phone::PhoneNumber::parse) (libphonenumber's
+    /// metadata), the one phone normalization of the workspace. `+1 (438) 900-7409`,
+    /// `+1.438.900.7409` and `+14389007409` all become `+14389007409`; Unicode digits are
+    /// read. Refused: a national number without its country code (`438 900 7409`, use
+    /// [`Normalizer::PhoneIn`]), a number invalid in its country's numbering plan, and a
+    /// number with an extension (index the number without it: different extensions are
+    /// different people). Parsing copies the value into buffers of the `phonenumber` crate
+    /// that are not zeroized on drop; the canonical form returned is.
     Phone,
+    /// A phone number as [`Normalizer::Phone`], with national forms read in a default
+    /// region: `(438) 900-7409` in `CA`, `001 438 900 7409` in `FR` (its international
+    /// prefix), `+1 438 900 7409` anywhere all become `+14389007409`, the same canonical form
+    /// (so the same blind index) as [`Normalizer::Phone`] gives.
+    PhoneIn(Region),
     /// ASCII digits only, everything else dropped (card-like numbers, postal codes made of
     /// digits). At least one digit is required.
     Digits,
@@ -49,7 +56,7 @@ impl Normalizer {
             Self::Exact => "exact",
             Self::Text => "text",
             Self::Email => "email",
-            Self::Phone => "phone",
+            Self::Phone | Self::PhoneIn(_) => "phone",
             Self::Digits => "digits",
             Self::LastDigits(_) => "last-digits",
         }
@@ -96,28 +103,8 @@ impl Normalizer {
                 }
                 out.extend(trimmed.chars().flat_map(char::to_lowercase));
             }
-            Self::Phone => {
-                let mut chars = value
-                    .chars()
-                    .filter(|c| !(c.is_whitespace() || matches!(c, '-' | '.' | '(' | ')')));
-                if chars.next() != Some('+') {
-                    return Err(err("must start with `+` and the country code"));
-                }
-                out.push('+');
-                for c in chars {
-                    if !c.is_ascii_digit() {
-                        return Err(err("only digits may follow `+`"));
-                    }
-                    out.push(c);
-                }
-                let digits = out.len() - 1;
-                if !(8..=15).contains(&digits) {
-                    return Err(err("E.164 numbers have 8 to 15 digits here"));
-                }
-                if out.as_bytes().get(1) == Some(&b'0') {
-                    return Err(err("country codes do not start with 0"));
-                }
-            }
+            Self::Phone => return phone(value, None),
+            Self::PhoneIn(region) => return phone(value, Some(region)),
             Self::Digits => {
                 out.extend(value.chars().filter(char::is_ascii_digit));
                 if out.is_empty() {
@@ -138,6 +125,19 @@ impl Normalizer {
     }
 }
 
+/// The E.164 form of a phone number, in a zeroizing buffer.
+fn phone(value: &str, region: Option<Region>) -> Result<Zeroizing<String>, PiiError> {
+    let err = |reason| PiiError::Normalization {
+        normalizer: "phone",
+        reason,
+    };
+    let number = PhoneNumber::parse(value, region).map_err(|e| err(e.reason()))?;
+    if number.extension().is_some() {
+        return Err(err("has an extension"));
+    }
+    Ok(Zeroizing::new(number.into_e164()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +150,9 @@ mod tests {
             "+1 (438) 900-7409",
             "+1.438.900.7409",
             " +1\u{a0}438\u{a0}900\u{a0}7409 ",
+            "+١ ٤٣٨ ٩٠٠ ٧٤٠٩",
+            // Repeated pluses are read as one (libphonenumber's reading).
+            "++14389007409",
         ] {
             assert_eq!(
                 *Normalizer::Phone.normalize(ok).unwrap(),
@@ -163,12 +166,25 @@ mod tests {
             "+0 438 900 7409",
             "+1234567",
             "+1234567890123456",
-            "++14389007409",
             "",
             "+",
+            // Ten digits after +1, but no such area code (the old shape check took it).
+            "+1 555 900 7409",
+            "+1 438 900 7409 ext. 12",
         ] {
             assert!(Normalizer::Phone.normalize(bad).is_err(), "{bad}");
         }
+        let ca = Region::new("CA").unwrap();
+        assert_eq!(
+            *Normalizer::PhoneIn(ca).normalize("(438) 900-7409").unwrap(),
+            "+14389007409"
+        );
+        assert_eq!(
+            *Normalizer::PhoneIn(Region::new("FR").unwrap())
+                .normalize("001 438 900 7409")
+                .unwrap(),
+            "+14389007409"
+        );
     }
 
     #[test]

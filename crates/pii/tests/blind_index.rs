@@ -39,6 +39,36 @@ fn equal_after_normalization_and_stable_across_save_and_load() {
     );
 }
 
+/// One phone normalization in the workspace (palisade-sanitize's `PhoneNumber`): the same
+/// number written internationally, with a region's international prefix, or in E.164 gets
+/// one blind index, whether the index reads national forms (`PhoneIn`) or not (`Phone`).
+#[test]
+fn same_phone_written_three_ways_gets_one_blind_index() {
+    let k = Keyring::generate().unwrap();
+    let gb = palisade_sanitize::phone::Region::new("GB").unwrap();
+    let intl = BlindIndex::new("leads", "phone", Normalizer::Phone);
+    let national = BlindIndex::new("leads", "phone", Normalizer::PhoneIn(gb));
+    let e164 = k.blind_index(&intl, "t", "+14155550123").unwrap();
+    assert_eq!(
+        k.blind_index(&intl, "t", "+1 (415) 555-0123").unwrap(),
+        e164
+    );
+    assert_eq!(
+        k.blind_index(&national, "t", "001 415 555 0123").unwrap(),
+        e164
+    );
+    assert_eq!(
+        k.blind_index(&national, "t", "+1 (415) 555-0123").unwrap(),
+        e164
+    );
+    assert_eq!(k.blind_index(&national, "t", "+14155550123").unwrap(), e164);
+    // A national number is refused where no region says how to read it.
+    assert!(matches!(
+        k.blind_index(&intl, "t", "001 415 555 0123"),
+        Err(PiiError::Normalization { .. })
+    ));
+}
+
 #[test]
 fn tenants_fields_and_keyrings_are_separated() {
     let k = Keyring::generate().unwrap();
