@@ -162,7 +162,8 @@ pub(crate) enum NormalizerArg {
     Text,
     /// Trimmed, lowercased email address.
     Email,
-    /// E.164 phone number (`+` and 8 to 15 digits, separators removed).
+    /// E.164 phone number, parsed and validated against libphonenumber's metadata
+    /// (palisade-sanitize).
     Phone,
     /// ASCII digits only.
     Digits,
