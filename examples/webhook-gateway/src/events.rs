@@ -101,6 +101,9 @@ pub(crate) fn record(
                     return None;
                 }
             };
+            // No blind index for a number libphonenumber's metadata does not know (masked and
+            // encrypted all the same, since it has the shape of one): the index's normalizer
+            // validates against the numbering plan, so it could never be looked up.
             let blind_index = keyring
                 .blind_index(phone_index, TENANT, phone)
                 .ok()

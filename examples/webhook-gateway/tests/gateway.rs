@@ -344,12 +344,17 @@ async fn samples_on(config: Config) {
         }
         assert!(!phones.is_empty(), "{route}: no phone found");
         for phone in phones {
-            assert!(
-                phone["masked"].as_str().unwrap().contains("******"),
-                "{phone}"
-            );
+            let masked = phone["masked"].as_str().unwrap();
+            assert!(masked.contains("******"), "{phone}");
             assert!(phone["ciphertext"].as_str().unwrap().starts_with("pii1."));
-            assert!(phone["blind_index"].is_string(), "{phone}");
+            if masked == "+1******3881" {
+                // Meta's sample business number, +1 555 078 3881, is fictional (no such area
+                // code): masked and encrypted, but the blind index's normalizer, which
+                // validates against the numbering plan, refuses it.
+                assert!(phone["blind_index"].is_null(), "{phone}");
+            } else {
+                assert!(phone["blind_index"].is_string(), "{phone}");
+            }
         }
     }
     assert!(res.body.contains("+1******0143"), "{}", res.body);
