@@ -6,6 +6,8 @@
 #![deny(missing_docs)]
 
 pub mod credential;
+#[cfg(feature = "html")]
+pub mod html;
 pub mod ip;
 pub mod json;
 pub mod path;
