@@ -13,7 +13,8 @@
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
-//! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection |
+//! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection; E.164 phone numbers (libphonenumber's metadata), safe path joins, text cleaning (Trojan Source, CR/LF), JSON limits and NoSQL operator keys |
+//! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
