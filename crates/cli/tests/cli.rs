@@ -6,29 +6,14 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
+use common::{palisade, stdout};
 
 const GITHUB_SECRET: &str = "It's a Secret to Everybody";
 const GITHUB_SIG: &str =
     "X-Hub-Signature-256: sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
-
-fn palisade(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The command may exit (usage error) before reading its input: ignore a broken pipe.
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 fn all_output(o: &Output) -> String {
     format!(
@@ -367,8 +352,8 @@ fn hostile_headers_never_panic_or_echo_secrets() {
 
 #[test]
 fn secret_from_environment() {
-    let o = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args([
+    let o = common::run(
+        &[
             "webhook",
             "verify",
             "--provider",
@@ -379,10 +364,10 @@ fn secret_from_environment() {
             GITHUB_SIG,
             "--body-file",
             "/dev/null",
-        ])
-        .env("PALISADE_TEST_GH_SECRET", GITHUB_SECRET)
-        .output()
-        .unwrap();
+        ],
+        b"",
+        &[("PALISADE_TEST_GH_SECRET", Some(GITHUB_SECRET))],
+    );
     // Empty body: the signature is for "Hello, World!", so this is invalid, not a usage error.
     assert_eq!(o.status.code(), Some(1), "{}", all_output(&o));
 }

@@ -8,28 +8,10 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-fn palisade(args: &[&str], stdin: &[u8]) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_palisade"))
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+mod common;
+use common::{palisade, stderr, stdout};
 
 fn verify(phc: &str, password: &[u8]) -> Output {
     palisade(&["password", "verify", "--phc", phc], password)
@@ -38,8 +20,8 @@ fn verify(phc: &str, password: &[u8]) -> Output {
 #[test]
 fn hash_then_verify() {
     let hashed = palisade(&["password", "hash"], b"correct horse battery staple\n");
-    assert_eq!(hashed.status.code(), Some(0), "{}", err(&hashed));
-    let phc = out(&hashed);
+    assert_eq!(hashed.status.code(), Some(0), "{}", stderr(&hashed));
+    let phc = stdout(&hashed);
     assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
     assert!(phc.ends_with('\n') && phc.lines().count() == 1, "{phc:?}");
     let phc = phc.trim_end();
@@ -52,10 +34,10 @@ fn hash_then_verify() {
     ] {
         let o = verify(phc, input);
         assert_eq!(
-            (o.status.code(), out(&o).as_str()),
+            (o.status.code(), stdout(&o).as_str()),
             (Some(0), "valid\n"),
             "{}",
-            err(&o)
+            stderr(&o)
         );
     }
     for input in [
@@ -65,12 +47,12 @@ fn hash_then_verify() {
     ] {
         let o = verify(phc, input);
         assert_eq!(
-            (o.status.code(), out(&o).as_str()),
+            (o.status.code(), stdout(&o).as_str()),
             (Some(1), "invalid\n"),
             "{}",
-            err(&o)
+            stderr(&o)
         );
-        assert!(err(&o).is_empty());
+        assert!(stderr(&o).is_empty());
     }
 }
 
@@ -82,7 +64,7 @@ fn verifies_foreign_phc_strings() {
     assert_eq!(verify(reference, b"password\n").status.code(), Some(0));
     assert_eq!(verify(reference, b"passwort\n").status.code(), Some(1));
     let cffi = "$argon2d$v=19$m=8,t=1,p=1$c29tZXNhbHQ$ba2qC75j0+JAunZZ/L0hZdQgCv+tOieBuKKXSrQiWm7nlkRcK+YqWr0i0m0WABJKelU8qHJp0SZzH0b1Z+ITvQ";
-    assert_eq!(out(&verify(cffi, b"secret")), "valid\n");
+    assert_eq!(stdout(&verify(cffi, b"secret")), "valid\n");
 }
 
 #[test]
@@ -99,10 +81,16 @@ fn malformed_phc_strings_exit_2_without_panic() {
         "$2b$12$EixZaYVK1fsbw1ZfbX3OXePaWxn96p36WQoeG6Lruj3vjPGga31lW",
     ] {
         let o = verify(phc, b"password\n");
-        assert_eq!(o.status.code(), Some(2), "{phc}: {} {}", out(&o), err(&o));
-        assert!(out(&o).is_empty(), "{phc}");
-        assert!(err(&o).starts_with("error: "), "{phc}: {}", err(&o));
-        assert!(!err(&o).contains("panicked"), "{phc}");
+        assert_eq!(
+            o.status.code(),
+            Some(2),
+            "{phc}: {} {}",
+            stdout(&o),
+            stderr(&o)
+        );
+        assert!(stdout(&o).is_empty(), "{phc}");
+        assert!(stderr(&o).starts_with("error: "), "{phc}: {}", stderr(&o));
+        assert!(!stderr(&o).contains("panicked"), "{phc}");
     }
 }
 
@@ -119,10 +107,10 @@ fn too_long_or_non_utf8_passwords_exit_2() {
         ],
     ] {
         let o = palisade(args, &long);
-        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
-        assert!(err(&o).contains("1024"), "{}", err(&o));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains("1024"), "{}", stderr(&o));
         let o = palisade(args, b"\xff\xfe\n");
-        assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     }
     // Exactly 1024 bytes (plus the newline) is accepted.
     let mut max = vec![b'a'; 1024];

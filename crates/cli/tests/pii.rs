@@ -7,9 +7,11 @@
     clippy::indexing_slicing
 )]
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
+
+mod common;
+use common::{stderr, stdout};
 
 const KEK_HEX: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const OTHER_KEK_HEX: &str = "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
@@ -18,26 +20,7 @@ const CTX: &str = "acme/leads/phone/17";
 
 /// Runs the binary with `PALISADE_KEK` set to `kek`, or removed.
 fn palisade(args: &[&str], stdin: &[u8], kek: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_palisade"));
-    cmd.args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    match kek {
-        Some(k) => cmd.env("PALISADE_KEK", k),
-        None => cmd.env_remove("PALISADE_KEK"),
-    };
-    let mut child = cmd.spawn().unwrap();
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    child.wait_with_output().unwrap()
-}
-
-fn out(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn err(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
+    common::run(args, stdin, &[("PALISADE_KEK", kek)])
 }
 
 struct TempDir(PathBuf);
@@ -65,7 +48,7 @@ impl Drop for TempDir {
 
 fn keygen(dir: &TempDir, kek: Option<&str>) -> PathBuf {
     let o = palisade(&["pii", "keygen"], b"", kek);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     dir.write("keyring.json", &o.stdout)
 }
 
@@ -95,14 +78,18 @@ fn round_trip_with_kek() {
     assert!(json.contains("\"protection\": \"kek\""), "{json}");
 
     let e = encrypt(&keyring, CTX, PHONE.as_bytes(), Some(KEK_HEX));
-    assert_eq!(e.status.code(), Some(0), "{}", err(&e));
-    let ct = out(&e);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+    let ct = stdout(&e);
     assert!(ct.starts_with("pii1.") && ct.ends_with('\n') && ct.lines().count() == 1);
-    assert!(err(&e).is_empty(), "no warning with a KEK: {}", err(&e));
+    assert!(
+        stderr(&e).is_empty(),
+        "no warning with a KEK: {}",
+        stderr(&e)
+    );
 
     let d = decrypt(&keyring, CTX, ct.as_bytes(), Some(KEK_HEX));
-    assert_eq!(d.status.code(), Some(0), "{}", err(&d));
-    assert_eq!(out(&d), PHONE);
+    assert_eq!(d.status.code(), Some(0), "{}", stderr(&d));
+    assert_eq!(stdout(&d), PHONE);
 
     // Binary plaintext round-trips byte for byte.
     let bin = [0u8, 255, 10, 13, 128];
@@ -137,13 +124,17 @@ fn failures_exit_1_without_plaintext() {
         ("wrong keyring", &other_keyring, CTX, ct.clone()),
     ] {
         let d = decrypt(keyring, ctx, &input, Some(KEK_HEX));
-        assert_eq!(d.status.code(), Some(1), "{name}: {}", err(&d));
-        let shown = format!("{}{}", out(&d), err(&d));
+        assert_eq!(d.status.code(), Some(1), "{name}: {}", stderr(&d));
+        let shown = format!("{}{}", stdout(&d), stderr(&d));
         assert!(
             !shown.contains(PHONE) && !shown.contains("4389007409"),
             "{name}: {shown}"
         );
-        assert!(out(&d).starts_with("invalid: "), "{name}: {}", out(&d));
+        assert!(
+            stdout(&d).starts_with("invalid: "),
+            "{name}: {}",
+            stdout(&d)
+        );
     }
 }
 
@@ -159,42 +150,42 @@ fn kek_set_vs_unset() {
     );
     assert_eq!(o.status.code(), Some(0));
     assert!(
-        err(&o).contains("UNENCRYPTED development keyring"),
+        stderr(&o).contains("UNENCRYPTED development keyring"),
         "{}",
-        err(&o)
+        stderr(&o)
     );
-    assert!(out(&o).contains("\"protection\": \"none\""));
+    assert!(stdout(&o).contains("\"protection\": \"none\""));
     let dev = dir.write("dev.json", &o.stdout);
     let e = encrypt(&dev, CTX, PHONE.as_bytes(), None);
     assert_eq!(e.status.code(), Some(0));
-    assert!(err(&e).contains("UNENCRYPTED"));
+    assert!(stderr(&e).contains("UNENCRYPTED"));
     let d = decrypt(&dev, CTX, &e.stdout, None);
-    assert_eq!(out(&d), PHONE);
+    assert_eq!(stdout(&d), PHONE);
 
     // A development keyring with a KEK set, and a protected keyring without one: usage
     // errors (exit 2) that say what to do.
     let d = decrypt(&dev, CTX, &e.stdout, Some(KEK_HEX));
     assert_eq!(d.status.code(), Some(2));
-    assert!(err(&d).contains("development keyring"), "{}", err(&d));
+    assert!(stderr(&d).contains("development keyring"), "{}", stderr(&d));
     let prod = keygen(&dir, Some(KEK_HEX));
     let d = decrypt(&prod, CTX, &e.stdout, None);
     assert_eq!(d.status.code(), Some(2));
-    assert!(err(&d).contains("PALISADE_KEK"), "{}", err(&d));
+    assert!(stderr(&d).contains("PALISADE_KEK"), "{}", stderr(&d));
 
     // The wrong KEK, or a malformed one.
     let d = encrypt(&prod, CTX, b"x", Some(OTHER_KEK_HEX));
     assert_eq!(d.status.code(), Some(2));
     assert!(
-        err(&d).contains("keyset authentication failed"),
+        stderr(&d).contains("keyset authentication failed"),
         "{}",
-        err(&d)
+        stderr(&d)
     );
     let d = encrypt(&prod, CTX, b"x", Some("not-a-key"));
     assert_eq!(d.status.code(), Some(2));
     assert!(
-        err(&d).contains("invalid key-encryption key"),
+        stderr(&d).contains("invalid key-encryption key"),
         "{}",
-        err(&d)
+        stderr(&d)
     );
 
     // --kek-file instead of the environment.
@@ -215,16 +206,19 @@ fn kek_set_vs_unset() {
         PHONE.as_bytes(),
         None,
     );
-    assert_eq!(e.status.code(), Some(0), "{}", err(&e));
-    assert_eq!(out(&decrypt(&prod, CTX, &e.stdout, Some(KEK_HEX))), PHONE);
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
+    assert_eq!(
+        stdout(&decrypt(&prod, CTX, &e.stdout, Some(KEK_HEX))),
+        PHONE
+    );
 }
 
 /// The hints of the refusal to write a keyring without a KEK.
 fn assert_says_how_to_pass_a_kek(o: &Output) {
-    assert_eq!(o.status.code(), Some(2), "{}", err(o));
-    assert!(o.stdout.is_empty(), "no keyring written: {}", out(o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    assert!(o.stdout.is_empty(), "no keyring written: {}", stdout(o));
     for hint in ["PALISADE_KEK", "--kek-file", "--insecure-plaintext-keyring"] {
-        assert!(err(o).contains(hint), "{hint}: {}", err(o));
+        assert!(stderr(o).contains(hint), "{hint}: {}", stderr(o));
     }
 }
 
@@ -246,7 +240,7 @@ fn rotate_without_kek_is_refused() {
         b"",
         None,
     );
-    assert_eq!(dev.status.code(), Some(0), "{}", err(&dev));
+    assert_eq!(dev.status.code(), Some(0), "{}", stderr(&dev));
     let dev = dir.write("dev.json", &dev.stdout);
     let d = dev.to_str().unwrap();
     assert_says_how_to_pass_a_kek(&palisade(&["pii", "rotate", "--keyring", d], b"", None));
@@ -263,8 +257,8 @@ fn rotate_without_kek_is_refused() {
         b"",
         None,
     );
-    assert_eq!(r.status.code(), Some(0), "{}", err(&r));
-    assert!(err(&r).contains("UNENCRYPTED"), "{}", err(&r));
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
+    assert!(stderr(&r).contains("UNENCRYPTED"), "{}", stderr(&r));
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(doc["protection"], "none");
     assert_eq!(doc["encryption_keys"].as_array().unwrap().len(), 2);
@@ -283,9 +277,9 @@ fn insecure_plaintext_keyring_with_a_kek_is_refused() {
         b"",
         Some(KEK_HEX),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
-    assert!(err(&o).contains("drop one of them"), "{}", err(&o));
+    assert!(stderr(&o).contains("drop one of them"), "{}", stderr(&o));
     let kek_file = dir.write("kek", KEK_HEX.as_bytes());
     let o = palisade(
         &[
@@ -298,7 +292,7 @@ fn insecure_plaintext_keyring_with_a_kek_is_refused() {
         b"",
         None,
     );
-    assert_eq!(o.status.code(), Some(2), "{}", err(&o));
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(o.stdout.is_empty());
 }
 
@@ -309,7 +303,7 @@ fn rotate_keeps_old_ciphertexts_readable() {
     let old = encrypt(&keyring, CTX, PHONE.as_bytes(), Some(KEK_HEX)).stdout;
     let k = keyring.to_str().unwrap();
     let r = palisade(&["pii", "rotate", "--keyring", k], b"", Some(KEK_HEX));
-    assert_eq!(r.status.code(), Some(0), "{}", err(&r));
+    assert_eq!(r.status.code(), Some(0), "{}", stderr(&r));
     let doc: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     let statuses: Vec<_> = doc["encryption_keys"]
         .as_array()
@@ -324,10 +318,10 @@ fn rotate_keeps_old_ciphertexts_readable() {
         .collect();
     assert_eq!(statuses, [(1, "active".into()), (2, "primary".into())]);
     let rotated = dir.write("rotated.json", &r.stdout);
-    assert_eq!(out(&decrypt(&rotated, CTX, &old, Some(KEK_HEX))), PHONE);
+    assert_eq!(stdout(&decrypt(&rotated, CTX, &old, Some(KEK_HEX))), PHONE);
     let new = encrypt(&rotated, CTX, PHONE.as_bytes(), Some(KEK_HEX)).stdout;
     assert_ne!(new[..13], old[..13], "new key id in the header");
-    assert_eq!(out(&decrypt(&rotated, CTX, &new, Some(KEK_HEX))), PHONE);
+    assert_eq!(stdout(&decrypt(&rotated, CTX, &new, Some(KEK_HEX))), PHONE);
 }
 
 #[test]
@@ -354,18 +348,18 @@ fn blind_index_is_stable_across_formats_and_rotation() {
         )
     };
     let a = index(k, "+1 (438) 900-7409\n");
-    assert_eq!(a.status.code(), Some(0), "{}", err(&a));
-    assert_eq!(out(&a).trim().len(), 8, "32 bits in hex");
-    assert_eq!(out(&index(k, "+14389007409")), out(&a));
+    assert_eq!(a.status.code(), Some(0), "{}", stderr(&a));
+    assert_eq!(stdout(&a).trim().len(), 8, "32 bits in hex");
+    assert_eq!(stdout(&index(k, "+14389007409")), stdout(&a));
     let r = palisade(&["pii", "rotate", "--keyring", k], b"", Some(KEK_HEX));
     let rotated = dir.write("rotated.json", &r.stdout);
     assert_eq!(
-        out(&index(rotated.to_str().unwrap(), "+14389007409")),
-        out(&a)
+        stdout(&index(rotated.to_str().unwrap(), "+14389007409")),
+        stdout(&a)
     );
     let bad = index(k, "438 900 7409");
     assert_eq!(bad.status.code(), Some(1));
-    assert!(!out(&bad).contains("438"), "{}", out(&bad));
+    assert!(!stdout(&bad).contains("438"), "{}", stdout(&bad));
     let no_dot = palisade(
         &["pii", "blind-index", "--keyring", k, "--field", "phone"],
         b"x",
@@ -378,9 +372,9 @@ fn blind_index_is_stable_across_formats_and_rotation() {
 fn kek_prints_a_new_key_that_palisade_kek_and_kek_file_accept() {
     let dir = TempDir::new("new-kek");
     let o = palisade(&["pii", "kek"], b"", None);
-    assert_eq!(o.status.code(), Some(0), "{}", err(&o));
-    assert!(err(&o).is_empty(), "{}", err(&o));
-    let printed = out(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    let printed = stdout(&o);
     // One line: 32 bytes as unpadded base64url (43 characters).
     let kek = printed.strip_suffix('\n').unwrap();
     assert_eq!(kek.len(), 43, "{kek}");
@@ -389,14 +383,14 @@ fn kek_prints_a_new_key_that_palisade_kek_and_kek_file_accept() {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     );
     // A new key each time.
-    assert_ne!(out(&palisade(&["pii", "kek"], b"", None)), printed);
+    assert_ne!(stdout(&palisade(&["pii", "kek"], b"", None)), printed);
 
     // Accepted as PALISADE_KEK: keygen writes a keyring protected by it.
     let keyring = keygen(&dir, Some(kek));
     let json = std::fs::read_to_string(&keyring).unwrap();
     assert!(json.contains("\"protection\": \"kek\""), "{json}");
     let e = encrypt(&keyring, CTX, PHONE.as_bytes(), Some(kek));
-    assert_eq!(e.status.code(), Some(0), "{}", err(&e));
+    assert_eq!(e.status.code(), Some(0), "{}", stderr(&e));
 
     // Accepted by --kek-file, the printed output as is: it reads the same keyring.
     let kek_file = dir.write("kek.txt", printed.as_bytes());
@@ -415,18 +409,18 @@ fn kek_prints_a_new_key_that_palisade_kek_and_kek_file_accept() {
         &e.stdout,
         None,
     );
-    assert_eq!(d.status.code(), Some(0), "{}", err(&d));
-    assert_eq!(out(&d), PHONE);
+    assert_eq!(d.status.code(), Some(0), "{}", stderr(&d));
+    assert_eq!(stdout(&d), PHONE);
     let g = palisade(&["pii", "keygen", "--kek-file", f], b"", None);
-    assert_eq!(g.status.code(), Some(0), "{}", err(&g));
+    assert_eq!(g.status.code(), Some(0), "{}", stderr(&g));
 
     // It is the key that protects the keyring: another one does not open it.
     let other = decrypt(&keyring, CTX, &e.stdout, Some(OTHER_KEK_HEX));
     assert_ne!(other.status.code(), Some(0));
-    assert!(!out(&other).contains(PHONE));
+    assert!(!stdout(&other).contains(PHONE));
 
     // Its help says how to store it.
-    let help = out(&palisade(&["pii", "kek", "--help"], b"", None));
+    let help = stdout(&palisade(&["pii", "kek", "--help"], b"", None));
     for hint in [
         "secrets manager",
         "PALISADE_KEK",
