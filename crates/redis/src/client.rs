@@ -178,6 +178,10 @@ pub async fn connect_cluster(
 }
 
 /// Runs one Redis call under `timeout`, mapping every failure to a [`RedisStoreError`].
+#[cfg_attr(
+    not(any(feature = "replay", feature = "ratelimit")),
+    allow(dead_code, reason = "the otp store runs scripts only")
+)]
 pub(crate) async fn call<T>(
     timeout: Duration,
     fut: impl Future<Output = redis::RedisResult<T>>,
