@@ -7,7 +7,7 @@ use std::time::Duration;
 /// Messages never contain ids, connection strings or credentials: they are safe to log. With
 /// the `replay` feature it converts into the matching [`palisade_replay::ReplayError`]
 /// variant, with the `ratelimit` feature into `palisade_ratelimit::RateLimitError`'s store
-/// failures.
+/// failures, with the `otp` feature into `palisade_otp::OtpError::StoreUnavailable`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PostgresStoreError {
@@ -68,6 +68,15 @@ impl From<PostgresStoreError> for palisade_ratelimit::RateLimitError {
                 after: Duration::from_millis(millis),
             },
         }
+    }
+}
+
+/// Every failure is [`OtpError::StoreUnavailable`](palisade_otp::OtpError::StoreUnavailable)
+/// (never a verdict), with this error's message after `postgres: `.
+#[cfg(feature = "otp")]
+impl From<PostgresStoreError> for palisade_otp::OtpError {
+    fn from(e: PostgresStoreError) -> Self {
+        Self::StoreUnavailable(format!("postgres: {e}"))
     }
 }
 

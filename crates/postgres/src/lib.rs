@@ -5,11 +5,16 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Without a store feature only the schema helpers and the error type are left, unused.
-#![cfg_attr(not(any(feature = "replay", feature = "ratelimit")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+    allow(dead_code)
+)]
 
-#[cfg(any(feature = "replay", feature = "ratelimit"))]
+#[cfg(any(feature = "replay", feature = "ratelimit", feature = "otp"))]
 mod calls;
 mod error;
+#[cfg(feature = "otp")]
+mod otp;
 #[cfg(feature = "ratelimit")]
 mod ratelimit;
 #[cfg(feature = "replay")]
@@ -17,6 +22,8 @@ mod replay;
 mod schema;
 
 pub use error::PostgresStoreError;
+#[cfg(feature = "otp")]
+pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_TIMEOUT, PostgresRateLimitStore};
 #[cfg(feature = "replay")]

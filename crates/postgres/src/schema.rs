@@ -19,6 +19,11 @@ pub(crate) const NONCES_SQL: &str = concat!(
 #[cfg(feature = "ratelimit")]
 pub(crate) const RATELIMIT_SQL: &str = include_str!("../migrations/0002_ratelimit.sql");
 
+/// The one-time-code tables' and functions' migration, with `__SCHEMA__` standing for the
+/// schema name.
+#[cfg(feature = "otp")]
+pub(crate) const OTP_SQL: &str = include_str!("../migrations/0004_otp.sql");
+
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no
 /// escaping inside double quotes, so it can be spliced into SQL without injection.
@@ -98,5 +103,14 @@ mod tests {
         assert!(!sql.contains("__SCHEMA__"));
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".ratelimit_state"));
         assert!(sql.contains("FUNCTION \"s1\".ratelimit_apply("));
+    }
+
+    #[cfg(feature = "otp")]
+    #[test]
+    fn the_otp_migration_names_only_the_placeholder_schema() {
+        let sql = render(OTP_SQL, "s1");
+        assert!(!sql.contains("__SCHEMA__"));
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".otp_challenges"));
+        assert!(sql.contains("FUNCTION \"s1\".otp_check("));
     }
 }

@@ -178,6 +178,10 @@ pub async fn connect_cluster(
 }
 
 /// Runs one Redis call under `timeout`, mapping every failure to a [`RedisStoreError`].
+#[cfg_attr(
+    not(any(feature = "replay", feature = "ratelimit")),
+    allow(dead_code, reason = "the otp store runs scripts only")
+)]
 pub(crate) async fn call<T>(
     timeout: Duration,
     fut: impl Future<Output = redis::RedisResult<T>>,
@@ -189,6 +193,40 @@ pub(crate) async fn call<T>(
             millis: millis(timeout),
         }),
     }
+}
+
+/// Runs one script call (`EVALSHA`, `EVAL` after `NOSCRIPT`) under `timeout`: server errors
+/// raised by the script and replies of the wrong shape are [`RedisStoreError::Script`], other
+/// failures as in [`call`].
+#[cfg(any(feature = "ratelimit", feature = "otp"))]
+pub(crate) async fn call_script<T>(
+    timeout: Duration,
+    fut: impl Future<Output = redis::RedisResult<T>>,
+) -> Result<T, RedisStoreError> {
+    match tokio::time::timeout(timeout, fut).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) if is_script_error(&e) => Err(RedisStoreError::Script {
+            reason: e.to_string(),
+        }),
+        Ok(Err(e)) => Err(map_error(&e, timeout, None)),
+        Err(_) => Err(RedisStoreError::Timeout {
+            millis: millis(timeout),
+        }),
+    }
+}
+
+/// Errors raised by the server while running a script (Lua errors, a key of the wrong type)
+/// and replies of the wrong shape.
+#[cfg(any(feature = "ratelimit", feature = "otp"))]
+fn is_script_error(e: &redis::RedisError) -> bool {
+    use redis::{ErrorKind, ServerErrorKind};
+    matches!(
+        e.kind(),
+        ErrorKind::Server(ServerErrorKind::ResponseError)
+            | ErrorKind::Extension
+            | ErrorKind::UnexpectedReturnType
+            | ErrorKind::Parse
+    )
 }
 
 /// A redis error as a store error. The reason is the driver's message unless it contains

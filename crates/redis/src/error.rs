@@ -3,8 +3,9 @@
 /// Why a Redis store could not be built or could not decide.
 ///
 /// Messages never contain keys, ids, URLs or credentials: they are safe to log. With the
-/// `replay` feature it converts into the matching [`palisade_replay::ReplayError`] variant, and
-/// with `ratelimit` into a store failure of `palisade_ratelimit::RateLimitError`.
+/// `replay` feature it converts into the matching [`palisade_replay::ReplayError`] variant,
+/// with `ratelimit` into a store failure of `palisade_ratelimit::RateLimitError`, and with
+/// `otp` into `palisade_otp::OtpError::StoreUnavailable`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RedisStoreError {
@@ -78,5 +79,14 @@ impl From<RedisStoreError> for palisade_ratelimit::RateLimitError {
                 reason: format!("script: {reason}"),
             },
         }
+    }
+}
+
+/// Every failure is [`OtpError::StoreUnavailable`](palisade_otp::OtpError::StoreUnavailable)
+/// (never a verdict), with this error's message after `redis: `.
+#[cfg(feature = "otp")]
+impl From<RedisStoreError> for palisade_otp::OtpError {
+    fn from(e: RedisStoreError) -> Self {
+        Self::StoreUnavailable(format!("redis: {e}"))
     }
 }

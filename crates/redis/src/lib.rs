@@ -5,10 +5,15 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 // Without a store feature only the connection helpers and the error type are left, unused.
-#![cfg_attr(not(any(feature = "replay", feature = "ratelimit")), allow(dead_code))]
+#![cfg_attr(
+    not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+    allow(dead_code)
+)]
 
 mod client;
 mod error;
+#[cfg(feature = "otp")]
+mod otp;
 #[cfg(feature = "ratelimit")]
 mod ratelimit;
 #[cfg(feature = "replay")]
@@ -16,6 +21,10 @@ mod replay;
 
 pub use client::{DEFAULT_TIMEOUT, connect_cluster};
 pub use error::RedisStoreError;
+#[cfg(feature = "otp")]
+pub use otp::{
+    DEFAULT_OTP_PREFIX, DEFAULT_OTP_RETENTION, EXPIRED_CHALLENGE_RETENTION, RedisChallengeStore,
+};
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_PREFIX, MAX_EXACT, RedisRateLimitStore};
 /// The `redis` crate this one is built on, for building connections.

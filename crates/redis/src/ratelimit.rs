@@ -42,7 +42,7 @@ use palisade_ratelimit::{
     AlgorithmKind, Decision, Key, Limit, Policy, RateLimitError, RateLimitStore, Timestamp, Verdict,
 };
 use redis::aio::{ConnectionLike, ConnectionManager};
-use redis::{ErrorKind, Script, ServerErrorKind, Value};
+use redis::{Script, Value};
 
 use crate::RedisStoreError;
 use crate::client::{self, DEFAULT_TIMEOUT};
@@ -344,22 +344,12 @@ where
         }
     }
 
-    /// Runs a script call under the timeout; server errors from the script are
-    /// [`RedisStoreError::Script`].
+    /// Runs a script call under the timeout ([`client::call_script`]).
     async fn run<T>(
         &self,
         fut: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, RedisStoreError> {
-        match tokio::time::timeout(self.timeout, fut).await {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(e)) if is_script_error(&e) => Err(RedisStoreError::Script {
-                reason: e.to_string(),
-            }),
-            Ok(Err(e)) => Err(client::map_error(&e, self.timeout, None)),
-            Err(_) => Err(RedisStoreError::Timeout {
-                millis: client::millis(self.timeout),
-            }),
-        }
+        client::call_script(self.timeout, fut).await
     }
 }
 
@@ -525,18 +515,6 @@ fn unexpected() -> RateLimitError {
         reason: "unexpected reply".to_owned(),
     }
     .into()
-}
-
-/// Errors raised by the server while running a script (Lua errors, a key of the wrong type)
-/// and replies of the wrong shape.
-fn is_script_error(e: &redis::RedisError) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::Server(ServerErrorKind::ResponseError)
-            | ErrorKind::Extension
-            | ErrorKind::UnexpectedReturnType
-            | ErrorKind::Parse
-    )
 }
 
 /// `d` in ns, saturating at `u64::MAX`.
