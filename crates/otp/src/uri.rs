@@ -90,6 +90,13 @@ impl KeyUri {
                 "issuer and account may not contain a colon",
             ));
         }
+        if self.issuer.is_none() && matches!(self.account.as_str(), "." | "..") {
+            // The label is the URI's path: a lone `.` or `..` is a dot segment, which every
+            // WHATWG parser removes, so the account would be lost on the way back.
+            return Err(OtpError::InvalidUri(
+                "an account named . or .. needs an issuer (a lone dot segment is dropped)",
+            ));
+        }
         let (kind, extra) = match self.kind {
             OtpKind::Totp { period } => ("totp", format!("&period={period}")),
             OtpKind::Hotp { counter } => ("hotp", format!("&counter={counter}")),
