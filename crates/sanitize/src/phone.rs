@@ -275,6 +275,19 @@ impl PhoneNumber {
         if e164.len() > 16 {
             return Err(PhoneError::TooLong);
         }
+        // `phonenumber` 0.3.10 can keep a trunk `0` after the country code (`000 41 555 0123`
+        // in France came out as `+330415550123`, which parses back as `+33415550123`). Only
+        // a number whose national part starts with `0` can be affected (Italy's numbers keep
+        // theirs rightly): for those, the E.164 form must parse back to itself, or the number
+        // is refused rather than stored in a form that another spelling would not match.
+        if national.starts_with('0') {
+            let again = parse_in(None, &e164)
+                .ok()
+                .map(|n| format!("+{}{}", n.code().value(), n.national()));
+            if again.as_deref() != Some(e164.as_str()) {
+                return Err(PhoneError::NotInNumberingPlan);
+            }
+        }
         Ok(Self {
             e164,
             country_code,

@@ -310,3 +310,27 @@ fn phonenumber_crate_pitfalls_worked_around() {
     assert_eq!(e164("+1415555-0123", Some("CA")), "+14155550123");
     assert_eq!(e164("+44-20-7031-3000;ext=12", None), "+442070313000");
 }
+
+/// Found by the `sanitize_phone` fuzz target: a trunk `0` kept after the country code gave an
+/// E.164 form (`+330415550123`) that parsed back to another one (`+33415550123`). Whatever
+/// the region, an accepted number's E.164 form now parses back to itself.
+#[test]
+fn a_trunk_zero_after_the_country_code_never_reaches_e164() {
+    let input = "000  41 \u{665}55 0123";
+    for region in [
+        None,
+        Some("CA"),
+        Some("US"),
+        Some("FR"),
+        Some("DZ"),
+        Some("GB"),
+        Some("NZ"),
+        Some("IT"),
+    ] {
+        let region = region.map(|r| Region::new(r).unwrap());
+        if let Ok(number) = PhoneNumber::parse(input, region) {
+            let again = PhoneNumber::parse(number.e164(), None).unwrap();
+            assert_eq!(again.e164(), number.e164(), "{region:?}");
+        }
+    }
+}
