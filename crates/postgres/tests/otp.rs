@@ -16,7 +16,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use palisade_otp::{ChallengeStore, CheckOutcome, NewChallenge, OtpError, testing};
+use palisade_otp::{ChallengeStore, NewChallenge, OtpError, testing};
 use palisade_postgres::sqlx::postgres::PgPoolOptions;
 use palisade_postgres::{PostgresChallengeStore, PostgresStoreError};
 
@@ -172,53 +172,4 @@ async fn an_unreachable_server_is_a_store_error_never_a_success() {
         }
     }
     assert!(started.elapsed() < Duration::from_secs(8));
-}
-
-/// Check-and-count per second with 50 in flight on 16 connections (wrong guesses on 50
-/// challenges that never lock). `cargo test -p palisade-postgres --release --test otp --
-/// --ignored --nocapture`.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "a measurement, not a test: run by hand"]
-async fn check_and_count_throughput() {
-    const IN_FLIGHT: usize = 50;
-    const RUN: Duration = Duration::from_secs(3);
-    with_store(|store| async move {
-        let store = Arc::new(store);
-        let p = Arc::new(testing::test_peppers());
-        let started = Instant::now();
-        let mut tasks = Vec::new();
-        for i in 0..IN_FLIGHT {
-            let (store, p) = (store.clone(), p.clone());
-            tasks.push(tokio::spawn(async move {
-                let key = testing::unique_key(&format!("tput{i}"), "login");
-                let new = NewChallenge::new(
-                    key.clone(),
-                    p.hash(&key, b"123456"),
-                    Duration::from_secs(60),
-                    i32::MAX as u32,
-                )
-                .unwrap();
-                store.issue(new, Duration::ZERO).await.unwrap();
-                let cands = p.candidates(&key, b"000000");
-                let mut n = 0u64;
-                while started.elapsed() < RUN {
-                    let o = store.check_and_count(&key, &cands).await.unwrap();
-                    assert!(matches!(o, CheckOutcome::Wrong { .. }), "{o:?}");
-                    n += 1;
-                }
-                n
-            }));
-        }
-        let mut total = 0;
-        for t in tasks {
-            total += t.await.unwrap();
-        }
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "postgres check_and_count: {:.0} ops/s ({total} in {secs:.2} s, {IN_FLIGHT} in \
-             flight, 16 connections)",
-            total as f64 / secs
-        );
-    })
-    .await;
 }
