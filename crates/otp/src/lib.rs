@@ -1,3 +1,6 @@
+//! One-time codes that cannot be brute-forced or raced, HOTP/TOTP with no reuse, `otpauth://`
+//! Key URIs, recovery codes, and argon2id passwords.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

@@ -1,3 +1,6 @@
+//! Field-level encryption of personal data: envelopes bound to their row, a keyring with
+//! rotation, per-field keys, blind indexes for lookups, and masking.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

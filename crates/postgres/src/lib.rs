@@ -1,3 +1,6 @@
+//! PostgreSQL stores for the palisade crates: one statement per decision, on the database
+//! clock, with tables created by shipped, idempotent migrations.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

@@ -1,3 +1,6 @@
+//! Redis stores for the palisade crates: one atomic command per decision, on the server's
+//! clock, with a timeout on every call.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

@@ -1,3 +1,5 @@
+//! Refuse a request that was seen before, across every instance of a service.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

@@ -1,3 +1,7 @@
+//! Input that cannot hurt: outbound URLs that cannot reach inside (SSRF), credentials in URLs,
+//! phone numbers in E.164, path joins that stay in their base, text without control characters
+//! or bidi overrides, JSON within limits and without MongoDB operators.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

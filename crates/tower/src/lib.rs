@@ -1,3 +1,7 @@
+//! Tower layers that put Palisade in front of axum, hyper and tonic services: webhook
+//! verification with replay refusal, rate limiting behind trusted proxies, refusal of
+//! credentials in URLs, and content-type enforcement.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.

@@ -1,3 +1,5 @@
+//! Verify and sign webhook requests from the raw bytes, for every common sender.
+//!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
 // Palisade dependency.
