@@ -14,6 +14,7 @@
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, the one-time-code challenge store, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
 //! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection; E.164 phone numbers (libphonenumber's metadata), safe path joins, text cleaning (Trojan Source, CR/LF), JSON limits and NoSQL operator keys |
+//! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`), tenants, and the `Principal` authentication hands to authorization |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
 //!
 //! ```
@@ -77,6 +78,10 @@ pub use palisade_tower as tower;
 #[doc(inline)]
 pub use palisade_sanitize as sanitize;
 
+#[cfg(feature = "rbac")]
+#[doc(inline)]
+pub use palisade_rbac as rbac;
+
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example
 // that needs a type this facade does not re-export fails `cargo test -p palisade --doc`.
@@ -119,3 +124,7 @@ mod otp_docs {}
 #[cfg(all(doctest, feature = "sanitize"))]
 #[doc = include_str!("../../sanitize/src/lib.md")]
 mod sanitize_docs {}
+
+#[cfg(all(doctest, feature = "rbac"))]
+#[doc = include_str!("../../rbac/src/lib.md")]
+mod rbac_docs {}

@@ -13,7 +13,7 @@
 use std::path::Path;
 
 /// The files whose Rust blocks are the facade's doctests (see `src/lib.rs`).
-const DOCS: [&str; 10] = [
+const DOCS: [&str; 11] = [
     "../../README.md",
     "../webhook/src/lib.md",
     "../replay/src/lib.md",
@@ -24,6 +24,7 @@ const DOCS: [&str; 10] = [
     "../tower/src/lib.md",
     "../otp/src/lib.md",
     "../sanitize/src/lib.md",
+    "../rbac/src/lib.md",
 ];
 
 /// Paths a facade user does not have: `palisade_<crate>::`, and crates the facade re-exports

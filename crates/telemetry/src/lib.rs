@@ -1,0 +1,151 @@
+//! The stable names of Palisade's security events and metrics: one list, shared by every
+//! `palisade-*` crate, so that log pipelines, alerts and dashboards match names that do not
+//! change between releases (a rename is a breaking change, listed in the changelog).
+//!
+//! Every event is a `tracing` event whose *name* (`Metadata::name`) and whose `event` field
+//! are one of the `&str` constants below; its target is the emitting crate
+//! (`palisade_tower`, `palisade_auth`, …). Events never carry a body, a secret, a signature,
+//! a token, a code or personal data in clear: only names, outcomes, status codes, ids and the
+//! `Display` of error types documented as secret-free.
+//!
+//! Metrics go through the `metrics` facade: install any recorder
+//! (`metrics-exporter-prometheus`, …) to collect them; without one they cost an atomic load.
+//!
+//! ```
+//! assert_eq!(palisade_telemetry::AUTHZ_DENIED, "authz.denied");
+//! assert!(palisade_telemetry::EVENTS.contains(&"webhook.signature_invalid"));
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![no_std]
+
+// Events emitted by palisade-tower (webhook, rate limit, query credential, media type).
+
+/// A webhook whose signature, timestamp or body hash did not verify (401).
+pub const WEBHOOK_SIGNATURE_INVALID: &str = "webhook.signature_invalid";
+/// A webhook request that was malformed: missing or unparsable headers, bad URL, unreadable
+/// or oversized body (400, 413).
+pub const WEBHOOK_MALFORMED: &str = "webhook.malformed";
+/// A duplicate webhook delivery answered without the handler (a completed delivery: 200 or
+/// the configured status; one in progress: 409), or one whose claim could not be made (503
+/// when the nonce store failed).
+pub const WEBHOOK_REPLAY: &str = "webhook.replay";
+/// A webhook that verified (and was claimed, when a replay guard is configured).
+pub const WEBHOOK_VERIFIED: &str = "webhook.verified";
+/// A claimed webhook delivery settled after the handler: completed, released, or not (its
+/// lease was lost, the store failed, or it was dropped outside a runtime). Fields `outcome`
+/// (the labels of [`METRIC_WEBHOOK_DELIVERIES`]) and `cause` (`answered`, `error`,
+/// `dropped`); the store's error when it failed.
+pub const WEBHOOK_DELIVERY: &str = "webhook.delivery";
+/// A webhook layer that cannot verify because of its configuration (500).
+pub const WEBHOOK_CONFIG_ERROR: &str = "webhook.config_error";
+/// A request refused by the rate limiter (429), or by a failing store in fail-closed mode
+/// (503), or for want of a peer address to key it by (500, `cause = "no_peer_address"`).
+pub const RATELIMIT_REFUSED: &str = "ratelimit.refused";
+/// A request admitted although the rate-limit store failed (fail-open mode).
+pub const RATELIMIT_STORE_FAILED: &str = "ratelimit.store_failed";
+/// A request refused because its query string carries a credential parameter (400).
+pub const AUTH_QUERY_TOKEN_REFUSED: &str = "auth.query_token_refused";
+/// A request refused because of its media type (415).
+pub const HTTP_UNSUPPORTED_MEDIA_TYPE: &str = "http.unsupported_media_type";
+
+/// Counter `palisade_webhook_requests_total{provider, outcome}`: one per request seen by a
+/// `palisade_tower::WebhookLayer`. `provider` is
+/// `palisade_webhook::Provider::as_str`; `outcome` is one of `verified`,
+/// `signature_invalid`, `malformed`, `too_large`, `replay` (a duplicate of a completed
+/// delivery), `in_progress` (a duplicate of a delivery being handled), `replay_store_failed`,
+/// `config_error`.
+pub const METRIC_WEBHOOK_REQUESTS: &str = "palisade_webhook_requests_total";
+/// Counter `palisade_webhook_deliveries_total{provider, outcome}`: one per delivery claimed by
+/// a `palisade_tower::WebhookLayer` with a replay guard, when its claim is settled.
+/// `outcome` is one of `completed`, `released`, `lease_lost`, `complete_failed`,
+/// `release_failed`, `lease_expiring`.
+pub const METRIC_WEBHOOK_DELIVERIES: &str = "palisade_webhook_deliveries_total";
+/// Counter `palisade_ratelimit_decisions_total{outcome}`: one per request seen by a
+/// `palisade_tower::RateLimitLayer`. `outcome` is one of `admitted`, `refused`,
+/// `failed_open`, `failed_closed`, `error`.
+pub const METRIC_RATELIMIT_DECISIONS: &str = "palisade_ratelimit_decisions_total";
+/// Counter `palisade_query_credential_refusals_total`: requests refused by a
+/// `palisade_tower::QueryCredentialLayer`.
+pub const METRIC_QUERY_CREDENTIAL_REFUSALS: &str = "palisade_query_credential_refusals_total";
+/// Counter `palisade_unsupported_media_type_total`: requests refused by a
+/// `palisade_tower::ContentTypeLayer`.
+pub const METRIC_UNSUPPORTED_MEDIA_TYPE: &str = "palisade_unsupported_media_type_total";
+
+// Events of the other crates: each crate emits these names and no others for its own
+// security events.
+
+/// A request whose credential (API key, JWT, configured header) was missing or did not
+/// verify (401), emitted by `palisade-auth`; field `reason` is a fixed, secret-free label.
+pub const AUTH_FAILED: &str = "auth.failed";
+/// A request that presented a retired shared token (401 whatever else it carries), emitted by
+/// `palisade-auth`; the token is never in the event.
+pub const AUTH_LEGACY_TOKEN_BLOCKED: &str = "auth.legacy_token_blocked";
+/// A retired shared token accepted during an explicit, time-limited migration window,
+/// emitted by `palisade-auth`.
+pub const AUTH_LEGACY_TOKEN_ALLOWED: &str = "auth.legacy_token_allowed";
+/// An authorization refused (403, or 404 where existence must not leak), emitted by
+/// `palisade-rbac`: tenant, subject, permission and the rule that decided; no personal data.
+pub const AUTHZ_DENIED: &str = "authz.denied";
+/// An outbound URL refused by the SSRF policy (private, loopback, metadata or otherwise
+/// special-purpose address, internal name, scheme or port), emitted by `palisade-sanitize`
+/// and the layers that use it; the reason is a fixed label, the URL's host is not logged.
+pub const URL_BLOCKED: &str = "url.blocked";
+/// A one-time-code challenge locked after its last allowed wrong answer, emitted by
+/// `palisade-otp`.
+pub const OTP_LOCKED: &str = "otp.locked";
+/// A request refused because its `Origin` is not on the allowlist (403), emitted by
+/// palisade-tower's origin guard.
+pub const HTTP_ORIGIN_REFUSED: &str = "http.origin_refused";
+/// A webhook that did not verify but was passed to the handler because the layer runs in
+/// report-only mode, emitted by palisade-tower.
+pub const WEBHOOK_REPORT_ONLY: &str = "webhook.report_only";
+/// A secret or key older than the configured maximum age (a rotation is due).
+pub const SECRET_TOO_OLD: &str = "secrets.too_old";
+/// An audit event refused before anything was written (a required reason missing, a chain
+/// conflict), emitted by `palisade-audit`.
+pub const AUDIT_REFUSED: &str = "audit.refused";
+
+/// Every event name above, for tests and for log-pipeline allowlists.
+pub const EVENTS: &[&str] = &[
+    WEBHOOK_SIGNATURE_INVALID,
+    WEBHOOK_MALFORMED,
+    WEBHOOK_REPLAY,
+    WEBHOOK_VERIFIED,
+    WEBHOOK_DELIVERY,
+    WEBHOOK_CONFIG_ERROR,
+    WEBHOOK_REPORT_ONLY,
+    RATELIMIT_REFUSED,
+    RATELIMIT_STORE_FAILED,
+    AUTH_QUERY_TOKEN_REFUSED,
+    AUTH_FAILED,
+    AUTH_LEGACY_TOKEN_BLOCKED,
+    AUTH_LEGACY_TOKEN_ALLOWED,
+    AUTHZ_DENIED,
+    URL_BLOCKED,
+    OTP_LOCKED,
+    HTTP_UNSUPPORTED_MEDIA_TYPE,
+    HTTP_ORIGIN_REFUSED,
+    SECRET_TOO_OLD,
+    AUDIT_REFUSED,
+];
+
+#[cfg(test)]
+mod tests {
+    use super::EVENTS;
+
+    #[test]
+    fn names_are_unique_and_dotted_lower_case() {
+        for (i, name) in EVENTS.iter().enumerate() {
+            assert!(!EVENTS[..i].contains(name), "{name} listed twice");
+            let (area, what) = name.split_once('.').unwrap();
+            for part in [area, what] {
+                assert!(!part.is_empty());
+                assert!(
+                    part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'),
+                    "{name}"
+                );
+            }
+        }
+    }
+}
