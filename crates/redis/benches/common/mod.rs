@@ -1,0 +1,63 @@
+//! What the Redis benches share: the server's URL, a run id, `redis-benchmark` and the
+//! best/median summary of alternating rounds.
+#![allow(dead_code, reason = "each bench uses part of it")]
+
+use std::process::Command;
+
+/// `PALISADE_REDIS_URL`, default `redis://127.0.0.1:6379/`.
+pub(crate) fn url() -> String {
+    std::env::var("PALISADE_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
+}
+
+/// Nanoseconds since the epoch: a prefix or a name no earlier run used.
+pub(crate) fn run_id() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+/// `redis-benchmark` sending `command` `requests` times from `connections` connections
+/// (`__rand_int__` in an argument replaced by a random number below `random` when given):
+/// requests per second, from its CSV output. `None` when it is missing or fails.
+pub(crate) fn redis_benchmark(
+    connections: usize,
+    requests: u64,
+    random: Option<u64>,
+    command: &[&str],
+) -> Option<f64> {
+    let port = url::Url::parse(&url()).ok()?.port().unwrap_or(6379);
+    let mut cmd = Command::new("redis-benchmark");
+    cmd.args(["-h", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-c", &connections.to_string()])
+        .args(["-n", &requests.to_string()]);
+    if let Some(r) = random {
+        cmd.args(["-r", &r.to_string()]);
+    }
+    let out = cmd.arg("--csv").args(command).output().ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "test","rps","avg_latency_ms",… then "EVALSHA …","91547.15",…
+    text.lines().nth(1).and_then(|line| {
+        line.split(',')
+            .nth(1)
+            .and_then(|f| f.trim_matches('"').parse().ok())
+    })
+}
+
+/// Prints `name`'s best and median round; returns them.
+pub(crate) fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
+    let mut sorted = rates.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let best = *sorted.last().unwrap_or(&0.0);
+    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
+    println!(
+        "{name:<44} best {best:>9.0}/s   median {median:>9.0}/s   rounds {:?}",
+        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
+    );
+    (best, median)
+}
+
+/// `a / b`, NaN when `b` is not positive.
+pub(crate) fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::NAN }
+}
