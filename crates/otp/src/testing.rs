@@ -21,7 +21,12 @@
 //! ```
 //!
 //! Each check panics with a message naming what failed, like any test assertion.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +39,7 @@ use crate::pepper::{CodeHash, Pepper, Peppers};
 use crate::store::ChallengeStore;
 
 mod steps;
+pub mod throughput;
 
 pub use steps::{
     concurrent_hotp_submissions, hotp_look_ahead, last_step_reads_accepted_steps, steps_increase,

@@ -40,7 +40,7 @@ use palisade_ratelimit::{
 use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
 
 mod common;
-use common::{ratio, redis_benchmark, run_id, summary, url};
+use common::{phases, ratio, redis_benchmark, run_id, runtime, summary, url};
 
 const CONCURRENCY: usize = 50;
 const KEYS: u64 = 10_000;
@@ -172,19 +172,9 @@ fn field(json: &str, name: &str) -> Option<f64> {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let (measure, rounds) = if quick {
-        (Duration::from_millis(300), 1)
-    } else {
-        (MEASURE, ROUNDS)
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    let (measure, rounds) = phases(Duration::from_millis(300), MEASURE, ROUNDS);
+    runtime().block_on(async move {
         let run = run_id();
         let store = RedisRateLimitStore::connect(&url(), DEFAULT_TIMEOUT)
             .await

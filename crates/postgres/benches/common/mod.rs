@@ -89,3 +89,36 @@ pub(crate) fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
 pub(crate) fn ratio(a: f64, b: f64) -> f64 {
     if b > 0.0 { a / b } else { f64::NAN }
 }
+
+/// The measured phase and the number of rounds: `measure` and `rounds` under `cargo bench`
+/// (which passes `--bench`), `quick` and one round under `cargo test --benches`.
+pub(crate) fn phases(
+    quick: std::time::Duration,
+    measure: std::time::Duration,
+    rounds: usize,
+) -> (std::time::Duration, usize) {
+    if std::env::args().any(|a| a == "--bench") {
+        (measure, rounds)
+    } else {
+        (quick, 1)
+    }
+}
+
+/// The benches' runtime: two worker threads (the machine's two cores).
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A pool of `connections` connections to [`url`], all opened now.
+pub(crate) async fn pool(connections: usize) -> palisade_postgres::sqlx::PgPool {
+    palisade_postgres::sqlx::postgres::PgPoolOptions::new()
+        .max_connections(connections as u32)
+        .min_connections(connections as u32)
+        .connect(&url())
+        .await
+        .expect("PostgreSQL (PALISADE_POSTGRES_URL) must answer (.ci/services)")
+}
