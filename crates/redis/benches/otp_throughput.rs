@@ -32,7 +32,7 @@ use palisade_otp::testing::throughput;
 use palisade_redis::{DEFAULT_TIMEOUT, RedisChallengeStore};
 
 mod common;
-use common::{phases, ratio, redis_benchmark, run_id, runtime, summary, url};
+use common::{evalsha_ceiling, phases, ratio, redis_benchmark, run_id, runtime, summary, url};
 
 const CONCURRENCY: usize = 50;
 const KEYS: u64 = 10_000;
@@ -107,18 +107,7 @@ fn main() {
                 let sent = att(&mut conn).await - counted;
                 assert_eq!(sent, requests, "every check redis-benchmark sent was counted");
             }
-            let sha = ceiling_sha.clone();
-            if let Some(rps) = tokio::task::spawn_blocking(move || {
-                redis_benchmark(
-                    CONCURRENCY,
-                    requests,
-                    Some(KEYS),
-                    &["EVALSHA", &sha, "1", "palisade-bench:key:__rand_int__"],
-                )
-            })
-            .await
-            .unwrap()
-            {
+            if let Some(rps) = evalsha_ceiling(CONCURRENCY, requests, KEYS, ceiling_sha.clone()).await {
                 r_ceiling.push(rps);
             }
         }

@@ -40,7 +40,7 @@ use palisade_ratelimit::{
 use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
 
 mod common;
-use common::{phases, ratio, redis_benchmark, run_id, runtime, summary, url};
+use common::{evalsha_ceiling, phases, ratio, run_id, runtime, summary, url};
 
 const CONCURRENCY: usize = 50;
 const KEYS: u64 = 10_000;
@@ -209,18 +209,7 @@ fn main() {
             r_fixed.push(drive(store.clone(), fixed.clone(), measure, keys.clone()).await.0);
             let last = r_gcra.last().copied().unwrap_or(50_000.0);
             let requests = (last * measure.as_secs_f64()).max(10_000.0) as u64;
-            let sha = sha.clone();
-            if let Some(rps) = tokio::task::spawn_blocking(move || {
-                redis_benchmark(
-                    CONCURRENCY,
-                    requests,
-                    Some(KEYS),
-                    &["EVALSHA", &sha, "1", "palisade-bench:key:__rand_int__"],
-                )
-            })
-            .await
-            .unwrap()
-            {
+            if let Some(rps) = evalsha_ceiling(CONCURRENCY, requests, KEYS, sha.clone()).await {
                 r_ceiling.push(rps);
             }
             if let Some(dir) = peer.clone()

@@ -84,3 +84,24 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .build()
         .unwrap()
 }
+
+/// The server's ceiling for one script call per request: `redis-benchmark` sending
+/// `EVALSHA <sha> 1 palisade-bench:key:<random below keys>` (`sha` of `return 1`) `requests`
+/// times from `connections` connections, off the async runtime.
+pub(crate) async fn evalsha_ceiling(
+    connections: usize,
+    requests: u64,
+    keys: u64,
+    sha: String,
+) -> Option<f64> {
+    tokio::task::spawn_blocking(move || {
+        redis_benchmark(
+            connections,
+            requests,
+            Some(keys),
+            &["EVALSHA", &sha, "1", "palisade-bench:key:__rand_int__"],
+        )
+    })
+    .await
+    .unwrap()
+}
