@@ -10,6 +10,8 @@
 //!   is the Rust side's (sqlx, the pool, decoding).
 //! * **pgbench, a trivial statement**: `SELECT 1` from `CONNECTIONS` connections: the
 //!   ceiling of one round trip per request on this server and machine.
+//! * **sqlx, a trivial statement**: `SELECT 1` through sqlx on the store's pool, as many at
+//!   once: the same ceiling through the Rust client.
 //!
 //! Phases of `MEASURE` alternate between the three for `ROUNDS` rounds; the table gives the
 //! best and the median round, then the ratios. The server is `PALISADE_POSTGRES_URL` (default
@@ -60,10 +62,30 @@ fn main() {
         let drive = |duration| {
             throughput::checks_per_second(store.clone(), wrong.clone(), CONNECTIONS, duration)
         };
+        // `SELECT 1` through sqlx on the store's pool, as many at once.
+        let sqlx_trivial = {
+            let pool = pool.clone();
+            move |duration| {
+                let pool = pool.clone();
+                throughput::per_second(CONNECTIONS, duration, move |_| {
+                    let pool = pool.clone();
+                    async move {
+                        let one: i32 = palisade_postgres::sqlx::query_scalar("SELECT 1")
+                            .fetch_one(&pool)
+                            .await
+                            .unwrap();
+                        assert_eq!(one, 1);
+                    }
+                })
+            }
+        };
         drive(Duration::from_millis(500)).await;
-        let (mut r_ours, mut r_same, mut r_trivial) = (Vec::new(), Vec::new(), Vec::new());
+        sqlx_trivial(Duration::from_millis(500)).await;
+        let (mut r_ours, mut r_same, mut r_trivial, mut r_sqlx) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             r_ours.push(drive(measure).await);
+            r_sqlx.push(sqlx_trivial(measure).await);
             for (script, rates) in [(&same, &mut r_same), (&trivial, &mut r_trivial)] {
                 let script = script.clone();
                 if let Some(tps) =
@@ -94,7 +116,9 @@ fn main() {
         let (o, om) = summary("palisade check_and_count (wrong answer)", &r_ours);
         let (s, sm) = summary("pgbench, the same statement", &r_same);
         let (t, tm) = summary("pgbench, SELECT 1 (ceiling)", &r_trivial);
+        let (q, qm) = summary("SELECT 1 through sqlx, the same pool", &r_sqlx);
         println!("\nratios (best / best, median / median)");
+        println!("palisade / sqlx SELECT 1       {:.2}  {:.2}", ratio(o, q), ratio(om, qm));
         println!("palisade / same statement      {:.2}  {:.2}", ratio(o, s), ratio(om, sm));
         println!("palisade / SELECT 1 ceiling    {:.2}  {:.2}", ratio(o, t), ratio(om, tm));
         println!("same statement / SELECT 1      {:.2}  {:.2}", ratio(s, t), ratio(sm, tm));

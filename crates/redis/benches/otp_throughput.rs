@@ -10,6 +10,9 @@
 //!   client, so the gap to palisade is the Rust client's.
 //! * **the ceiling**: `EVALSHA` of `return 1` with one key, from `CONCURRENCY` connections,
 //!   as for the rate-limit store: the server's ceiling for one script call per request.
+//! * **the same ceiling on palisade's connection**: `EVALSHA` of `return 1` sent by redis-rs
+//!   on the store's multiplexed connection with `CONCURRENCY` in flight, so that the ratio
+//!   compares the check with a trivial script through the same client and pipelining.
 //!
 //! Phases of `MEASURE` alternate between the three for `ROUNDS` rounds so that drift on a
 //! shared machine hits each alike; the table gives the best and the median round, then the
@@ -89,11 +92,35 @@ fn main() {
                 .unwrap()
         };
 
-        drive(WARM_UP).await;
+        // `EVALSHA return 1` on palisade's own connection, as many in flight.
+        let trivial = {
+            let (conn, sha) = (conn.clone(), ceiling_sha.clone());
+            move |duration| {
+                let (conn, sha) = (conn.clone(), sha.clone());
+                throughput::per_second(CONCURRENCY, duration, move |i| {
+                    let (mut conn, sha) = (conn.clone(), sha.clone());
+                    async move {
+                        let one: i64 = palisade_redis::redis::cmd("EVALSHA")
+                            .arg(&sha)
+                            .arg(1)
+                            .arg(format!("palisade-bench:key:{}", i % KEYS))
+                            .query_async(&mut conn)
+                            .await
+                            .unwrap();
+                        assert_eq!(one, 1);
+                    }
+                })
+            }
+        };
 
-        let (mut r_ours, mut r_same, mut r_ceiling) = (Vec::new(), Vec::new(), Vec::new());
+        drive(WARM_UP).await;
+        trivial(WARM_UP).await;
+
+        let (mut r_ours, mut r_same, mut r_ceiling, mut r_trivial) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             r_ours.push(drive(measure).await);
+            r_trivial.push(trivial(measure).await);
             let counted = att(&mut conn).await;
             let requests = (r_ours.last().unwrap() * measure.as_secs_f64()).max(10_000.0) as u64;
             let (sha, k, mac) = (check_sha.clone(), bench_key.clone(), wrong_mac.clone());
@@ -119,7 +146,9 @@ fn main() {
         let (o, om) = summary("palisade check_and_count (wrong answer)", &r_ours);
         let (s, sm) = summary("redis-benchmark, the same check script", &r_same);
         let (c, cm) = summary("redis-benchmark EVALSHA `return 1` (ceiling)", &r_ceiling);
+        let (t, tm) = summary("EVALSHA `return 1`, palisade's connection", &r_trivial);
         println!("\nratios (best / best, median / median)");
+        println!("palisade / `return 1` same conn  {:.2}  {:.2}", ratio(o, t), ratio(om, tm));
         println!("palisade / EVALSHA ceiling       {:.2}  {:.2}", ratio(o, c), ratio(om, cm));
         println!("palisade / same script (C)       {:.2}  {:.2}", ratio(o, s), ratio(om, sm));
         println!("same script / EVALSHA ceiling    {:.2}  {:.2}", ratio(s, c), ratio(sm, cm));

@@ -2,6 +2,7 @@
 //! palisade-postgres's `otp_throughput`): pending challenges the run never locks, and checks
 //! per second from concurrent tasks.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -66,32 +67,24 @@ pub async fn issue_pending<S: ChallengeStore + 'static>(
     )
 }
 
-/// Checks per second of `concurrency` tasks calling `check_and_count` back to back for
-/// `duration`, on keys round-robin over the challenges of [`issue_pending`] with its wrong
-/// answers (each check is counted and compared; a check answering anything but `Wrong`
-/// panics).
-pub async fn checks_per_second<S: ChallengeStore + 'static>(
-    store: Arc<S>,
-    wrong: Arc<Vec<Vec<CodeHash>>>,
-    concurrency: usize,
-    duration: Duration,
-) -> f64 {
+/// Calls per second of `concurrency` tasks each awaiting `call(i)` back to back for
+/// `duration`, `i` counting the calls of all tasks from 0.
+pub async fn per_second<F, Fut>(concurrency: usize, duration: Duration, call: F) -> f64
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = ()> + Send,
+{
+    let call = Arc::new(call);
     let next = Arc::new(AtomicU64::new(0));
-    let keys = wrong.len() as u64;
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..concurrency)
         .map(|_| {
-            let (store, wrong, next) = (store.clone(), wrong.clone(), next.clone());
+            let (call, next) = (call.clone(), next.clone());
             tokio::spawn(async move {
                 let mut n = 0u64;
                 while Instant::now() < deadline {
-                    let i = next.fetch_add(1, Ordering::Relaxed) % keys;
-                    let out = store
-                        .check_and_count(&bench_key(i), &wrong[i as usize])
-                        .await
-                        .unwrap();
-                    assert!(matches!(out, CheckOutcome::Wrong { .. }), "{out:?}");
+                    call(next.fetch_add(1, Ordering::Relaxed)).await;
                     n += 1;
                 }
                 n
@@ -103,4 +96,29 @@ pub async fn checks_per_second<S: ChallengeStore + 'static>(
         total += t.await.unwrap();
     }
     total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Checks per second of `concurrency` tasks calling `check_and_count` back to back for
+/// `duration` ([`per_second`]), on keys round-robin over the challenges of
+/// [`issue_pending`] with its wrong answers (each check is counted and compared; a check
+/// answering anything but `Wrong` panics).
+pub async fn checks_per_second<S: ChallengeStore + 'static>(
+    store: Arc<S>,
+    wrong: Arc<Vec<Vec<CodeHash>>>,
+    concurrency: usize,
+    duration: Duration,
+) -> f64 {
+    let keys = wrong.len() as u64;
+    per_second(concurrency, duration, move |n| {
+        let (store, wrong) = (store.clone(), wrong.clone());
+        async move {
+            let i = n % keys;
+            let out = store
+                .check_and_count(&bench_key(i), &wrong[i as usize])
+                .await
+                .unwrap();
+            assert!(matches!(out, CheckOutcome::Wrong { .. }), "{out:?}");
+        }
+    })
+    .await
 }
