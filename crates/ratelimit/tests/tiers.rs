@@ -6,7 +6,6 @@
     clippy::indexing_slicing
 )]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,33 +14,28 @@ use palisade_ratelimit::{
     Tiers, Verdict,
 };
 
-/// A store that counts its calls and answers every one from a memory store.
-#[derive(Default)]
-struct Counting {
-    calls: AtomicUsize,
-    inner: MemoryStore,
-}
+/// A store that is never there: every call is a store failure.
+struct Unreachable;
 
 #[async_trait]
-impl RateLimitStore for Counting {
-    async fn apply(
-        &self,
-        key: &Key,
-        policy: &Policy,
-        cost: u32,
-    ) -> Result<Verdict, RateLimitError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.apply(key, policy, cost).await
+impl RateLimitStore for Unreachable {
+    async fn apply(&self, _: &Key, _: &Policy, _: u32) -> Result<Verdict, RateLimitError> {
+        Err(down())
     }
 
-    async fn block(&self, key: &Key, duration: Duration) -> Result<(), RateLimitError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.block(key, duration).await
+    async fn block(&self, _: &Key, _: Duration) -> Result<(), RateLimitError> {
+        Err(down())
     }
 
-    async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.inner.unblock(key).await
+    async fn unblock(&self, _: &Key) -> Result<(), RateLimitError> {
+        Err(down())
+    }
+}
+
+fn down() -> RateLimitError {
+    RateLimitError::Unavailable {
+        store: "unreachable",
+        reason: "a tier reached the store".to_owned(),
     }
 }
 
@@ -58,14 +52,15 @@ fn plans() -> Tiers {
         .with_unlimited(Tier::Enterprise)
 }
 
+/// An unlimited tier is decided without the store: it answers even when the store is down,
+/// while a limited tier reaches it (and fails with it).
 #[tokio::test]
 async fn an_unlimited_tier_never_reaches_the_store() {
     let tiers = plans();
-    let store = Counting::default();
     let key = Key::from(7u64);
     for _ in 0..10_000 {
         let v = tiers
-            .check(&store, Tier::Enterprise, &key, 1)
+            .check(&Unreachable, Tier::Enterprise, &key, 1)
             .await
             .unwrap();
         assert!(v.is_allowed());
@@ -75,23 +70,32 @@ async fn an_unlimited_tier_never_reaches_the_store() {
     }
     // The largest cost is admitted too; a cost of 0 is an error, as on every store.
     let v = tiers
-        .check(&store, Tier::Enterprise, &key, u32::MAX)
+        .check(&Unreachable, Tier::Enterprise, &key, u32::MAX)
         .await
         .unwrap();
     assert_eq!(v.cause(), Cause::Unlimited);
     assert!(matches!(
-        tiers.check(&store, Tier::Enterprise, &key, 0).await,
+        tiers.check(&Unreachable, Tier::Enterprise, &key, 0).await,
         Err(RateLimitError::InvalidCost { cost: 0, .. })
     ));
-    assert_eq!(store.calls.load(Ordering::SeqCst), 0, "no store round trip");
-    assert!(store.inner.is_empty(), "no state kept");
+    for tier in [Tier::Free, Tier::Basic, Tier::Pro] {
+        let err = tiers.check(&Unreachable, tier, &key, 1).await.unwrap_err();
+        assert!(err.is_store_failure(), "{tier}: {err}");
+    }
 }
 
+/// Limited tiers count in the store, each under its own policy; the unlimited one keeps no
+/// state there.
 #[tokio::test]
 async fn limited_tiers_go_through_the_store() {
     let tiers = plans();
-    let store = Counting::default();
+    let store = MemoryStore::new();
     let key = Key::from(8u64);
+    tiers
+        .check(&store, Tier::Enterprise, &key, 1)
+        .await
+        .unwrap();
+    assert!(store.is_empty(), "no state for an unlimited tier");
     for i in 0..10 {
         let v = tiers.check(&store, Tier::Free, &key, 1).await.unwrap();
         assert_eq!(v.cause(), Cause::Admitted, "booking {i}");
@@ -101,7 +105,7 @@ async fn limited_tiers_go_through_the_store() {
     // Another tier is another policy: its own counter for the same key.
     let v = tiers.check(&store, Tier::Basic, &key, 1).await.unwrap();
     assert_eq!(v.cause(), Cause::Admitted);
-    assert_eq!(store.calls.load(Ordering::SeqCst), 12);
+    assert_eq!(store.len(), 2);
 }
 
 #[tokio::test]
