@@ -12,6 +12,9 @@
 mod client_ip;
 mod content_type;
 mod error;
+mod headers;
+mod meta;
+mod origin;
 mod query;
 mod ratelimit;
 mod response;
@@ -21,13 +24,27 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
+/// `arc-swap`'s [`ArcSwap`](arc_swap::ArcSwap), which [`WebhookLayer::rotating`] reads its
+/// verifier from, re-exported so callers need no direct dependency.
+pub use arc_swap::{self, ArcSwap};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
+pub use headers::{
+    DEFAULT_CSP, DEFAULT_HSTS, DEFAULT_PERMISSIONS_POLICY, SecurityHeaderError, SecurityHeaders,
+    SecurityHeadersService,
+};
+pub use meta::{MAX_CHALLENGE_LEN, MetaHandshakeError, MetaHandshakeLayer, MetaHandshakeService};
+pub use origin::{AllowedOrigins, OriginError, OriginGuard, OriginGuardService};
 pub use query::{DEFAULT_CREDENTIAL_PARAMS, QueryCredentialLayer, QueryCredentialService};
 pub use ratelimit::{OnStoreFailure, RateLimitLayer, RateLimitService};
+/// `tower-http`, whose [`CorsLayer`](tower_http::cors::CorsLayer) ([`AllowedOrigins::cors`])
+/// and [`SetResponseHeaderLayer`](tower_http::set_header::SetResponseHeaderLayer)
+/// ([`SecurityHeaders`]) these layers build, re-exported for their builder methods.
+pub use tower_http;
 pub use webhook::{
-    DEFAULT_MAX_BODY, DUPLICATE_HEADER, VerifiedWebhook, WebhookBody, WebhookLayer, WebhookService,
+    DEFAULT_MAX_BODY, DUPLICATE_HEADER, UnverifiedWebhook, VerifiedWebhook, WebhookBody,
+    WebhookLayer, WebhookService,
 };
 
 /// The error type bodies are converted into.
