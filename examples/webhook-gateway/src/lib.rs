@@ -14,6 +14,9 @@
 //! | `GET /metrics` | Prometheus text (`palisade_webhook_requests_total`, …) |
 //!
 //! [`build`] makes the router from a [`Config`]; [`serve`] runs it until a shutdown signal.
+//! Route secrets are read through `palisade-secrets` (the `[secrets]` table); [`build_gateway`]
+//! also returns the [`Reloader`] that re-reads them and swaps the routes' verifiers without a
+//! restart ([`reload_on_sighup`] on `SIGHUP`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
