@@ -1,6 +1,7 @@
 //! Tower layers that put Palisade in front of axum, hyper and tonic services: webhook
 //! verification with replay refusal, rate limiting behind trusted proxies, refusal of
-//! credentials in URLs, and content-type enforcement.
+//! credentials in URLs, content-type enforcement, strict origins (with `tower-http`'s CORS),
+//! security response headers and Meta's verification handshake.
 //!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only
@@ -12,6 +13,7 @@
 mod client_ip;
 mod content_type;
 mod error;
+mod guard;
 mod headers;
 mod meta;
 mod origin;
@@ -24,12 +26,13 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
-/// `arc-swap`'s [`ArcSwap`](arc_swap::ArcSwap), which [`WebhookLayer::rotating`] reads its
+/// `arc-swap`'s [`ArcSwap`], which [`WebhookLayer::rotating`] reads its
 /// verifier from, re-exported so callers need no direct dependency.
 pub use arc_swap::{self, ArcSwap};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
+pub use guard::{Guard, GuardService};
 pub use headers::{
     DEFAULT_CSP, DEFAULT_HSTS, DEFAULT_PERMISSIONS_POLICY, SecurityHeaderError, SecurityHeaders,
     SecurityHeadersService,

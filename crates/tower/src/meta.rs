@@ -2,7 +2,6 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
@@ -10,11 +9,11 @@ use palisade_webhook::SecretString;
 use secrecy::ExposeSecret;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
-use tower::{Layer, Service};
+use tower::Layer;
 use tracing::Level;
 
-use crate::BoxFuture;
-use crate::response::{plain, refuse_or_call};
+use crate::guard::{Guard, GuardService, Sealed};
+use crate::response::plain;
 use crate::telemetry::{self, emit};
 
 /// The longest `hub.challenge` echoed, in bytes. Meta sends a decimal integer; anything
@@ -94,7 +93,7 @@ impl MetaHandshakeLayer {
     }
 
     /// The answer to a `GET`/`HEAD` with query string `query` (absent: empty).
-    fn answer<R: From<Bytes>>(&self, query: &str) -> Response<R> {
+    fn handshake<R: From<Bytes>>(&self, query: &str) -> Response<R> {
         match self.check(query) {
             Ok(challenge) => {
                 metrics::counter!(telemetry::METRIC_WEBHOOK_HANDSHAKES, "outcome" => "answered")
@@ -151,42 +150,70 @@ impl MetaHandshakeLayer {
     }
 }
 
+impl Sealed for MetaHandshakeLayer {}
+
+impl Guard for MetaHandshakeLayer {
+    fn answer<B, R: From<Bytes>>(&self, req: &Request<B>) -> Option<Response<R>> {
+        matches!(*req.method(), Method::GET | Method::HEAD)
+            .then(|| self.handshake(req.uri().query().unwrap_or("")))
+    }
+}
+
 impl<I> Layer<I> for MetaHandshakeLayer {
     type Service = MetaHandshakeService<I>;
 
     fn layer(&self, inner: I) -> Self::Service {
-        MetaHandshakeService {
-            inner,
-            layer: self.clone(),
+        GuardService::new(inner, self.clone())
+    }
+}
+
+/// The [`Service`](tower::Service) of a [`MetaHandshakeLayer`]: see there.
+pub type MetaHandshakeService<I> = GuardService<I, MetaHandshakeLayer>;
+
+#[cfg(test)]
+mod tests {
+    use palisade_webhook::SecretString;
+    use proptest::prelude::*;
+
+    use super::{MAX_CHALLENGE_LEN, MetaHandshakeError, MetaHandshakeLayer};
+
+    fn layer() -> MetaHandshakeLayer {
+        MetaHandshakeLayer::new(SecretString::from("verify-me")).unwrap()
+    }
+
+    #[test]
+    fn empty_tokens_are_refused() {
+        assert_eq!(
+            MetaHandshakeLayer::new(SecretString::from("")).err(),
+            Some(MetaHandshakeError::EmptyVerifyToken)
+        );
+    }
+
+    #[test]
+    fn percent_encoded_parameters_are_decoded() {
+        assert_eq!(
+            layer().check("hub.mode=subscribe&hub.verify_token=verify%2Dme&hub.challenge=42"),
+            Ok("42".to_owned())
+        );
+        assert_eq!(
+            layer().check(
+                "hub.mode=subscribe&hub.verify_token=verify-me&hub.challenge=1&hub.challenge=2"
+            ),
+            Err("duplicate")
+        );
+    }
+
+    proptest! {
+        /// Any query: no panic; an echoed challenge is always short, plain ASCII; the wrong
+        /// token is never answered.
+        #[test]
+        fn answers_only_the_token_with_a_plain_challenge(query in "\\PC{0,200}") {
+            if let Ok(challenge) = layer().check(&query) {
+                prop_assert!(!challenge.is_empty() && challenge.len() <= MAX_CHALLENGE_LEN);
+                prop_assert!(challenge.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            }
+            let wrong = format!("hub.mode=subscribe&hub.verify_token=x{query}&hub.challenge=1");
+            prop_assert!(layer().check(&wrong).is_err());
         }
-    }
-}
-
-/// The [`Service`] of a [`MetaHandshakeLayer`]: see there.
-#[derive(Clone, Debug)]
-pub struct MetaHandshakeService<I> {
-    inner: I,
-    layer: MetaHandshakeLayer,
-}
-
-impl<I, B, R> Service<Request<B>> for MetaHandshakeService<I>
-where
-    I: Service<Request<B>, Response = Response<R>>,
-    I::Future: Send + 'static,
-    I::Error: Send + 'static,
-    R: From<Bytes> + Send + 'static,
-{
-    type Response = Response<R>;
-    type Error = I::Error;
-    type Future = BoxFuture<'static, Result<Response<R>, I::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let answer = matches!(*req.method(), Method::GET | Method::HEAD)
-            .then(|| self.layer.answer(req.uri().query().unwrap_or("")));
-        refuse_or_call(&mut self.inner, req, answer)
     }
 }

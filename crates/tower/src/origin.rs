@@ -3,18 +3,17 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, CONTENT_TYPE, HeaderValue, ORIGIN};
 use http::{Method, Request, Response, StatusCode};
-use tower::{Layer, Service};
+use tower::Layer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tracing::Level;
 
-use crate::BoxFuture;
-use crate::response::{plain, refuse_or_call};
+use crate::guard::{Guard, GuardService, Sealed};
+use crate::response::plain;
 use crate::telemetry::{self, emit};
 
 /// Why an origin given to [`AllowedOrigins::new`] was refused.
@@ -270,44 +269,24 @@ fn is_safe(method: &Method) -> bool {
     )
 }
 
+impl Sealed for OriginGuard {}
+
+impl Guard for OriginGuard {
+    fn answer<B, R: From<Bytes>>(&self, req: &Request<B>) -> Option<Response<R>> {
+        self.refusal(req)
+    }
+}
+
 impl<I> Layer<I> for OriginGuard {
     type Service = OriginGuardService<I>;
 
     fn layer(&self, inner: I) -> Self::Service {
-        OriginGuardService {
-            inner,
-            guard: self.clone(),
-        }
+        GuardService::new(inner, self.clone())
     }
 }
 
-/// The [`Service`] of an [`OriginGuard`]: see there.
-#[derive(Clone, Debug)]
-pub struct OriginGuardService<I> {
-    inner: I,
-    guard: OriginGuard,
-}
-
-impl<I, B, R> Service<Request<B>> for OriginGuardService<I>
-where
-    I: Service<Request<B>, Response = Response<R>>,
-    I::Future: Send + 'static,
-    I::Error: Send + 'static,
-    R: From<Bytes> + Send + 'static,
-{
-    type Response = Response<R>;
-    type Error = I::Error;
-    type Future = BoxFuture<'static, Result<Response<R>, I::Error>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<B>) -> Self::Future {
-        let refusal = self.guard.refusal(&req);
-        refuse_or_call(&mut self.inner, req, refusal)
-    }
-}
+/// The [`Service`](tower::Service) of an [`OriginGuard`]: see there.
+pub type OriginGuardService<I> = GuardService<I, OriginGuard>;
 
 #[cfg(test)]
 mod tests {

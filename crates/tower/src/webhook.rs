@@ -359,6 +359,11 @@ impl<S> Clone for Shared<S> {
 /// | duplicate of a delivery in progress | 409, `Palisade-Webhook-Duplicate: in-progress` | `webhook.replay` | `in_progress` |
 /// | nonce store unavailable, timed out or full | 503 | `webhook.replay` (error) | `replay_store_failed` |
 /// | `MissingUrl` (no public URL configured for a scheme that signs it), invalid secrets, bad replay configuration, a nonce store without claims | 500 | `webhook.config_error` (error) | `config_error` |
+/// | in [report-only mode](WebhookLayer::report_only): any of the 401, 400 and 500 outcomes above | the inner service's, with an [`UnverifiedWebhook`] extension | `webhook.report_only` (warn) | `report_only` |
+///
+/// Every signature check is timed in the histogram
+/// [`palisade_webhook_signature_check_seconds{provider}`](telemetry::METRIC_WEBHOOK_SIGNATURE_SECONDS)
+/// (seconds).
 ///
 /// Settling a claim emits `webhook.delivery` (field `outcome`, and `cause`: `answered`,
 /// `error` or `dropped`) and counts
