@@ -168,6 +168,17 @@ pub struct RateLimitConfig {
     pub burst: Option<u64>,
 }
 
+/// `token`, unless it is shorter than [`MIN_EVENTS_TOKEN_LEN`] characters.
+pub(crate) fn checked_events_token(token: SecretString) -> Result<SecretString, GatewayError> {
+    if token.expose_secret().chars().count() < MIN_EVENTS_TOKEN_LEN {
+        return Err(GatewayError::Config(format!(
+            "the `GET /events` token is shorter than {MIN_EVENTS_TOKEN_LEN} characters \
+             (make one with `openssl rand -hex 32`)"
+        )));
+    }
+    Ok(token)
+}
+
 /// Whether `secret` is one of the public demo values ([`DEMO_SECRETS`],
 /// [`DEMO_EVENTS_TOKEN`]), compared in constant time.
 pub(crate) fn is_demo_value(secret: &str) -> bool {
@@ -263,13 +274,7 @@ impl Config {
             })?,
             (None, None) => return Ok(None),
         };
-        if token.expose_secret().chars().count() < MIN_EVENTS_TOKEN_LEN {
-            return Err(GatewayError::Config(format!(
-                "the `GET /events` token is shorter than {MIN_EVENTS_TOKEN_LEN} characters \
-                 (make one with `openssl rand -hex 32`)"
-            )));
-        }
-        Ok(Some(token))
+        checked_events_token(token).map(Some)
     }
 
     /// Whether a route secret or the `GET /events` token is one of the public demo values

@@ -340,12 +340,12 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Gateway, Gat
     // names every missing one.
     let secret_source = reload::source(&config.secrets)?;
     reload::validate(config, &secret_source, &listen).await?;
+    let events_token = reload::events_token(config, &secret_source).await?;
     let max_age = config
         .secrets
         .max_age_days
         .map(|days| Duration::from_secs(days.saturating_mul(24 * 60 * 60)));
     let mut rotations = Vec::new();
-    let events_token = config.events_token()?;
     let metrics = metrics_handle();
     let Stores {
         nonces,

@@ -12,7 +12,7 @@ use palisade_secrets::{
 use palisade_webhook::{AnyScheme, Provider, SecretString, Verifier};
 
 use crate::GatewayError;
-use crate::config::{Config, RouteConfig, SecretsConfig, is_demo_value};
+use crate::config::{Config, RouteConfig, SecretsConfig, checked_events_token, is_demo_value};
 
 /// The secret source of a configuration, behind its cache.
 pub(crate) type Source = Arc<CachedSource<Arc<dyn SecretSource>>>;
@@ -61,6 +61,9 @@ pub(crate) async fn validate(
     listen: &[SocketAddr],
 ) -> Result<(), GatewayError> {
     let mut names: Vec<&str> = Vec::new();
+    if let (None, Some(name)) = (&config.events_token, &config.events_token_env) {
+        names.push(name);
+    }
     for route in config.routes.values() {
         for name in &route.secrets_env {
             if !names.contains(&name.as_str()) {
@@ -79,6 +82,26 @@ pub(crate) async fn validate(
         return Err(GatewayError::DemoSecretsOnPublicAddress { addr: *addr });
     }
     Ok(())
+}
+
+/// The bearer token of `GET /events`: `events_token` from the file, or the secret
+/// `events_token_env` names, read through the `[secrets]` source (an environment variable by
+/// default); `None` when neither is set.
+pub(crate) async fn events_token(
+    config: &Config,
+    source: &Source,
+) -> Result<Option<SecretString>, GatewayError> {
+    let (None, Some(name)) = (&config.events_token, &config.events_token_env) else {
+        return config.events_token();
+    };
+    let secret = source
+        .fetch(name)
+        .await
+        .map_err(secrets_error)?
+        .ok_or_else(|| {
+            GatewayError::Config(format!("`events_token_env`: secret {name} is not set"))
+        })?;
+    checked_events_token(secret.value().clone()).map(Some)
 }
 
 /// The signing secrets of a route: those written in the file, then each line of each named

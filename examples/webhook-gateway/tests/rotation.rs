@@ -181,7 +181,8 @@ async fn a_bad_reload_keeps_the_working_secrets() {
 async fn startup_names_every_missing_secret() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!(
-        "[secrets]\nsource = \"dir\"\ndir = {:?}\n\n\
+        "events_token_env = \"events_token\"\n\
+         [secrets]\nsource = \"dir\"\ndir = {:?}\n\n\
          [routes.stripe]\nprovider = \"stripe\"\nsecret_names = [\"stripe_webhook_secret\"]\n\
          [routes.github]\nprovider = \"github\"\nsecret_names = [\"github_webhook_secret\"]\n",
         dir.path().display().to_string()
@@ -191,8 +192,43 @@ async fn startup_names_every_missing_secret() {
         .unwrap_err()
         .to_string();
     assert!(
-        error.contains("missing required secrets: github_webhook_secret, stripe_webhook_secret"),
+        error.contains(
+            "missing required secrets: events_token, github_webhook_secret, stripe_webhook_secret"
+        ),
         "{error}"
+    );
+    // Once they are there, the gateway starts, its GET /events token read from the directory.
+    std::fs::write(
+        dir.path().join("events_token"),
+        "events-token-from-a-secret-file\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("github_webhook_secret"),
+        "github-secret-0123456789",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("stripe_webhook_secret"), OLD).unwrap();
+    let gateway = build_gateway(&Config::from_toml(&text).unwrap())
+        .await
+        .unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(serve(listener, gateway.router, std::future::pending()));
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream
+        .write_all(
+            b"GET /events HTTP/1.1\r\nhost: gateway\r\nconnection: close\r\n\
+              authorization: Bearer events-token-from-a-secret-file\r\n\r\n",
+        )
+        .await
+        .unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).await.unwrap();
+    assert!(
+        raw.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&raw)
     );
     // An unknown source is refused at start.
     let unknown = Config::from_toml(
