@@ -126,8 +126,8 @@ impl SecurityHeaders {
     ///
     /// # Errors
     /// As [`content_security_policy`](Self::content_security_policy).
-    pub fn strict_transport_security(mut self, value_: &str) -> Result<Self, SecurityHeaderError> {
-        self.hsts = value("strict-transport-security", value_)?;
+    pub fn strict_transport_security(mut self, policy: &str) -> Result<Self, SecurityHeaderError> {
+        self.hsts = value("strict-transport-security", policy)?;
         Ok(self)
     }
 
