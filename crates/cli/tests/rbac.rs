@@ -9,7 +9,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use common::{palisade, stderr, stdout};
 
@@ -35,7 +35,7 @@ fn file(test: &str, name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn check(policy: &PathBuf, roles: &str, permission: &str) -> std::process::Output {
+fn check(policy: &Path, roles: &str, permission: &str) -> std::process::Output {
     palisade(
         &[
             "rbac",
