@@ -13,6 +13,7 @@
 
 mod analyze;
 mod authorizer;
+mod compile;
 mod error;
 mod lint;
 mod memory;
@@ -30,13 +31,11 @@ pub mod testing;
 
 pub use analyze::{Effect, MAX_ROLES, MAX_RULES};
 pub use authorizer::Authorizer;
+pub use compile::{MAX_PERMISSIONS, PolicyCompiler};
 pub use error::{Location, PolicyError, StoreError};
 pub use lint::{Problem, lint_json, lint_toml};
 pub use memory::{MemoryAssignmentStore, MemoryRelationStore};
-pub use policy::{
-    Assignments, Decision, MAX_PERMISSIONS, Member, PermissionId, Policy, PolicyCompiler, RoleId,
-    Rule,
-};
+pub use policy::{Assignments, Decision, Member, PermissionId, Policy, RoleId, Rule};
 pub use principal::{IdError, MAX_ID_LEN, Principal, RoleName, SubjectId, TenantId};
 pub use reload::SharedPolicy;
 pub use roleset::RoleSet;

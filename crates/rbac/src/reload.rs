@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
+use crate::compile::PolicyCompiler;
 use crate::error::PolicyError;
-use crate::policy::{Policy, PolicyCompiler};
+use crate::policy::Policy;
 
 /// The current policy, shared by every check and replaced whole on reload: checks read it
 /// without a lock (one atomic load, [`arc_swap`]), a reload is one pointer swap, and a check
