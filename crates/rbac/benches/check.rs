@@ -39,8 +39,16 @@ const TENANTS: [&str; 3] = ["t1", "t2", "t3"];
 const SUBJECTS: usize = 1000;
 const REQUESTS: usize = 1024;
 
-/// Role name → (inherits, grants, denies): the one policy every engine is given.
-const ROLES: [(&str, &[&str], &[&str], &[&str]); 4] = [
+/// A role: name, inherits, grants, denies.
+type RoleDef = (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// The one policy every engine is given.
+const ROLES: [RoleDef; 4] = [
     (
         "admin",
         &["agent"],
@@ -95,7 +103,7 @@ fn toml_policy() -> String {
 /// (tenant, role) assignments of subject `i`.
 fn assignments_of(i: usize) -> Vec<(&'static str, &'static str)> {
     let mut out = vec![(TENANTS[i % 3], ROLES[i % 4].0)];
-    if i % 10 == 0 {
+    if i.is_multiple_of(10) {
         out.push((TENANTS[(i + 1) % 3], ROLES[(i / 10) % 4].0));
     }
     out
