@@ -14,6 +14,9 @@
 //! palisade url check 'http://2130706433/'        # blocked: address 127.0.0.1 is in … (exit 1)
 //! palisade url check https://cdn.example.com/a.mp3 --allow-host '*.example.com' --resolve
 //! palisade phone normalize '(415) 555-0123' --region US   # +14155550123
+//! palisade rbac check --policy policy.toml --roles agent --permission bookings:delete
+//! palisade rbac check --scopes 'admin:*' --permission administrator:read   # deny: … (exit 1)
+//! palisade rbac lint --policy policy.toml
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -40,6 +43,7 @@ mod password;
 mod phone;
 mod pii;
 mod ratelimit;
+mod rbac;
 mod url;
 mod webhook;
 
@@ -82,6 +86,9 @@ enum Command {
     /// Normalize phone numbers to E.164, validated against libphonenumber's metadata.
     #[command(subcommand)]
     Phone(phone::Command),
+    /// Check a permission against a policy's roles or a list of scopes; lint policy files.
+    #[command(subcommand)]
+    Rbac(rbac::Command),
 }
 
 /// How a command ended.
@@ -127,6 +134,8 @@ where
         Command::Password(cmd) => return password::run(cmd),
         Command::Url(cmd) => url::run(cmd),
         Command::Phone(cmd) => phone::run(cmd),
+        // Its own output contract: `allow` / `deny: <why>`, exit 0 / 1 / 2.
+        Command::Rbac(cmd) => return rbac::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

@@ -9,17 +9,29 @@
 #![deny(missing_docs)]
 // Without a store feature only the schema helpers and the error type are left, unused.
 #![cfg_attr(
-    not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+    not(any(
+        feature = "replay",
+        feature = "ratelimit",
+        feature = "otp",
+        feature = "rbac"
+    )),
     allow(dead_code)
 )]
 
-#[cfg(any(feature = "replay", feature = "ratelimit", feature = "otp"))]
+#[cfg(any(
+    feature = "replay",
+    feature = "ratelimit",
+    feature = "otp",
+    feature = "rbac"
+))]
 mod calls;
 mod error;
 #[cfg(feature = "otp")]
 mod otp;
 #[cfg(feature = "ratelimit")]
 mod ratelimit;
+#[cfg(feature = "rbac")]
+mod rbac;
 #[cfg(feature = "replay")]
 mod replay;
 mod schema;
@@ -29,6 +41,10 @@ pub use error::PostgresStoreError;
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_TIMEOUT, PostgresRateLimitStore};
+#[cfg(feature = "rbac")]
+pub use rbac::{
+    DEFAULT_RBAC_TIMEOUT, PostgresAssignmentStore, PostgresRbacTables, PostgresRelationStore,
+};
 #[cfg(feature = "replay")]
 pub use replay::{DEFAULT_TIMEOUT, MAX_TTL_MILLIS, PostgresNonceStore};
 pub use schema::DEFAULT_SCHEMA;

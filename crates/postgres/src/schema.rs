@@ -24,6 +24,11 @@ pub(crate) const RATELIMIT_SQL: &str = include_str!("../migrations/0002_ratelimi
 #[cfg(feature = "otp")]
 pub(crate) const OTP_SQL: &str = include_str!("../migrations/0004_otp.sql");
 
+/// The role-assignment and relation tables' migration, with `__SCHEMA__` standing for the
+/// schema name.
+#[cfg(feature = "rbac")]
+pub(crate) const RBAC_SQL: &str = include_str!("../migrations/0005_rbac.sql");
+
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no
 /// escaping inside double quotes, so it can be spliced into SQL without injection.
@@ -103,6 +108,15 @@ mod tests {
         assert!(!sql.contains("__SCHEMA__"));
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".ratelimit_state"));
         assert!(sql.contains("FUNCTION \"s1\".ratelimit_apply("));
+    }
+
+    #[cfg(feature = "rbac")]
+    #[test]
+    fn the_rbac_migration_names_only_the_placeholder_schema() {
+        let sql = render(RBAC_SQL, "s1");
+        assert!(!sql.contains("__SCHEMA__"));
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".rbac_assignments"));
+        assert!(sql.contains("REFERENCES \"s1\".rbac_tenants (tenant) ON DELETE CASCADE"));
     }
 
     #[cfg(feature = "otp")]

@@ -145,6 +145,7 @@ pub struct Principal {
     tenant: TenantId,
     subject: SubjectId,
     roles: Vec<RoleName>,
+    global_roles: Vec<RoleName>,
     scopes: ScopeSet,
 }
 
@@ -155,6 +156,7 @@ impl Principal {
             tenant,
             subject,
             roles: Vec::new(),
+            global_roles: Vec::new(),
             scopes: ScopeSet::new(),
         }
     }
@@ -165,6 +167,20 @@ impl Principal {
         for role in roles {
             if !self.roles.contains(&role) {
                 self.roles.push(role);
+            }
+        }
+        self
+    }
+
+    /// Adds global roles (each kept once): roles assigned outside any tenant (platform
+    /// operators), honoured by a policy only for roles it marks `global = true`, and then in
+    /// every tenant. Only a trusted source (the operators' identity provider, a global
+    /// assignment store) may set them.
+    #[must_use]
+    pub fn with_global_roles(mut self, roles: impl IntoIterator<Item = RoleName>) -> Self {
+        for role in roles {
+            if !self.global_roles.contains(&role) {
+                self.global_roles.push(role);
             }
         }
         self
@@ -190,6 +206,11 @@ impl Principal {
     /// The subject's roles in the tenant.
     pub fn roles(&self) -> &[RoleName] {
         &self.roles
+    }
+
+    /// The subject's global roles (see [`with_global_roles`](Self::with_global_roles)).
+    pub fn global_roles(&self) -> &[RoleName] {
+        &self.global_roles
     }
 
     /// Whether the principal holds `role`.

@@ -10,6 +10,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "rbac")]
+mod authorize;
 mod client_ip;
 mod content_type;
 mod error;
@@ -29,6 +31,8 @@ use std::pin::Pin;
 /// `arc-swap`'s [`ArcSwap`], which [`WebhookLayer::rotating`] reads its
 /// verifier from, re-exported so callers need no direct dependency.
 pub use arc_swap::{self, ArcSwap};
+#[cfg(feature = "rbac")]
+pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
