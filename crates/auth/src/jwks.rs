@@ -116,6 +116,8 @@ impl Jwks {
         self
     }
 
+    /// The cached set, its fetch time and the last attempt's time.
+    #[allow(clippy::type_complexity)]
     fn snapshot(&self) -> Result<(Option<Arc<KeySet>>, u64, Option<u64>), AuthError> {
         let s = self
             .state

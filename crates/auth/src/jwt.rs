@@ -315,7 +315,7 @@ fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Optio
             }
             match n.as_f64() {
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                Some(f) if f.is_finite() && f >= 0.0 && f < 1.8e19 => Ok(Some(f.floor() as u64)),
+                Some(f) if (0.0..1.8e19).contains(&f) => Ok(Some(f.floor() as u64)),
                 _ => Err(AuthError::InvalidClaim(name)),
             }
         }

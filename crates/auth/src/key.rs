@@ -220,8 +220,9 @@ fn key_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
     })
 }
 
-/// The keys a verifier accepts. A token naming a `kid` is verified with that key only; a
-/// token without one only when the set holds exactly one key.
+/// The keys a verifier accepts. A token naming a `kid` is verified with that key only (or
+/// with the set's one key when that key has no id); a token without one only when the set
+/// holds exactly one key.
 #[derive(Debug, Clone)]
 pub struct KeySet {
     keys: Vec<VerifyingKey>,
@@ -291,11 +292,16 @@ impl KeySet {
     /// token has none and the set holds several keys.
     pub fn select(&self, kid: Option<&str>) -> Result<&VerifyingKey, AuthError> {
         match kid {
-            Some(kid) => self
-                .keys
-                .iter()
-                .find(|k| k.kid.as_deref() == Some(kid))
-                .ok_or(AuthError::UnknownKid),
+            Some(kid) => match (
+                self.keys.iter().find(|k| k.kid.as_deref() == Some(kid)),
+                self.keys.as_slice(),
+            ) {
+                (Some(key), _) => Ok(key),
+                // One unnamed key (an HS256 secret, one PEM): the token's kid names nothing
+                // to choose between.
+                (None, [only]) if only.kid.is_none() => Ok(only),
+                (None, _) => Err(AuthError::UnknownKid),
+            },
             None => match self.keys.as_slice() {
                 [only] => Ok(only),
                 _ => Err(AuthError::MissingKid),

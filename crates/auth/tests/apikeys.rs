@@ -245,7 +245,8 @@ async fn api_keys_and_jwts_are_told_apart_by_prefix() {
 #[tokio::test]
 async fn legacy_token_is_blocked_whatever_else_the_request_carries() {
     let (auth, key, token) = authenticator(LegacyTokens::new().with_token(LEGACY.as_bytes())).await;
-    let cases: Vec<(Option<Vec<u8>>, Option<&[u8]>)> = vec![
+    type Case<'a> = (Option<Vec<u8>>, Option<&'a [u8]>);
+    let cases: Vec<Case<'_>> = vec![
         (Some(format!("Bearer {LEGACY}").into_bytes()), None),
         (Some(format!("Token {LEGACY}").into_bytes()), None),
         (Some(LEGACY.as_bytes().to_vec()), None),

@@ -14,6 +14,9 @@
 //! palisade url check 'http://2130706433/'        # blocked: address 127.0.0.1 is in … (exit 1)
 //! palisade url check https://cdn.example.com/a.mp3 --allow-host '*.example.com' --resolve
 //! palisade phone normalize '(415) 555-0123' --region US   # +14155550123
+//! palisade jwt verify --token eyJ… --jwks jwks.json --issuer https://issuer.example
+//! palisade apikey generate --prefix pal          # pal_<id>_<secret><checksum>
+//! palisade apikey check pal_…                    # valid (exit 0) / invalid: <reason> (exit 1)
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -35,6 +38,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apikey;
+mod jwt;
 mod otp;
 mod password;
 mod phone;
@@ -82,6 +87,12 @@ enum Command {
     /// Normalize phone numbers to E.164, validated against libphonenumber's metadata.
     #[command(subcommand)]
     Phone(phone::Command),
+    /// Verify JWT bearer tokens (HS256 secret or a JWKS file).
+    #[command(subcommand)]
+    Jwt(jwt::Command),
+    /// Generate API keys and check their format and checksum.
+    #[command(subcommand)]
+    Apikey(apikey::Command),
 }
 
 /// How a command ended.
@@ -127,6 +138,8 @@ where
         Command::Password(cmd) => return password::run(cmd),
         Command::Url(cmd) => url::run(cmd),
         Command::Phone(cmd) => phone::run(cmd),
+        Command::Jwt(cmd) => jwt::run(cmd),
+        Command::Apikey(cmd) => apikey::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {
