@@ -50,5 +50,8 @@ pub use verifier::{JwtVerifier, KeySource};
 pub use jsonwebtoken::Algorithm;
 /// palisade-otp's keyed hash: peppers with ids, and the stored hash.
 pub use palisade_otp::{CodeHash, Pepper, Peppers};
+/// The palisade-rbac types of this crate's API: the principal authentication produces, and
+/// what a key is issued for.
+pub use palisade_rbac::{Principal, ScopeSet, SubjectId, TenantId};
 /// The `secrecy` types of this crate's API.
 pub use secrecy::{ExposeSecret, SecretBox, SecretString};

@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "auth")]
+mod auth;
 mod client_ip;
 mod content_type;
 mod error;
@@ -21,6 +23,10 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(feature = "auth")]
+pub use auth::{
+    AuthLayer, AuthService, FailedAttempt, METRIC_AUTH_FAILURES, METRIC_AUTH_SUCCESSES,
+};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
