@@ -15,6 +15,7 @@
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
 //! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection; E.164 phone numbers (libphonenumber's metadata), safe path joins, text cleaning (Trojan Source, CR/LF), JSON limits and NoSQL operator keys |
 //! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`), tenants, and the `Principal` authentication hands to authorization |
+//! | `auth` | [`palisade-auth`](auth) | who is calling: API keys `<prefix>_<id>_<secret><checksum>` stored as peppered HMACs (one lookup, constant-time comparison, revocation seen by the next check), JWT bearer tokens verified with the key's own algorithm (`alg: none` and algorithm confusion refused, JWKS with `kid` selection), a kill switch for retired shared tokens, one `Principal`; with `tower`, the `AuthLayer` |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
 //!
 //! ```
@@ -82,6 +83,10 @@ pub use palisade_sanitize as sanitize;
 #[doc(inline)]
 pub use palisade_rbac as rbac;
 
+#[cfg(feature = "auth")]
+#[doc(inline)]
+pub use palisade_auth as auth;
+
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example
 // that needs a type this facade does not re-export fails `cargo test -p palisade --doc`.
@@ -128,3 +133,7 @@ mod sanitize_docs {}
 #[cfg(all(doctest, feature = "rbac"))]
 #[doc = include_str!("../../rbac/src/lib.md")]
 mod rbac_docs {}
+
+#[cfg(all(doctest, feature = "auth"))]
+#[doc = include_str!("../../auth/src/lib.md")]
+mod auth_docs {}

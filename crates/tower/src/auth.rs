@@ -73,8 +73,8 @@ struct Shared {
 /// [`RateLimitStore`](palisade_ratelimit::RateLimitStore) under a policy with a penalty box,
 /// and put a [`RateLimitLayer`](crate::RateLimitLayer) in the same namespace and store in
 /// front of this layer: blocks are per key across policies, so a client that failed too
-/// often is answered 429 before its credentials are even looked at. The recipe is in the
-/// crate docs (`palisade::tower`, "Authentication").
+/// often is answered 429 before its credentials are even looked at (the recipe is on
+/// [`on_failure`](Self::on_failure)).
 #[derive(Clone)]
 pub struct AuthLayer {
     shared: Arc<Shared>,
@@ -129,8 +129,45 @@ impl AuthLayer {
     }
 
     /// Calls `hook` with each refused attempt (its client network resolved with
-    /// `client_ip`) and awaits it before answering. See the type's docs for the rate-limit
-    /// recipe.
+    /// `client_ip`) and awaits it before answering.
+    ///
+    /// The recipe that feeds failed attempts per client into palisade-ratelimit: count each
+    /// failure under a policy with a penalty box, keyed as a [`RateLimitLayer`](crate::RateLimitLayer)
+    /// in front keys its requests (its namespace, then the client network); blocks are per
+    /// key across policies, so once a client has failed too often that layer answers 429
+    /// before this one looks at any credential.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::time::Duration;
+    /// use palisade_auth::Authenticator;
+    /// use palisade_ratelimit::{KeyBuilder, Limit, MemoryStore, Policy, Quota, RateLimitStore};
+    /// use palisade_tower::{AuthLayer, ClientIp, RateLimitLayer};
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let store = Arc::new(MemoryStore::new());
+    /// // 5 failures a minute per client network; the 6th blocks it for 15 minutes.
+    /// let failures = Arc::new(
+    ///     Policy::single(Limit::gcra("auth-failures", Quota::per_minute(5)?)?)?
+    ///         .with_block(Duration::from_secs(15 * 60)),
+    /// );
+    /// let requests = Policy::single(Limit::gcra("requests", Quota::per_second(100)?)?)?;
+    ///
+    /// let limit = RateLimitLayer::new("auth", store.clone(), requests);
+    /// let auth = AuthLayer::new(Authenticator::new()).on_failure(ClientIp::new(), move |attempt| {
+    ///     let (store, failures) = (store.clone(), failures.clone());
+    ///     async move {
+    ///         if let Some(net) = attempt.client {
+    ///             let key = KeyBuilder::new("auth").ip(net.network()).build();
+    ///             let _ = store.apply(&key, &failures, 1).await;
+    ///         }
+    ///     }
+    /// });
+    /// // ServiceBuilder::new().layer(limit).layer(auth).service(app)
+    /// # let _ = (limit, auth);
+    /// # Ok(())
+    /// # }
+    /// ```
     #[must_use]
     pub fn on_failure<F, Fut>(self, client_ip: ClientIp, hook: F) -> Self
     where
