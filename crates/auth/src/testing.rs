@@ -223,25 +223,32 @@ pub async fn concurrent_checks_and_revocation<S: ApiKeyStore + Clone + 'static>(
     let keys = Arc::new(service(store, test_peppers()));
     let issued = keys.issue(spec("concurrent", None)).await.unwrap();
     let text: Arc<str> = issued.key.expose_secret().into();
-    let tasks: Vec<_> = (0..64)
-        .map(|_| {
-            let (keys, text) = (keys.clone(), text.clone());
-            tokio::spawn(async move { keys.verify(&text).await })
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap().unwrap();
+    for result in verify_concurrently(&keys, &text, 64).await {
+        result.unwrap();
     }
     keys.revoke(&issued.record.id).await.unwrap();
-    let tasks: Vec<_> = (0..64)
+    for result in verify_concurrently(&keys, &text, 64).await {
+        assert_eq!(result, Err(AuthError::RevokedApiKey));
+    }
+}
+
+/// `n` concurrent verifications of `text`, their results.
+async fn verify_concurrently<S: ApiKeyStore + 'static>(
+    keys: &Arc<ApiKeys<S>>,
+    text: &Arc<str>,
+    n: usize,
+) -> Vec<Result<palisade_rbac::Principal, AuthError>> {
+    let tasks: Vec<_> = (0..n)
         .map(|_| {
             let (keys, text) = (keys.clone(), text.clone());
             tokio::spawn(async move { keys.verify(&text).await })
         })
         .collect();
+    let mut out = Vec::with_capacity(n);
     for t in tasks {
-        assert_eq!(t.await.unwrap(), Err(AuthError::RevokedApiKey));
+        out.push(t.await.unwrap());
     }
+    out
 }
 
 /// Every check of the suite, in order.

@@ -14,14 +14,11 @@ use palisade_ratelimit::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::PostgresStoreError;
-use crate::calls::{Calls, check_timeout};
+use crate::calls::{Calls, check_timeout, micros, timestamp_from_micros};
 use crate::schema::{AUTH_SQL, DEFAULT_SCHEMA, check_schema, render};
 
 /// The default timeout of one [`PostgresApiKeyStore`] call (2 seconds).
 pub const DEFAULT_AUTH_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The longest TTL stored (100 years, in µs); longer ones are shortened to it.
-const MAX_MICROS: i64 = 100 * 365 * 86_400 * 1_000_000;
 
 /// The columns of a record, in [`RecordRow`]'s order.
 const COLUMNS: &str = "id, prefix, tenant, owner, scopes, auth_micros(created_at), \
@@ -202,24 +199,13 @@ impl PostgresApiKeyStore {
     }
 }
 
-/// `d` in whole µs (rounded up), at most 100 years.
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos().div_ceil(1_000))
-        .unwrap_or(i64::MAX)
-        .min(MAX_MICROS)
-}
-
 fn unexpected() -> AuthError {
     AuthError::StoreUnavailable("postgres: unexpected reply".to_owned())
 }
 
 /// An instant in µs since the epoch as a timestamp.
 fn instant(us: i64) -> Result<Timestamp, AuthError> {
-    u64::try_from(us)
-        .ok()
-        .and_then(|us| us.checked_mul(1_000))
-        .map(Timestamp::from_unix_nanos)
-        .ok_or_else(unexpected)
+    timestamp_from_micros(us).ok_or_else(unexpected)
 }
 
 fn optional(us: Option<i64>) -> Result<Option<Timestamp>, AuthError> {
