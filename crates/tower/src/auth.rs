@@ -38,6 +38,7 @@ pub struct FailedAttempt {
 
 type FailureHook = Arc<dyn Fn(FailedAttempt) -> BoxFuture<'static, ()> + Send + Sync>;
 
+#[derive(Clone)]
 struct Shared {
     auth: Authenticator,
     header: Option<HeaderName>,
@@ -104,9 +105,8 @@ impl AuthLayer {
     }
 
     fn edit(mut self, f: impl FnOnce(&mut Shared)) -> Self {
-        if let Some(shared) = Arc::get_mut(&mut self.shared) {
-            f(shared);
-        }
+        // Copy-on-write: a clone of the layer taken earlier keeps its own settings.
+        f(Arc::make_mut(&mut self.shared));
         self
     }
 
