@@ -17,6 +17,9 @@
 //! palisade rbac check --policy policy.toml --roles agent --permission bookings:delete
 //! palisade rbac check --scopes 'admin:*' --permission administrator:read   # deny: … (exit 1)
 //! palisade rbac lint --policy policy.toml
+//! palisade jwt verify --token eyJ… --jwks jwks.json --issuer https://issuer.example
+//! palisade apikey generate --prefix pal          # pal_<id>_<secret><checksum>
+//! palisade apikey check pal_…                    # valid (exit 0) / invalid: <reason> (exit 1)
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -38,6 +41,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod apikey;
+mod jwt;
 mod otp;
 mod password;
 mod phone;
@@ -89,6 +94,12 @@ enum Command {
     /// Check a permission against a policy's roles or a list of scopes; lint policy files.
     #[command(subcommand)]
     Rbac(rbac::Command),
+    /// Verify JWT bearer tokens (HS256 secret or a JWKS file).
+    #[command(subcommand)]
+    Jwt(jwt::Command),
+    /// Generate API keys and check their format and checksum.
+    #[command(subcommand)]
+    Apikey(apikey::Command),
 }
 
 /// How a command ended.
@@ -136,6 +147,8 @@ where
         Command::Phone(cmd) => phone::run(cmd),
         // Its own output contract: `allow` / `deny: <why>`, exit 0 / 1 / 2.
         Command::Rbac(cmd) => return rbac::run(cmd),
+        Command::Jwt(cmd) => jwt::run(cmd),
+        Command::Apikey(cmd) => apikey::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

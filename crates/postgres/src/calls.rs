@@ -9,6 +9,28 @@ use sqlx::{AssertSqlSafe, PgPool};
 use crate::PostgresStoreError;
 use crate::error::{map_error, millis};
 
+/// The longest duration stored (100 years, in µs); longer ones are shortened to it.
+#[cfg(any(feature = "otp", feature = "auth"))]
+pub(crate) const MAX_MICROS: i64 = 100 * 365 * 86_400 * 1_000_000;
+
+/// `d` in whole µs (rounded up), at most [`MAX_MICROS`].
+#[cfg(any(feature = "otp", feature = "auth"))]
+pub(crate) fn micros(d: Duration) -> i64 {
+    i64::try_from(d.as_nanos().div_ceil(1_000))
+        .unwrap_or(i64::MAX)
+        .min(MAX_MICROS)
+}
+
+/// An instant in µs since the epoch (as the migrations' `*_micros` functions return it) as a
+/// timestamp; `None` before the epoch or past `u64` nanoseconds.
+#[cfg(any(feature = "otp", feature = "auth"))]
+pub(crate) fn timestamp_from_micros(us: i64) -> Option<palisade_ratelimit::Timestamp> {
+    u64::try_from(us)
+        .ok()
+        .and_then(|us| us.checked_mul(1_000))
+        .map(palisade_ratelimit::Timestamp::from_unix_nanos)
+}
+
 /// Refuses a zero timeout (every call would time out).
 pub(crate) fn check_timeout(timeout: Duration) -> Result<Duration, PostgresStoreError> {
     if timeout.is_zero() {
@@ -63,6 +85,11 @@ impl Calls<'_> {
 
     /// Runs each `DELETE … LIMIT $1` statement of `statements` with `batch` until it deletes
     /// fewer than `batch` rows; returns how many rows were deleted in all.
+    // The API-key store deletes nothing (revoked keys stay listed).
+    #[cfg_attr(
+        not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+        allow(dead_code)
+    )]
     pub(crate) async fn delete_in_batches(
         &self,
         statements: &[&str],

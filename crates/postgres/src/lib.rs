@@ -13,16 +13,20 @@
         feature = "replay",
         feature = "ratelimit",
         feature = "otp",
-        feature = "rbac"
+        feature = "rbac",
+        feature = "auth"
     )),
     allow(dead_code)
 )]
 
+#[cfg(feature = "auth")]
+mod auth;
 #[cfg(any(
     feature = "replay",
     feature = "ratelimit",
     feature = "otp",
-    feature = "rbac"
+    feature = "rbac",
+    feature = "auth"
 ))]
 mod calls;
 mod error;
@@ -36,6 +40,8 @@ mod rbac;
 mod replay;
 mod schema;
 
+#[cfg(feature = "auth")]
+pub use auth::{DEFAULT_AUTH_TIMEOUT, PostgresApiKeyStore};
 pub use error::PostgresStoreError;
 #[cfg(feature = "otp")]
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};

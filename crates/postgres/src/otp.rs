@@ -14,14 +14,11 @@ use palisade_ratelimit::Timestamp;
 use sqlx::{AssertSqlSafe, PgPool};
 
 use crate::PostgresStoreError;
-use crate::calls::{Calls, check_timeout};
+use crate::calls::{Calls, check_timeout, micros, timestamp_from_micros};
 use crate::schema::{DEFAULT_SCHEMA, OTP_SQL, check_schema, render};
 
 /// The default timeout of one [`PostgresChallengeStore`] call (2 seconds).
 pub const DEFAULT_OTP_TIMEOUT: Duration = Duration::from_secs(2);
-
-/// The longest TTL or cooldown stored (100 years, in µs); longer ones are shortened to it.
-const MAX_MICROS: i64 = 100 * 365 * 86_400 * 1_000_000;
 
 /// The SQL of each operation, rendered once for the store's schema.
 struct Statements {
@@ -265,13 +262,6 @@ fn split(hashes: &[CodeHash]) -> (Vec<String>, Vec<Vec<u8>>) {
         .unzip()
 }
 
-/// `d` in whole µs (rounded up), at most 100 years.
-fn micros(d: Duration) -> i64 {
-    i64::try_from(d.as_nanos().div_ceil(1_000))
-        .unwrap_or(i64::MAX)
-        .min(MAX_MICROS)
-}
-
 /// A step as stored: `step − 2⁶³`, which keeps the order of `u64` in a `bigint`.
 fn biased(step: u64) -> i64 {
     i64::from_ne_bytes((step ^ (1 << 63)).to_ne_bytes())
@@ -284,11 +274,7 @@ fn unbiased(stored: i64) -> u64 {
 
 /// An instant in µs since the epoch as a timestamp.
 fn instant(us: i64) -> Result<Timestamp, OtpError> {
-    u64::try_from(us)
-        .ok()
-        .and_then(|us| us.checked_mul(1_000))
-        .map(Timestamp::from_unix_nanos)
-        .ok_or_else(unexpected)
+    timestamp_from_micros(us).ok_or_else(unexpected)
 }
 
 fn unexpected() -> OtpError {
@@ -451,6 +437,7 @@ impl ChallengeStore for PostgresChallengeStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calls::MAX_MICROS;
 
     #[test]
     fn biased_steps_keep_the_order_of_u64() {

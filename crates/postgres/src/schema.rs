@@ -28,6 +28,10 @@ pub(crate) const OTP_SQL: &str = include_str!("../migrations/0004_otp.sql");
 /// schema name.
 #[cfg(feature = "rbac")]
 pub(crate) const RBAC_SQL: &str = include_str!("../migrations/0005_rbac.sql");
+/// The API-key table's and function's migration, with `__SCHEMA__` standing for the schema
+/// name.
+#[cfg(feature = "auth")]
+pub(crate) const AUTH_SQL: &str = include_str!("../migrations/0006_auth.sql");
 
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no
@@ -126,5 +130,14 @@ mod tests {
         assert!(!sql.contains("__SCHEMA__"));
         assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".otp_challenges"));
         assert!(sql.contains("FUNCTION \"s1\".otp_check("));
+    }
+
+    #[cfg(feature = "auth")]
+    #[test]
+    fn the_auth_migration_names_only_the_placeholder_schema() {
+        let sql = render(AUTH_SQL, "s1");
+        assert!(!sql.contains("__SCHEMA__"));
+        assert!(sql.contains("CREATE TABLE IF NOT EXISTS \"s1\".auth_api_keys"));
+        assert!(sql.contains("FUNCTION \"s1\".auth_check("));
     }
 }

@@ -12,6 +12,8 @@
 
 #[cfg(feature = "rbac")]
 mod authorize;
+#[cfg(feature = "auth")]
+mod auth;
 mod client_ip;
 mod content_type;
 mod error;
@@ -33,6 +35,10 @@ use std::pin::Pin;
 pub use arc_swap::{self, ArcSwap};
 #[cfg(feature = "rbac")]
 pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
+#[cfg(feature = "auth")]
+pub use auth::{
+    AuthLayer, AuthService, FailedAttempt, METRIC_AUTH_FAILURES, METRIC_AUTH_SUCCESSES,
+};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
