@@ -120,12 +120,18 @@ mod tests {
     #[test]
     fn names_are_checked_and_the_audit_namespace_is_reserved() {
         assert!(Action::new("credential.read").is_ok());
-        assert_eq!(Action::new("audit.key_epoch"), Err(AuditError::ReservedAction));
+        assert_eq!(
+            Action::new("audit.key_epoch"),
+            Err(AuditError::ReservedAction)
+        );
         assert!(Action::new("").is_err());
         assert!(Action::new("1read").is_err());
         assert!(Action::new("re ad").is_err());
         assert!(Action::new("x".repeat(65)).is_err());
-        assert_eq!(Action::parse_stored("audit.key_epoch"), Ok(Action::KEY_EPOCH));
+        assert_eq!(
+            Action::parse_stored("audit.key_epoch"),
+            Ok(Action::KEY_EPOCH)
+        );
         for a in [
             Action::CREATE,
             Action::READ,

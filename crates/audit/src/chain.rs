@@ -156,8 +156,8 @@ impl Sealer {
 }
 
 fn system_actor() -> Result<Actor, AuditError> {
-    let subject = SubjectId::new(SYSTEM_SUBJECT)
-        .map_err(|_| AuditError::field("actor", "system subject"))?;
+    let subject =
+        SubjectId::new(SYSTEM_SUBJECT).map_err(|_| AuditError::field("actor", "system subject"))?;
     let role = RoleName::new("system").map_err(|_| AuditError::field("actor", "system role"))?;
     Ok(Actor::new(subject)?.with_role(role))
 }
@@ -224,8 +224,7 @@ impl<'k> ChainVerifier<'k> {
         if event.action == Action::KEY_EPOCH {
             match event.next_epoch() {
                 Some(next)
-                    if next > event.epoch
-                        && event.resource.kind.as_str() == KEY_RESOURCE_TYPE => {}
+                    if next > event.epoch && event.resource.kind.as_str() == KEY_RESOURCE_TYPE => {}
                 _ => return fail(Fault::BadEpochChange),
             }
         }
@@ -256,4 +255,58 @@ pub fn verify<'a>(
         v.push(e)?;
     }
     Ok(v.head())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::key::ChainKey;
+    use secrecy::SecretBox;
+
+    #[test]
+    fn a_key_epoch_event_must_name_a_later_epoch() {
+        let keys = ChainKeys::new(ChainKey::new(1, SecretBox::new(Box::new([1; 32]))).unwrap());
+        let tenant = TenantId::new("t").unwrap();
+        for next in ["1", "0", "x"] {
+            let mut e = Event {
+                tenant: tenant.clone(),
+                seq: 1,
+                epoch: 1,
+                time_ms: 0,
+                actor: system_actor().unwrap(),
+                action: Action::KEY_EPOCH,
+                resource: Resource::new(
+                    ResourceType::new(KEY_RESOURCE_TYPE).unwrap(),
+                    ResourceId::new(next).unwrap(),
+                ),
+                reason: None,
+                outcome: Outcome::Success,
+                client: None,
+                prev: ChainMac::ZERO,
+                mac: ChainMac::ZERO,
+            };
+            e.mac = keys.get(1).unwrap().mac(&e.canonical());
+            let err = verify(&keys, &tenant, Head::GENESIS, [&e]).unwrap_err();
+            assert_eq!((err.seq, err.fault), (1, Fault::BadEpochChange), "{next}");
+        }
+    }
+
+    #[test]
+    fn a_sink_behind_the_chain_refuses_to_write() {
+        let keys = ChainKeys::new(ChainKey::new(1, SecretBox::new(Box::new([1; 32]))).unwrap());
+        let head = Head {
+            epoch: Some(2),
+            ..Head::GENESIS
+        };
+        let draft = EventDraft::new(
+            TenantId::new("t").unwrap(),
+            Actor::parse("u").unwrap(),
+            Action::READ,
+            Resource::parse("lead:1").unwrap(),
+        );
+        assert!(matches!(
+            Sealer::new(keys).seal(&head, draft),
+            Err(AuditError::InvalidKey { .. })
+        ));
+    }
 }

@@ -130,7 +130,11 @@ impl Checkpoint {
         let tenant = self.tenant.as_str().as_bytes();
         let mut m = Vec::with_capacity(CHECKPOINT_DOMAIN.len() + tenant.len() + 56);
         m.extend_from_slice(CHECKPOINT_DOMAIN);
-        m.extend_from_slice(&u32::try_from(tenant.len()).unwrap_or(u32::MAX).to_be_bytes());
+        m.extend_from_slice(
+            &u32::try_from(tenant.len())
+                .unwrap_or(u32::MAX)
+                .to_be_bytes(),
+        );
         m.extend_from_slice(tenant);
         m.extend_from_slice(&self.seq.to_be_bytes());
         m.extend_from_slice(&self.epoch.to_be_bytes());

@@ -89,7 +89,8 @@ impl ClientAddress {
         }
         if let Some(h) = text.strip_prefix("hmac:") {
             let ok = h.len() == usize::from(KEYED_BITS / 4)
-                && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
             return if ok {
                 Ok(Self::Keyed(h.into()))
             } else {

@@ -97,7 +97,11 @@ impl<'a, S: AuditSink + ?Sized> AuditedKeyring<'a, S> {
             .map_err(|_| AuditError::field("tenant", "the context's tenant is not a tenant id"))?;
         let q = crate::query::Query::new()
             .action(Action::PII_DECRYPT)
-            .resource_type(ResourceType::new(format!("{}.{}", ctx.table(), ctx.column()))?)
+            .resource_type(ResourceType::new(format!(
+                "{}.{}",
+                ctx.table(),
+                ctx.column()
+            ))?)
             .resource_id(ResourceId::new(ctx.row())?)
             .limit(limit);
         self.sink.query(&tenant, &q).await

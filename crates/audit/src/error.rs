@@ -28,7 +28,9 @@ pub enum AuditError {
     },
     /// A value that looks like personal data in clear (an email address, a phone or card
     /// number) where only identifiers and masked values are accepted.
-    #[error("{field} looks like personal data in clear (an email, phone or card number): pass an id or a masked value")]
+    #[error(
+        "{field} looks like personal data in clear (an email, phone or card number): pass an id or a masked value"
+    )]
     PlaintextPii {
         /// The field.
         field: &'static str,

@@ -182,7 +182,10 @@ impl Event {
         put_lp(out, self.action.as_str().as_bytes());
         put_lp(out, self.resource.kind.as_str().as_bytes());
         put_lp(out, self.resource.id.as_str().as_bytes());
-        put_lp(out, self.reason.as_ref().map_or("", |r| r.as_str()).as_bytes());
+        put_lp(
+            out,
+            self.reason.as_ref().map_or("", |r| r.as_str()).as_bytes(),
+        );
         out.push(self.outcome.code());
         let client = self.client.as_ref().map(ToString::to_string);
         put_lp(out, client.as_deref().unwrap_or("").as_bytes());

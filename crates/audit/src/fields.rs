@@ -25,7 +25,10 @@ fn looks_like_email(text: &str) -> bool {
     text.match_indices('@').any(|(i, _)| {
         let (before, after) = text.split_at(i);
         let after = after.get(1..).unwrap_or("");
-        let local = before.chars().next_back().is_some_and(|c| !c.is_whitespace());
+        let local = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| !c.is_whitespace());
         let domain: String = after.chars().take_while(|c| !c.is_whitespace()).collect();
         local && domain.contains('.')
     })
@@ -140,7 +143,13 @@ impl ResourceId {
     pub fn masked(value: Masked<'_>) -> Result<Self, AuditError> {
         let text: String = format!("masked:{value}")
             .chars()
-            .map(|c| if c.is_whitespace() || c.is_control() { '_' } else { c })
+            .map(|c| {
+                if c.is_whitespace() || c.is_control() {
+                    '_'
+                } else {
+                    c
+                }
+            })
             .collect();
         if text.len() > MAX_ID_LEN {
             return Err(AuditError::field("resource_id", "longer than 128 bytes"));
@@ -203,7 +212,10 @@ impl Resource {
         let (kind, id) = text
             .split_once(':')
             .ok_or(AuditError::field("resource", "expected TYPE:ID"))?;
-        Ok(Self::new(ResourceType::new(kind)?, ResourceId::parse_stored(id)?))
+        Ok(Self::new(
+            ResourceType::new(kind)?,
+            ResourceId::parse_stored(id)?,
+        ))
     }
 }
 

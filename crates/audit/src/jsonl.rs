@@ -112,8 +112,10 @@ impl Event {
                 RoleName::new(&*role).map_err(|_| AuditError::field("role", "not a role name"))?;
             actor = actor.with_role(role);
         }
-        let outcome = Outcome::parse(&l.outcome)
-            .ok_or(AuditError::field("outcome", "not success, denied or failure"))?;
+        let outcome = Outcome::parse(&l.outcome).ok_or(AuditError::field(
+            "outcome",
+            "not success, denied or failure",
+        ))?;
         Ok(Self {
             tenant,
             seq: l.seq,

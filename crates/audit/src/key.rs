@@ -35,11 +35,8 @@ impl ChainKey {
                 reason: "epochs start at 1",
             });
         }
-        let mac = <HmacSha256 as KeyInit>::new_from_slice(key.expose_secret()).map_err(|_| {
-            AuditError::InvalidKey {
-                reason: "HMAC key",
-            }
-        })?;
+        let mac = <HmacSha256 as KeyInit>::new_from_slice(key.expose_secret())
+            .map_err(|_| AuditError::InvalidKey { reason: "HMAC key" })?;
         Ok(Self {
             epoch,
             mac,

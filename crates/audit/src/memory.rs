@@ -55,7 +55,9 @@ impl MemorySink {
     fn logs(&self) -> MutexGuard<'_, HashMap<TenantId, Log>> {
         // A panic while holding the lock cannot leave a half-written event: events are
         // pushed whole.
-        self.logs.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        self.logs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Replaces the stored event `seq` of `tenant` (tests of tamper detection only: a real
@@ -124,11 +126,9 @@ impl AuditSink for MemorySink {
 
     async fn purge(&self, tenant: &TenantId, checkpoint: &Checkpoint) -> Result<u64, AuditError> {
         let mut logs = self.logs();
-        let log = logs
-            .get_mut(tenant)
-            .ok_or(AuditError::CheckpointMismatch {
-                reason: "no event of this tenant",
-            })?;
+        let log = logs.get_mut(tenant).ok_or(AuditError::CheckpointMismatch {
+            reason: "no event of this tenant",
+        })?;
         check_purge(tenant, checkpoint, log.events.iter())?;
         let before = log.events.len();
         log.head = Some(log.head());

@@ -130,7 +130,9 @@ impl Query {
 
     /// Whether `event` meets every criterion (the limit aside).
     pub fn matches(&self, event: &Event) -> bool {
-        self.actor.as_ref().is_none_or(|a| event.actor.subject() == a)
+        self.actor
+            .as_ref()
+            .is_none_or(|a| event.actor.subject() == a)
             && self
                 .resource_type
                 .as_ref()

@@ -40,7 +40,9 @@ pub async fn export<S: AuditSink + ?Sized>(
     }
     let mut last = None;
     while after < through_seq {
-        let want = usize::try_from(through_seq - after).unwrap_or(BATCH).min(BATCH);
+        let want = usize::try_from(through_seq - after)
+            .unwrap_or(BATCH)
+            .min(BATCH);
         let batch = sink.read(tenant, after, want).await?;
         let Some(tail) = batch.last() else { break };
         after = tail.seq;
