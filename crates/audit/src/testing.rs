@@ -21,7 +21,12 @@
 //! ```
 //!
 //! Each check panics with a message naming what failed, like any test assertion.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 

@@ -14,6 +14,9 @@
 //! palisade url check 'http://2130706433/'        # blocked: address 127.0.0.1 is in … (exit 1)
 //! palisade url check https://cdn.example.com/a.mp3 --allow-host '*.example.com' --resolve
 //! palisade phone normalize '(415) 555-0123' --region US   # +14155550123
+//! palisade audit append --log audit.jsonl --key-hex $K --tenant acme --actor u-7 \
+//!     --action export --resource lead:17 --reason 'customer asked for a copy'
+//! palisade audit verify --log audit.jsonl --key-hex $K   # valid: 1 events
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -35,6 +38,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod audit;
 mod otp;
 mod password;
 mod phone;
@@ -82,6 +86,10 @@ enum Command {
     /// Normalize phone numbers to E.164, validated against libphonenumber's metadata.
     #[command(subcommand)]
     Phone(phone::Command),
+    /// Append to, verify and checkpoint a tamper-evident audit log (HMAC chain, Ed25519
+    /// checkpoints).
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 /// How a command ended.
@@ -127,6 +135,7 @@ where
         Command::Password(cmd) => return password::run(cmd),
         Command::Url(cmd) => url::run(cmd),
         Command::Phone(cmd) => phone::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {
