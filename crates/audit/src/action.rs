@@ -65,8 +65,13 @@ impl Action {
         Ok(Self(Cow::Owned(name.to_owned())))
     }
 
-    /// Parses a stored action, the reserved ones included.
-    pub(crate) fn parse_stored(name: &str) -> Result<Self, AuditError> {
+    /// Parses an action read back from storage: [`Action::new`]'s rules, the reserved
+    /// [`Action::KEY_EPOCH`] included (for stores other than this crate's).
+    ///
+    /// # Errors
+    ///
+    /// As [`Action::new`].
+    pub fn from_stored(name: &str) -> Result<Self, AuditError> {
         if name == Self::KEY_EPOCH.as_str() {
             return Ok(Self::KEY_EPOCH);
         }
@@ -129,7 +134,7 @@ mod tests {
         assert!(Action::new("re ad").is_err());
         assert!(Action::new("x".repeat(65)).is_err());
         assert_eq!(
-            Action::parse_stored("audit.key_epoch"),
+            Action::from_stored("audit.key_epoch"),
             Ok(Action::KEY_EPOCH)
         );
         for a in [

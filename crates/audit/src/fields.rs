@@ -157,9 +157,13 @@ impl ResourceId {
         Ok(Self(text.into()))
     }
 
-    /// Parses a stored id: [`ResourceId::new`]'s rules, except that the masked form (whose
-    /// `+` and digits are the mask's) is taken as stored.
-    pub(crate) fn parse_stored(id: &str) -> Result<Self, AuditError> {
+    /// Parses an id read back from storage: [`ResourceId::new`]'s rules, except that the
+    /// masked form (whose `+` and digits are the mask's) is taken as stored.
+    ///
+    /// # Errors
+    ///
+    /// As [`ResourceId::new`].
+    pub fn from_stored(id: &str) -> Result<Self, AuditError> {
         match id.strip_prefix("masked:") {
             Some(_) if id.len() <= MAX_ID_LEN && !id.chars().any(char::is_control) => {
                 Ok(Self(id.into()))
@@ -214,7 +218,7 @@ impl Resource {
             .ok_or(AuditError::field("resource", "expected TYPE:ID"))?;
         Ok(Self::new(
             ResourceType::new(kind)?,
-            ResourceId::parse_stored(id)?,
+            ResourceId::from_stored(id)?,
         ))
     }
 }
@@ -355,12 +359,22 @@ impl Outcome {
         }
     }
 
-    /// The byte of the canonical encoding: 0, 1, 2.
-    pub(crate) fn code(self) -> u8 {
+    /// The byte of the canonical encoding: 0 success, 1 denied, 2 failure.
+    pub fn code(self) -> u8 {
         match self {
             Self::Success => 0,
             Self::Denied => 1,
             Self::Failure => 2,
+        }
+    }
+
+    /// The inverse of [`Outcome::code`].
+    pub fn from_code(code: u8) -> Option<Self> {
+        match code {
+            0 => Some(Self::Success),
+            1 => Some(Self::Denied),
+            2 => Some(Self::Failure),
+            _ => None,
         }
     }
 
@@ -406,7 +420,7 @@ mod tests {
     fn masked_and_indexed_ids_are_accepted() {
         let id = ResourceId::masked(Masked::phone("+14389007409")).unwrap();
         assert_eq!(id.as_str(), "masked:+1******7409");
-        assert_eq!(ResourceId::parse_stored(id.as_str()), Ok(id));
+        assert_eq!(ResourceId::from_stored(id.as_str()), Ok(id));
         let id = ResourceId::masked(Masked::name("Jean Tremblay")).unwrap();
         assert_eq!(id.as_str(), "masked:J***_T*******");
     }

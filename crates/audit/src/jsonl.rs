@@ -122,7 +122,7 @@ impl Event {
             epoch: l.epoch,
             time_ms: l.time,
             actor,
-            action: Action::parse_stored(&l.action)?,
+            action: Action::from_stored(&l.action)?,
             resource: Resource::parse_stored(&l.resource)?,
             reason: l.reason.map(Reason::new).transpose()?,
             outcome,

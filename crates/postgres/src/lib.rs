@@ -9,11 +9,23 @@
 #![deny(missing_docs)]
 // Without a store feature only the schema helpers and the error type are left, unused.
 #![cfg_attr(
-    not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+    not(any(
+        feature = "replay",
+        feature = "ratelimit",
+        feature = "otp",
+        feature = "audit"
+    )),
     allow(dead_code)
 )]
 
-#[cfg(any(feature = "replay", feature = "ratelimit", feature = "otp"))]
+#[cfg(feature = "audit")]
+mod audit;
+#[cfg(any(
+    feature = "replay",
+    feature = "ratelimit",
+    feature = "otp",
+    feature = "audit"
+))]
 mod calls;
 mod error;
 #[cfg(feature = "otp")]
@@ -24,6 +36,8 @@ mod ratelimit;
 mod replay;
 mod schema;
 
+#[cfg(feature = "audit")]
+pub use audit::{DEFAULT_AUDIT_TIMEOUT, PostgresAuditSink};
 pub use error::PostgresStoreError;
 #[cfg(feature = "otp")]
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};

@@ -24,6 +24,11 @@ pub(crate) const RATELIMIT_SQL: &str = include_str!("../migrations/0002_ratelimi
 #[cfg(feature = "otp")]
 pub(crate) const OTP_SQL: &str = include_str!("../migrations/0004_otp.sql");
 
+/// The audit tables' and functions' migration, with `__SCHEMA__` standing for the schema
+/// name.
+#[cfg(feature = "audit")]
+pub(crate) const AUDIT_SQL: &str = include_str!("../migrations/0007_audit.sql");
+
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no
 /// escaping inside double quotes, so it can be spliced into SQL without injection.
