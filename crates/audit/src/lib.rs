@@ -52,6 +52,9 @@ pub use query::{DEFAULT_LIMIT, MAX_LIMIT, Query};
 pub use retention::export;
 pub use sink::AuditSink;
 
+/// The ids of `palisade-rbac` an event is made of (so a user needs no direct dependency).
+pub use palisade_rbac::{Principal, RoleName, SubjectId, TenantId};
+
 /// The Ed25519 public key type of checkpoints (`ed25519-dalek`).
 pub use ed25519_dalek::VerifyingKey;
 /// The `secrecy` types keys come in.
