@@ -9,6 +9,8 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "audit")]
+mod audit;
 mod client_ip;
 mod content_type;
 mod error;
@@ -21,6 +23,8 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
+#[cfg(feature = "audit")]
+pub use audit::{AuditLayer, AuditRoute, AuditRouteError, AuditService, DEFAULT_REASON_HEADER};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
