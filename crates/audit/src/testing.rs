@@ -273,7 +273,8 @@ pub async fn queries_filter_and_limit<S: AuditSink + ?Sized>(sink: &S) {
 
 /// Export 1..=6 with a checkpoint, purge: 6 deleted, 7..=10 remain and verify from the
 /// checkpoint, the anchor is the checkpoint, appends continue at 11; a checkpoint with
-/// another MAC or of another tenant is refused.
+/// another MAC or of another tenant is refused; then everything is purged and the chain
+/// continues from the anchor.
 pub async fn export_then_purge_leaves_a_verifiable_rest<S: AuditSink + ?Sized>(sink: &S) {
     let tenant = unique_tenant("purge");
     for i in 1..=10 {
@@ -334,6 +335,17 @@ pub async fn export_then_purge_leaves_a_verifiable_rest<S: AuditSink + ?Sized>(s
         export(sink, &tenant, 6, &signer, &mut Vec::new()).await,
         Err(AuditError::CheckpointMismatch { .. })
     ));
+
+    // Everything purged: the head is the anchor's, and the chain continues from it.
+    let mut archive = Vec::new();
+    let all = export(sink, &tenant, 11, &signer, &mut archive).await.unwrap();
+    assert_eq!(std::str::from_utf8(&archive).unwrap().lines().count(), 5);
+    assert_eq!(sink.purge(&tenant, &all).await.unwrap(), 5);
+    assert!(read_all(sink, &tenant).await.is_empty());
+    assert_eq!(sink.head(&tenant).await.unwrap(), all.head());
+    assert_eq!(sink.append(draft(&tenant, "u-3", 12, 12)).await.unwrap().seq, 12);
+    let rest = read_all(sink, &tenant).await;
+    verify_with_checkpoints(&test_keys(), &tenant, Some(&all), &rest, &[]).unwrap();
 }
 
 /// 8 concurrent appenders, 25 events each: one chain of 200, sequence numbers 1..=200, that

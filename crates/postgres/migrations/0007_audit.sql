@@ -3,15 +3,16 @@
 -- CREATE OR REPLACE). "__SCHEMA__" is replaced by the sink's validated schema name.
 --
 -- The MACs are computed by the application (the database never sees a chain key); the
--- database allocates nothing itself but guarantees that a tenant's chain only grows by its
--- next sequence number on top of its current head: audit_append() locks the tenant's head
--- row (FOR UPDATE), compares it with the (seq - 1, prev) the event was sealed on, and inserts
--- the event and moves the head in the same transaction, or answers the current head so the
--- caller reseals on it. Concurrent appenders queue on that row lock: no gap, no fork.
+-- database guarantees that a tenant's chain only grows by its next sequence number on top of
+-- its current head: audit_append() takes the tenant's transaction-level advisory lock, reads
+-- the head (the last event, through the primary key), compares it with the (seq - 1, prev)
+-- the event was sealed on, and inserts the event in the same transaction, or answers the
+-- current head so the caller reseals on it. Concurrent appenders queue on that lock, and the
+-- primary key (tenant, seq) refuses a duplicate: no gap, no fork.
 CREATE SCHEMA IF NOT EXISTS "__SCHEMA__";
 
--- One row per tenant: the last sequence number and MAC, the epoch of the next event (NULL
--- before the first event) and the JSON line of the checkpoint the last purge left.
+-- One row per purged tenant: the checkpoint its last purge left (seq, MAC, epoch of the next
+-- event, and its JSON line): the head of a tenant whose every event was purged.
 CREATE TABLE IF NOT EXISTS "__SCHEMA__".audit_heads (
     tenant text    PRIMARY KEY,
     seq    bigint  NOT NULL,
@@ -73,8 +74,34 @@ CREATE OR REPLACE TRIGGER audit_events_no_truncate
     BEFORE TRUNCATE ON "__SCHEMA__".audit_events
     FOR EACH STATEMENT EXECUTE FUNCTION "__SCHEMA__".audit_refuse_change();
 
--- append: stores the event sealed on head (p_seq - 1, p_prev) and moves the head to
--- (p_seq, p_mac, p_next_epoch), or stores nothing and answers the current head.
+-- head: where the tenant's chain stands: its last event (seq, MAC, and the epoch of the next
+-- event: the new one after a key-epoch event), else the anchor of its last purge, else the
+-- empty chain (0, 32 zero bytes, NULL).
+CREATE OR REPLACE FUNCTION "__SCHEMA__".audit_head(p_tenant text)
+RETURNS TABLE (head_seq bigint, head_mac bytea, head_epoch integer)
+LANGUAGE plpgsql STABLE AS $fn$
+BEGIN
+    RETURN QUERY
+        SELECT e.seq, e.mac,
+               CASE WHEN e.action = 'audit.key_epoch' THEN e.resource_id::integer
+                    ELSE e.epoch END
+        FROM "__SCHEMA__".audit_events e
+        WHERE e.tenant = p_tenant ORDER BY e.seq DESC LIMIT 1;
+    IF NOT FOUND THEN
+        RETURN QUERY SELECT h.seq, h.mac, h.epoch FROM "__SCHEMA__".audit_heads h
+            WHERE h.tenant = p_tenant;
+        IF NOT FOUND THEN
+            RETURN QUERY SELECT 0::bigint,
+                '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea,
+                NULL::integer;
+        END IF;
+    END IF;
+END
+$fn$;
+
+-- append: under the tenant's transaction-level advisory lock (concurrent appends of one tenant
+-- queue there), stores the event sealed on head (p_seq - 1, p_prev) when that is still the
+-- head, or stores nothing and answers the current head.
 CREATE OR REPLACE FUNCTION "__SCHEMA__".audit_append(
     p_tenant text, p_seq bigint, p_prev bytea, p_next_epoch integer, p_epoch integer,
     p_time_ms bigint, p_actor text, p_role text, p_action text, p_resource_type text,
@@ -84,17 +111,10 @@ LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     h record;
 BEGIN
-    SELECT seq, mac, epoch INTO h FROM "__SCHEMA__".audit_heads
-        WHERE tenant = p_tenant FOR UPDATE;
-    IF NOT FOUND THEN
-        INSERT INTO "__SCHEMA__".audit_heads (tenant, seq, mac, epoch)
-            VALUES (p_tenant, 0, '\x0000000000000000000000000000000000000000000000000000000000000000'::bytea, NULL)
-            ON CONFLICT (tenant) DO NOTHING;
-        SELECT seq, mac, epoch INTO h FROM "__SCHEMA__".audit_heads
-            WHERE tenant = p_tenant FOR UPDATE;
-    END IF;
-    IF h.seq <> p_seq - 1 OR h.mac <> p_prev THEN
-        RETURN QUERY SELECT false, h.seq, h.mac, h.epoch;
+    PERFORM pg_advisory_xact_lock(hashtextextended('palisade-audit/' || p_tenant, 0));
+    SELECT * INTO h FROM "__SCHEMA__".audit_head(p_tenant);
+    IF h.head_seq <> p_seq - 1 OR h.head_mac <> p_prev THEN
+        RETURN QUERY SELECT false, h.head_seq, h.head_mac, h.head_epoch;
         RETURN;
     END IF;
     INSERT INTO "__SCHEMA__".audit_events
@@ -102,24 +122,23 @@ BEGIN
          reason, outcome, client, prev, mac)
     VALUES (p_tenant, p_seq, p_epoch, p_time_ms, p_actor, p_role, p_action, p_resource_type,
             p_resource_id, p_reason, p_outcome, p_client, p_prev, p_mac);
-    UPDATE "__SCHEMA__".audit_heads SET seq = p_seq, mac = p_mac, epoch = p_next_epoch
-        WHERE tenant = p_tenant;
     RETURN QUERY SELECT true, p_seq, p_mac, p_next_epoch;
 END
 $fn$;
 
--- purge: deletes the tenant's events up to p_seq when the stored event at p_seq has MAC
--- p_mac, and keeps p_anchor (the checkpoint's JSON line). Returns the number deleted, -1
--- when no event is stored at p_seq, -2 when its MAC differs.
+-- purge: under the tenant's lock, deletes the tenant's events up to p_seq when the stored
+-- event at p_seq has MAC p_mac, and keeps the checkpoint as the tenant's anchor (its head once
+-- every event is purged; p_anchor is its JSON line). Returns the number deleted, -1 when no
+-- event is stored at p_seq, -2 when its MAC differs.
 CREATE OR REPLACE FUNCTION "__SCHEMA__".audit_purge(
-    p_tenant text, p_seq bigint, p_mac bytea, p_anchor text)
+    p_tenant text, p_seq bigint, p_mac bytea, p_epoch integer, p_anchor text)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     v_mac bytea;
     v_deleted bigint;
 BEGIN
-    PERFORM 1 FROM "__SCHEMA__".audit_heads WHERE tenant = p_tenant FOR UPDATE;
+    PERFORM pg_advisory_xact_lock(hashtextextended('palisade-audit/' || p_tenant, 0));
     SELECT mac INTO v_mac FROM "__SCHEMA__".audit_events
         WHERE tenant = p_tenant AND seq = p_seq;
     IF NOT FOUND THEN
@@ -132,7 +151,10 @@ BEGIN
     DELETE FROM "__SCHEMA__".audit_events WHERE tenant = p_tenant AND seq <= p_seq;
     GET DIAGNOSTICS v_deleted = ROW_COUNT;
     PERFORM set_config('palisade.audit_purge', '', true);
-    UPDATE "__SCHEMA__".audit_heads SET anchor = p_anchor WHERE tenant = p_tenant;
+    INSERT INTO "__SCHEMA__".audit_heads (tenant, seq, mac, epoch, anchor)
+        VALUES (p_tenant, p_seq, p_mac, p_epoch, p_anchor)
+        ON CONFLICT (tenant) DO UPDATE SET seq = EXCLUDED.seq, mac = EXCLUDED.mac,
+            epoch = EXCLUDED.epoch, anchor = EXCLUDED.anchor;
     RETURN v_deleted;
 END
 $fn$;

@@ -34,6 +34,7 @@ struct Statements {
     append: Arc<str>,
     read: Arc<str>,
     head: Arc<str>,
+    anchor: Arc<str>,
     purge: Arc<str>,
     schema: Arc<str>,
 }
@@ -53,9 +54,9 @@ impl Statements {
                  WHERE tenant = $1 AND seq > $2 ORDER BY seq LIMIT $3"
             )
             .into(),
-            head: format!("SELECT seq, mac, epoch, anchor FROM {s}.audit_heads WHERE tenant = $1")
-                .into(),
-            purge: format!("SELECT {s}.audit_purge($1, $2, $3, $4)").into(),
+            head: format!("SELECT head_seq, head_mac, head_epoch FROM {s}.audit_head($1)").into(),
+            anchor: format!("SELECT anchor FROM {s}.audit_heads WHERE tenant = $1").into(),
+            purge: format!("SELECT {s}.audit_purge($1, $2, $3, $4, $5)").into(),
             schema: s.into(),
         }
     }
@@ -91,17 +92,19 @@ impl Statements {
 /// Created by [`migrate`](Self::migrate) (`migrations/0007_audit.sql`): `audit_events`
 /// (append-only: a trigger refuses `UPDATE`, `DELETE` and `TRUNCATE`, except the deletion
 /// of `audit_purge()`; indexes for every [`Query`] criterion) and `audit_heads` (one row per
-/// tenant: last sequence number, MAC, epoch, purge anchor).
+/// purged tenant: the anchor checkpoint).
 ///
 /// # One round trip per append
 ///
 /// The sink seals the event on the head it last saw for the tenant (the chain keys never
-/// reach the database) and calls `audit_append(…)`, which locks the tenant's head row, and
-/// either inserts the event and moves the head (when the head is still the one the event
-/// was sealed on) or answers the current head; the sink then reseals on it and calls again.
-/// Inside one process, appends of one tenant queue on a local lock first, so they rarely
-/// need a second call; across processes, the row lock serializes them. Sequence numbers
-/// have no gaps and the chain never forks.
+/// reach the database) and calls `audit_append(…)`, which takes the tenant's
+/// transaction-level advisory lock, reads the head (the last event, by primary key), and
+/// either inserts the event (when the head is still the one the event was sealed on) or
+/// answers the current head; the sink then reseals on it and calls again. Inside one
+/// process, appends of one tenant queue on a local lock first, so they rarely need a second
+/// call; across processes, the advisory lock serializes them and the primary key
+/// `(tenant, seq)` refuses a duplicate. Sequence numbers have no gaps and the chain never
+/// forks.
 ///
 /// # Errors
 ///
@@ -231,14 +234,15 @@ impl PostgresAuditSink {
         if appended {
             return Ok(None);
         }
-        Ok(Some(head_from(&row)?))
+        Ok(Some(head_from(&row, 1)?))
     }
 }
 
-fn head_from(row: &PgRow) -> Result<Head, AuditError> {
-    let seq: i64 = row.try_get(1).map_err(|_| corrupt("head"))?;
-    let mac: Vec<u8> = row.try_get(2).map_err(|_| corrupt("head"))?;
-    let epoch: Option<i32> = row.try_get(3).map_err(|_| corrupt("head"))?;
+/// The head in columns `first`, `first + 1`, `first + 2` of `row` (seq, MAC, epoch).
+fn head_from(row: &PgRow, first: usize) -> Result<Head, AuditError> {
+    let seq: i64 = row.try_get(first).map_err(|_| corrupt("head"))?;
+    let mac: Vec<u8> = row.try_get(first + 1).map_err(|_| corrupt("head"))?;
+    let epoch: Option<i32> = row.try_get(first + 2).map_err(|_| corrupt("head"))?;
     Ok(Head {
         seq: u64::try_from(seq).map_err(|_| corrupt("head"))?,
         mac: ChainMac::from_bytes(mac.try_into().map_err(|_| corrupt("head"))?),
@@ -346,19 +350,7 @@ impl AuditSink for PostgresAuditSink {
             .run(q.fetch_optional(&self.pool))
             .await
             .map_err(unavailable)?;
-        match row {
-            None => Ok(Head::GENESIS),
-            Some(row) => {
-                let seq: i64 = row.try_get(0).map_err(|_| corrupt("head"))?;
-                let mac: Vec<u8> = row.try_get(1).map_err(|_| corrupt("head"))?;
-                let epoch: Option<i32> = row.try_get(2).map_err(|_| corrupt("head"))?;
-                Ok(Head {
-                    seq: u64::try_from(seq).map_err(|_| corrupt("head"))?,
-                    mac: ChainMac::from_bytes(mac.try_into().map_err(|_| corrupt("head"))?),
-                    epoch: epoch.and_then(|e| u32::try_from(e).ok()),
-                })
-            }
-        }
+        row.map_or(Ok(Head::GENESIS), |row| head_from(&row, 0))
     }
 
     async fn query(&self, tenant: &TenantId, query: &Query) -> Result<Vec<Event>, AuditError> {
@@ -409,14 +401,14 @@ impl AuditSink for PostgresAuditSink {
     }
 
     async fn anchor(&self, tenant: &TenantId) -> Result<Option<Checkpoint>, AuditError> {
-        let q = sqlx::query(AssertSqlSafe(self.sql.head.to_string())).bind(tenant.as_str());
+        let q = sqlx::query(AssertSqlSafe(self.sql.anchor.to_string())).bind(tenant.as_str());
         let row = self
             .calls()
             .run(q.fetch_optional(&self.pool))
             .await
             .map_err(unavailable)?;
         let Some(row) = row else { return Ok(None) };
-        let anchor: Option<String> = row.try_get(3).map_err(|_| corrupt("anchor"))?;
+        let anchor: Option<String> = row.try_get(0).map_err(|_| corrupt("anchor"))?;
         anchor
             .as_deref()
             .map(Checkpoint::from_json_line)
@@ -433,6 +425,12 @@ impl AuditSink for PostgresAuditSink {
             .bind(tenant.as_str())
             .bind(i64::try_from(checkpoint.seq).unwrap_or(i64::MAX))
             .bind(checkpoint.mac.as_bytes().as_slice())
+            .bind(
+                checkpoint
+                    .head()
+                    .epoch
+                    .map(|e| i32::try_from(e).unwrap_or(i32::MAX)),
+            )
             .bind(checkpoint.to_json_line());
         let row = self
             .calls()
