@@ -338,12 +338,20 @@ pub async fn export_then_purge_leaves_a_verifiable_rest<S: AuditSink + ?Sized>(s
 
     // Everything purged: the head is the anchor's, and the chain continues from it.
     let mut archive = Vec::new();
-    let all = export(sink, &tenant, 11, &signer, &mut archive).await.unwrap();
+    let all = export(sink, &tenant, 11, &signer, &mut archive)
+        .await
+        .unwrap();
     assert_eq!(std::str::from_utf8(&archive).unwrap().lines().count(), 5);
     assert_eq!(sink.purge(&tenant, &all).await.unwrap(), 5);
     assert!(read_all(sink, &tenant).await.is_empty());
     assert_eq!(sink.head(&tenant).await.unwrap(), all.head());
-    assert_eq!(sink.append(draft(&tenant, "u-3", 12, 12)).await.unwrap().seq, 12);
+    assert_eq!(
+        sink.append(draft(&tenant, "u-3", 12, 12))
+            .await
+            .unwrap()
+            .seq,
+        12
+    );
     let rest = read_all(sink, &tenant).await;
     verify_with_checkpoints(&test_keys(), &tenant, Some(&all), &rest, &[]).unwrap();
 }

@@ -11,6 +11,8 @@
 //!   function or the trigger, from `CONNECTIONS` connections (`-M prepared`, `-j 2`), one
 //!   tenant per connection. The ratio is what the chain costs over storing the row. Target
 //!   ≥ 0.7.
+//! * **sqlx plain INSERT**: the same row through sqlx from `CONNECTIONS` tasks (the sink's
+//!   client library without the chain), to tell the chain's cost from the client's.
 //! * **verify**: the chain of the contended run read back and verified (events per second of
 //!   `verify` alone, in memory).
 //!
@@ -65,6 +67,48 @@ async fn drive(
                     sink.append(testing::draft(&tenant, "u-7", n, 1_764_972_000_000 + n))
                         .await
                         .expect("an append");
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    total as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Plain INSERTs per second through sqlx (the sink's client library) from `CONNECTIONS`
+/// tasks: the same row as the pgbench script, no chain.
+async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f64 {
+    let sql: Arc<str> = format!(
+        "INSERT INTO \"{schema}\".audit_plain (tenant, seq, epoch, time_ms, actor, role, \
+         action, resource_type, resource_id, reason, outcome, client, prev, mac) \
+         VALUES ($1, $2, 1, 1764972000000, 'u-7', 'agent', 'read', 'lead', $3, NULL, 0, NULL, \
+         $4, $5)"
+    )
+    .into();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|i| {
+            let (pool, sql) = (pool.clone(), sql.clone());
+            tokio::spawn(async move {
+                let mut n = 0u64;
+                let tenant = format!("sqlx-plain-{i}");
+                let base = (started.elapsed().as_nanos() as i64) << 8;
+                while Instant::now() < deadline {
+                    sqlx::query(AssertSqlSafe(sql.to_string()))
+                        .bind(&tenant)
+                        .bind(base + n as i64)
+                        .bind(format!("lead-{n}"))
+                        .bind([0xa7u8; 32].as_slice())
+                        .bind([0x37u8; 32].as_slice())
+                        .execute(&pool)
+                        .await
+                        .expect("an insert");
                     n += 1;
                 }
                 n
@@ -193,8 +237,10 @@ fn main() {
 
         drive(sink.clone(), &per_task, Duration::from_millis(500)).await;
         let (mut ours, mut contended, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut plain = Vec::new();
         for _ in 0..rounds {
             ours.push(drive(sink.clone(), &per_task, measure).await);
+            plain.push(drive_plain(&pool, &schema, measure).await);
             contended.push(drive(sink.clone(), &one, measure).await);
             let script = script.clone();
             if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, measure))
@@ -223,12 +269,20 @@ fn main() {
         summary("memory sink, 1 task", &mem);
         let (o, om) = summary("palisade postgres, 1 tenant per task", &ours);
         summary("palisade postgres, all tasks on 1 tenant", &contended);
+        let (p, pm) = summary("sqlx plain INSERT, same width", &plain);
         let (t, tm) = summary("pgbench plain INSERT, same width", &theirs);
         if t > 0.0 && tm > 0.0 {
             println!(
                 "  ratio palisade / plain INSERT: best {:.2}, median {:.2}",
                 o / t,
                 om / tm
+            );
+        }
+        if p > 0.0 && pm > 0.0 {
+            println!(
+                "  ratio palisade / sqlx plain INSERT: best {:.2}, median {:.2}",
+                o / p,
+                om / pm
             );
         }
         summary(&format!("verify ({} events), events", events.len()), &ver);
