@@ -30,7 +30,6 @@
     missing_docs
 )]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -39,14 +38,12 @@ use palisade_postgres::PostgresAuditSink;
 use palisade_postgres::sqlx::postgres::PgPoolOptions;
 use palisade_postgres::sqlx::{self, AssertSqlSafe};
 
+mod common;
+use common::{pgbench, summary, url};
+
 const CONNECTIONS: usize = 16;
 const MEASURE: Duration = Duration::from_secs(3);
 const ROUNDS: usize = 3;
-
-fn url() -> String {
-    std::env::var("PALISADE_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
 
 /// Appends per second of `CONNECTIONS` tasks appending back to back, task `i` to tenant
 /// `tenants[i % tenants.len()]`.
@@ -122,56 +119,6 @@ async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f
     total as f64 / started.elapsed().as_secs_f64()
 }
 
-/// pgbench's transactions per second for `script` over `duration`.
-fn pgbench(script: &str, duration: Duration) -> Option<f64> {
-    let url = url::Url::parse(&url()).ok()?;
-    let file =
-        std::env::temp_dir().join(format!("palisade-pgbench-audit-{}.sql", std::process::id()));
-    std::fs::write(&file, script).ok()?;
-    let user = if url.username().is_empty() {
-        "postgres"
-    } else {
-        url.username()
-    };
-    let out = Command::new("pgbench")
-        .args(["-h", url.host_str().unwrap_or("127.0.0.1")])
-        .args(["-p", &url.port().unwrap_or(5432).to_string()])
-        .args(["-U", user])
-        .args(["-n", "-M", "prepared", "-j", "2"])
-        .args(["-c", &CONNECTIONS.to_string()])
-        .args(["-T", &duration.as_secs().max(1).to_string()])
-        .arg("-f")
-        .arg(&file)
-        .arg(url.path().trim_start_matches('/'))
-        .output()
-        .ok()?;
-    let _ = std::fs::remove_file(&file);
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        eprintln!(
-            "pgbench failed: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    text.lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse().ok())
-}
-
-fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
-    let mut sorted = rates.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let best = *sorted.last().unwrap_or(&0.0);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
-    println!(
-        "{name:<44} best {best:>9.0}/s   median {median:>9.0}/s   rounds {:?}",
-        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
-    );
-    (best, median)
-}
-
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -243,7 +190,7 @@ fn main() {
             plain.push(drive_plain(&pool, &schema, measure).await);
             contended.push(drive(sink.clone(), &one, measure).await);
             let script = script.clone();
-            if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, measure))
+            if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, measure, CONNECTIONS))
                 .await
                 .unwrap()
             {
