@@ -190,7 +190,7 @@ fn main() {
             plain.push(drive_plain(&pool, &schema, measure).await);
             contended.push(drive(sink.clone(), &one, measure).await);
             let script = script.clone();
-            if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, measure, CONNECTIONS))
+            if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, CONNECTIONS, measure))
                 .await
                 .unwrap()
             {

@@ -28,11 +28,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use palisade_postgres::PostgresRateLimitStore;
-use palisade_postgres::sqlx::postgres::PgPoolOptions;
 use palisade_ratelimit::{AlgorithmKind, Key, Limit, Policy, Quota, RateLimitStore};
 
 mod common;
-use common::{pgbench, summary, url};
+use common::{pgbench, phases, pool, runtime, summary, unique_schema};
 
 const CONNECTIONS: usize = 16;
 const KEYS: u64 = 10_000;
@@ -89,30 +88,10 @@ fn pgbench_script(schema: &str, policy: &Policy) -> String {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let (measure, rounds) = if quick {
-        (Duration::from_secs(1), 1)
-    } else {
-        (MEASURE, ROUNDS)
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let pool = PgPoolOptions::new()
-            .max_connections(CONNECTIONS as u32)
-            .min_connections(CONNECTIONS as u32)
-            .connect(&url())
-            .await
-            .expect("PostgreSQL (PALISADE_POSTGRES_URL) must answer (.ci/services)");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let schema = format!("palisade_bench_{nanos:x}");
+    let (measure, rounds) = phases(Duration::from_secs(1), MEASURE, ROUNDS);
+    runtime().block_on(async move {
+        let pool = pool(CONNECTIONS).await;
+        let schema = unique_schema("palisade_bench");
         let store = PostgresRateLimitStore::new(pool.clone())
             .with_schema(&schema)
             .unwrap();
@@ -135,7 +114,7 @@ fn main() {
                 ours.push(drive(store.clone(), policy.clone(), measure).await);
                 let script = script.clone();
                 if let Some(tps) =
-                    tokio::task::spawn_blocking(move || pgbench(&script, measure, CONNECTIONS))
+                    tokio::task::spawn_blocking(move || pgbench(&script, CONNECTIONS, measure))
                         .await
                         .unwrap()
                 {
