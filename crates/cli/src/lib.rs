@@ -20,6 +20,9 @@
 //! palisade jwt verify --token eyJ… --jwks jwks.json --issuer https://issuer.example
 //! palisade apikey generate --prefix pal          # pal_<id>_<secret><checksum>
 //! palisade apikey check pal_…                    # valid (exit 0) / invalid: <reason> (exit 1)
+//! palisade audit append --log audit.jsonl --key-hex $K --tenant acme --actor u-7 \
+//!     --action export --resource lead:17 --reason 'customer asked for a copy'
+//! palisade audit verify --log audit.jsonl --key-hex $K   # valid: 1 events
 //! ```
 //!
 //! Exit status: 0 when the request is valid (or the command succeeded), 1 when it is invalid
@@ -42,6 +45,7 @@
 #![deny(missing_docs)]
 
 mod apikey;
+mod audit;
 mod jwt;
 mod otp;
 mod password;
@@ -100,6 +104,10 @@ enum Command {
     /// Generate API keys and check their format and checksum.
     #[command(subcommand)]
     Apikey(apikey::Command),
+    /// Append to, verify and checkpoint a tamper-evident audit log (HMAC chain, Ed25519
+    /// checkpoints).
+    #[command(subcommand)]
+    Audit(audit::Command),
 }
 
 /// How a command ended.
@@ -149,6 +157,7 @@ where
         Command::Rbac(cmd) => return rbac::run(cmd),
         Command::Jwt(cmd) => jwt::run(cmd),
         Command::Apikey(cmd) => apikey::run(cmd),
+        Command::Audit(cmd) => audit::run(cmd),
     };
     match outcome {
         Outcome::Ok(out) => {

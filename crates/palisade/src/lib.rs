@@ -11,12 +11,13 @@
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
 //! | `otp` | [`palisade-otp`](otp) | one-time codes that cannot be brute-forced or raced: keyed hashes under rotating peppers, one atomic check-and-count per answer, resend cooldown and issue rate limit; HOTP with a look-ahead window and TOTP (RFC 4226/6238), no reuse, throttled checks; `otpauth://` Key URIs; recovery codes |
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, the one-time-code challenge store, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
-//! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, the one-time-code challenge store, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
+//! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, the one-time-code challenge store, the rate-limit store (one statement per decision, on the database clock) and the append-only audit sink (one call per append, gapless per-tenant chains); shipped migrations, batched cleanup (Rust 1.94) |
 //! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal (report-only rollout, secrets rotated without restart), rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement, strict origins with `tower-http`'s CORS, security response headers, Meta's verification handshake |
 //! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection; E.164 phone numbers (libphonenumber's metadata), safe path joins, text cleaning (Trojan Source, CR/LF), JSON limits and NoSQL operator keys |
 //! | `auth` | [`palisade-auth`](auth) | who is calling: API keys `<prefix>_<id>_<secret><checksum>` stored as peppered HMACs (one lookup, constant-time comparison, revocation seen by the next check), JWT bearer tokens verified with the key's own algorithm (`alg: none` and algorithm confusion refused, JWKS with `kid` selection), a kill switch for retired shared tokens, one `Principal`; with `tower`, the `AuthLayer` |
 //! | `secrets` | [`palisade-secrets`](secrets) | named secrets from environment variables, Docker/Kubernetes secret files or `.env` files (development only), cached with a TTL, validated at startup (every missing secret in one error), rotated without restart behind `arc-swap`, key-age warnings and gauge |
 //! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`); policy files compiled to bitset checks (inheritance closure, deny wins, located errors, hot reload); tenants and explicit global roles; ownership checks answering 404 rather than leaking existence; assignment and relation stores; the `Principal` authentication hands to authorization |
+//! | `audit` | [`palisade-audit`](audit) | a tamper-evident record of who touched personal data and credentials, and why: typed events that refuse plaintext personal data, required reasons (`export`, `anonymize`, recordings), per-tenant HMAC-SHA256 chains with key epochs, Ed25519 checkpoints that detect truncation, retention by export then purge, memory and JSONL sinks (Postgres in `postgres`), an audited `palisade-pii` decryption |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
 //!
 //! ```
@@ -88,6 +89,9 @@ pub use palisade_rbac as rbac;
 #[doc(inline)]
 pub use palisade_auth as auth;
 
+#[cfg(feature = "audit")]
+#[doc(inline)]
+pub use palisade_audit as audit;
 #[cfg(feature = "secrets")]
 #[doc(inline)]
 pub use palisade_secrets as secrets;
@@ -143,6 +147,9 @@ mod rbac_docs {}
 #[doc = include_str!("../../auth/src/lib.md")]
 mod auth_docs {}
 
+#[cfg(all(doctest, feature = "audit"))]
+#[doc = include_str!("../../audit/src/lib.md")]
+mod audit_docs {}
 // Its examples rotate a webhook verifier (tower) and a pii keyring.
 #[cfg(all(doctest, feature = "secrets", feature = "tower", feature = "pii"))]
 #[doc = include_str!("../../secrets/src/lib.md")]

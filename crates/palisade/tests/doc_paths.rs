@@ -13,7 +13,7 @@
 use std::path::Path;
 
 /// The files whose Rust blocks are the facade's doctests (see `src/lib.rs`).
-const DOCS: [&str; 13] = [
+const DOCS: [&str; 14] = [
     "../../README.md",
     "../webhook/src/lib.md",
     "../replay/src/lib.md",
@@ -26,6 +26,7 @@ const DOCS: [&str; 13] = [
     "../sanitize/src/lib.md",
     "../rbac/src/lib.md",
     "../auth/src/lib.md",
+    "../audit/src/lib.md",
     "../secrets/src/lib.md",
 ];
 

@@ -14,11 +14,14 @@
         feature = "ratelimit",
         feature = "otp",
         feature = "rbac",
-        feature = "auth"
+        feature = "auth",
+        feature = "audit"
     )),
     allow(dead_code)
 )]
 
+#[cfg(feature = "audit")]
+mod audit;
 #[cfg(feature = "auth")]
 mod auth;
 #[cfg(any(
@@ -26,7 +29,8 @@ mod auth;
     feature = "ratelimit",
     feature = "otp",
     feature = "rbac",
-    feature = "auth"
+    feature = "auth",
+    feature = "audit"
 ))]
 mod calls;
 mod error;
@@ -40,6 +44,8 @@ mod rbac;
 mod replay;
 mod schema;
 
+#[cfg(feature = "audit")]
+pub use audit::{DEFAULT_AUDIT_TIMEOUT, PostgresAuditSink};
 #[cfg(feature = "auth")]
 pub use auth::{DEFAULT_AUTH_TIMEOUT, PostgresApiKeyStore};
 pub use error::PostgresStoreError;

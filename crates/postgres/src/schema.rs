@@ -32,6 +32,10 @@ pub(crate) const RBAC_SQL: &str = include_str!("../migrations/0005_rbac.sql");
 /// name.
 #[cfg(feature = "auth")]
 pub(crate) const AUTH_SQL: &str = include_str!("../migrations/0006_auth.sql");
+/// The audit tables' and functions' migration, with `__SCHEMA__` standing for the schema
+/// name.
+#[cfg(feature = "audit")]
+pub(crate) const AUDIT_SQL: &str = include_str!("../migrations/0007_audit.sql");
 
 /// Checks that `name` is a plain identifier: 1 to 63 ASCII letters, digits and underscores,
 /// not starting with a digit, and not `pg_…` (reserved by PostgreSQL). Such a name needs no

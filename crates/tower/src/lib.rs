@@ -10,10 +10,12 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-#[cfg(feature = "rbac")]
-mod authorize;
+#[cfg(feature = "audit")]
+mod audit;
 #[cfg(feature = "auth")]
 mod auth;
+#[cfg(feature = "rbac")]
+mod authorize;
 mod client_ip;
 mod content_type;
 mod error;
@@ -33,12 +35,14 @@ use std::pin::Pin;
 /// `arc-swap`'s [`ArcSwap`], which [`WebhookLayer::rotating`] reads its
 /// verifier from, re-exported so callers need no direct dependency.
 pub use arc_swap::{self, ArcSwap};
-#[cfg(feature = "rbac")]
-pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
+#[cfg(feature = "audit")]
+pub use audit::{AuditLayer, AuditRoute, AuditRouteError, AuditService, DEFAULT_REASON_HEADER};
 #[cfg(feature = "auth")]
 pub use auth::{
     AuthLayer, AuthService, FailedAttempt, METRIC_AUTH_FAILURES, METRIC_AUTH_SUCCESSES,
 };
+#[cfg(feature = "rbac")]
+pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
