@@ -95,6 +95,14 @@ pub const METRIC_SECRET_AGE: &str = "palisade_secret_age_seconds";
 /// rotation; `outcome` is `unchanged`, `swapped` or `failed`.
 pub const METRIC_SECRET_RELOADS: &str = "palisade_secret_reloads_total";
 
+/// Counter `palisade_auth_failures_total{reason}`: one per request palisade-tower's
+/// `AuthLayer` refuses; `reason` is `palisade_auth::AuthError::reason` (`missing_credential`,
+/// `expired`, `legacy_token`, …).
+pub const METRIC_AUTH_FAILURES: &str = "palisade_auth_failures_total";
+/// Counter `palisade_auth_successes_total{method}`: one per request palisade-tower's
+/// `AuthLayer` authenticates; `method` is `api_key`, `jwt` or `legacy_token`.
+pub const METRIC_AUTH_SUCCESSES: &str = "palisade_auth_successes_total";
+
 // Events of the other crates: each crate emits these names and no others for its own
 // security events.
 

@@ -18,12 +18,7 @@ use crate::BoxFuture;
 use crate::client_ip::ClientIp;
 use crate::response::{plain, take_ready};
 
-/// Counter `palisade_auth_failures_total{reason}`: one per request an [`AuthLayer`] refuses;
-/// `reason` is [`AuthError::reason`] (`missing_credential`, `expired`, `legacy_token`, …).
-pub const METRIC_AUTH_FAILURES: &str = "palisade_auth_failures_total";
-/// Counter `palisade_auth_successes_total{method}`: one per request an [`AuthLayer`]
-/// authenticates; `method` is `api_key`, `jwt` or `legacy_token`.
-pub const METRIC_AUTH_SUCCESSES: &str = "palisade_auth_successes_total";
+use crate::telemetry::{METRIC_AUTH_FAILURES, METRIC_AUTH_SUCCESSES};
 
 /// A refused attempt, handed to the [`on_failure`](AuthLayer::on_failure) hook.
 #[derive(Debug, Clone)]

@@ -38,9 +38,7 @@ pub use arc_swap::{self, ArcSwap};
 #[cfg(feature = "audit")]
 pub use audit::{AuditLayer, AuditRoute, AuditRouteError, AuditService, DEFAULT_REASON_HEADER};
 #[cfg(feature = "auth")]
-pub use auth::{
-    AuthLayer, AuthService, FailedAttempt, METRIC_AUTH_FAILURES, METRIC_AUTH_SUCCESSES,
-};
+pub use auth::{AuthLayer, AuthService, FailedAttempt};
 #[cfg(feature = "rbac")]
 pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
