@@ -44,6 +44,18 @@ pub const WEBHOOK_CONFIG_ERROR: &str = "webhook.config_error";
 pub const RATELIMIT_REFUSED: &str = "ratelimit.refused";
 /// A request admitted although the rate-limit store failed (fail-open mode).
 pub const RATELIMIT_STORE_FAILED: &str = "ratelimit.store_failed";
+/// A key put in the penalty box (the flood quarantine), emitted by `palisade-ratelimit`'s
+/// `Quarantine`: fields `key_id` (the key's fingerprint, never the key), `reason` (`penalty`,
+/// `explicit`) and `block_ms`.
+pub const RATELIMIT_BLOCKED: &str = "ratelimit.blocked";
+/// A key's block ended, emitted by `palisade-ratelimit`'s `Quarantine`: fields `key_id` and
+/// `reason` (`released` by an operator or `expired`, found by `release_ended`).
+pub const RATELIMIT_BLOCK_ENDED: &str = "ratelimit.block_ended";
+/// A request refused because its client IP's abuse score is at or above the threshold, or
+/// because the reputation service failed in fail-closed mode, emitted by palisade-tower's
+/// rate-limit layer: fields `status`, `cause` (`bad_reputation`, `reputation_failed`) and,
+/// when known, `score`; never the address.
+pub const RATELIMIT_REPUTATION_REFUSED: &str = "ratelimit.reputation_refused";
 /// A request refused because its query string carries a credential parameter (400).
 pub const AUTH_QUERY_TOKEN_REFUSED: &str = "auth.query_token_refused";
 /// A request refused because of its media type (415).
@@ -117,6 +129,9 @@ pub const EVENTS: &[&str] = &[
     WEBHOOK_REPORT_ONLY,
     RATELIMIT_REFUSED,
     RATELIMIT_STORE_FAILED,
+    RATELIMIT_BLOCKED,
+    RATELIMIT_BLOCK_ENDED,
+    RATELIMIT_REPUTATION_REFUSED,
     AUTH_QUERY_TOKEN_REFUSED,
     AUTH_FAILED,
     AUTH_LEGACY_TOKEN_BLOCKED,
