@@ -186,7 +186,7 @@ fn ended_event(key: &Key, reason: &'static str) {
 /// minute) from one task; without it, blocks still end on time, unlogged.
 ///
 /// ```
-/// use palisade::ratelimit::{Key, Limit, ManualClock, MemoryStore, PenaltyBox, Policy, Quarantine, Quota, RateLimitStore, Timestamp};
+/// use palisade_ratelimit::{Key, Limit, ManualClock, MemoryStore, PenaltyBox, Policy, Quarantine, Quota, RateLimitStore, Timestamp};
 /// use std::sync::Arc;
 /// use std::time::Duration;
 ///
@@ -207,7 +207,7 @@ fn ended_event(key: &Key, reason: &'static str) {
 /// clock.advance(Duration::from_secs(601));
 /// assert_eq!(store.release_ended(100).await?, 1); // `ratelimit.block_ended`, reason "expired"
 /// assert!(store.blocks(None, 100).await?.entries.is_empty());
-/// # Ok::<(), palisade::ratelimit::RateLimitError>(())
+/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
 /// # }).map_err(|e| Box::new(e) as Box<dyn std::error::Error>)?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
