@@ -19,6 +19,8 @@ mod error;
 #[cfg(feature = "otp")]
 mod otp;
 #[cfg(feature = "ratelimit")]
+mod quarantine;
+#[cfg(feature = "ratelimit")]
 mod ratelimit;
 #[cfg(feature = "replay")]
 mod replay;
