@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod body_limit;
 mod client_ip;
 mod content_type;
 mod error;
@@ -21,6 +22,7 @@ mod webhook;
 use std::future::Future;
 use std::pin::Pin;
 
+pub use body_limit::{BodyField, BodyRateLimitLayer, BodyRateLimitService, MissingField};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;
