@@ -24,6 +24,7 @@ mod policy;
 mod quarantine;
 mod quota;
 mod rate;
+mod reputation;
 mod sip;
 mod sliding_counter;
 mod sliding_log;
@@ -48,6 +49,11 @@ pub use memory::{DEFAULT_KEY_CAP, MemoryStore};
 pub use policy::{AccessList, MAX_LIMITS, Policy, Tier, Tiers, UnknownTier};
 pub use quarantine::{BlockCursor, BlockEntry, BlockPage, MAX_BLOCK_PAGE, PenaltyBox, Quarantine};
 pub use quota::Quota;
+pub use reputation::{
+    CachedReputation, DEFAULT_BAD_TTL, DEFAULT_CLEAN_TTL, DEFAULT_REPUTATION_CACHE,
+    DEFAULT_REPUTATION_THRESHOLD, Reputation, ReputationError, ReputationFailure, ReputationFn,
+    ReputationVerdict, StaticReputation,
+};
 pub use sliding_counter::{SlidingWindowCounter, SlidingWindowCounterState};
 pub use sliding_log::{LogEntry, SlidingWindowLog, SlidingWindowLogState};
 pub use store::RateLimitStore;

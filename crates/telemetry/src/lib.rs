@@ -51,7 +51,7 @@ pub const RATELIMIT_BLOCKED: &str = "ratelimit.blocked";
 /// A key's block ended, emitted by `palisade-ratelimit`'s `Quarantine`: fields `key_id` and
 /// `reason` (`released` by an operator or `expired`, found by `release_ended`).
 pub const RATELIMIT_BLOCK_ENDED: &str = "ratelimit.block_ended";
-/// A request refused because its client IP's abuse score is at or above the threshold, or
+/// A request refused because its client IP's abuse score is above the threshold, or
 /// because the reputation service failed in fail-closed mode, emitted by palisade-tower's
 /// rate-limit layer: fields `status`, `cause` (`bad_reputation`, `reputation_failed`) and,
 /// when known, `score`; never the address.
