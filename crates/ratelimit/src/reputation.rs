@@ -114,8 +114,7 @@ where
 /// use palisade_ratelimit::{Reputation, StaticReputation};
 ///
 /// let list = StaticReputation::parse("
-///     # address or network, then a score 0-100
-///     203.0.113.7     100
+///     203.0.113.7     100   # address or network, then a score 0-100
 ///     198.51.100.0/24  80
 ///     198.51.100.9      0
 ///     2001:db8::/32    90
