@@ -265,7 +265,7 @@ where
         let shared = Arc::clone(&self.shared);
         match shared.key(req.extensions().get::<VerifiedWebhook>()) {
             Keyed::Key(key) => {
-                Box::pin(async move { shared.limiter.decide(key, "body", inner, req).await })
+                Box::pin(async move { shared.limiter.decide(key, None, "body", inner, req).await })
             }
             Keyed::Pass => {
                 let mut inner = inner;

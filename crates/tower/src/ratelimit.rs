@@ -8,8 +8,11 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
+use std::net::IpAddr;
+
 use palisade_ratelimit::{
-    Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders, RateLimitStore, Verdict,
+    CachedReputation, Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders,
+    RateLimitStore, ReputationVerdict, Verdict,
 };
 use tower::{Layer, Service};
 use tracing::Level;
@@ -49,6 +52,8 @@ pub(crate) struct Limiter {
     pub(crate) style: HeaderStyle,
     pub(crate) on_failure: OnStoreFailure,
     pub(crate) cost: u32,
+    /// Screens admitted requests by their client IP's abuse score.
+    pub(crate) reputation: Option<Arc<CachedReputation>>,
 }
 
 /// The configuration shared by every clone of a service.
@@ -95,6 +100,8 @@ struct Shared {
 /// | store failure, [`OnStoreFailure::FailClosed`] (default) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `failed_closed` |
 /// | other errors (invalid cost, memory store key cap) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `error` |
 /// | no peer address (see above) | 500 | none | `ratelimit.refused` (error, `cause = "no_peer_address"`) | `error` |
+/// | admitted, client IP's abuse score above the threshold ([`reputation`](Self::reputation)) | 429, key blocked | `Retry-After` (the rest of the bad verdict) | `ratelimit.reputation_refused` (warn, `cause = "bad_reputation"`) | `refused` |
+/// | admitted, reputation lookup failed, fail-closed | 503 | `Retry-After: 1` | `ratelimit.reputation_refused` (error, `cause = "reputation_failed"`) | `failed_closed` |
 ///
 /// Keys are never logged (they may hold addresses or account ids).
 ///
@@ -205,6 +212,26 @@ impl RateLimitLayer {
         self
     }
 
+    /// Screens every request the limits admit by its client IP's abuse score ([`CachedReputation`]:
+    /// a threshold, cached bad and clean verdicts, fail open or closed). An address above the
+    /// threshold is **blocked** in the store under the request's key for the rest of its bad
+    /// verdict ([`RateLimitStore::block`]: every instance sharing the store then refuses it at
+    /// the limit check, without a lookup, and the block shows in
+    /// [`PenaltyBox::blocks`](palisade_ratelimit::PenaltyBox::blocks)), and the request is
+    /// answered **429** with `Retry-After`; a failed lookup in fail-closed mode is answered
+    /// **503**. Both emit `ratelimit.reputation_refused` (`cause`: `bad_reputation` with the
+    /// `score`, or `reputation_failed`; never the address). A failed lookup in fail-open mode
+    /// emits `ratelimit.store_failed` (`cause = "reputation"`) and lets the request through.
+    ///
+    /// The address is the client IP ([`ClientIp::resolve`]), looked up as it is (not its IPv6
+    /// `/64`); a layer [`without_client_ip`](Self::without_client_ip) screens nothing. The
+    /// lookup comes after the limit check, so a flood refused by the limits costs no lookups.
+    #[must_use]
+    pub fn reputation(mut self, reputation: CachedReputation) -> Self {
+        self.shared.limiter.reputation = Some(Arc::new(reputation));
+        self
+    }
+
     /// The cost of one request, in units of the policy's limits (default 1; must be between 1
     /// and the smallest limit's capacity, or every request is answered 503).
     #[must_use]
@@ -275,6 +302,7 @@ impl Limiter {
             style: HeaderStyle::Draft,
             on_failure: OnStoreFailure::FailClosed,
             cost: 1,
+            reputation: None,
         }
     }
 
@@ -380,18 +408,61 @@ where
                 ))
             });
         };
+        let ip = match (&shared.limiter.reputation, &shared.client_ip) {
+            (Some(_), Some(client_ip)) => client_ip.resolve(&parts),
+            _ => None,
+        };
         let req = Request::from_parts(parts, body);
-        Box::pin(async move { shared.limiter.decide(key, "request", inner, req).await })
+        Box::pin(async move { shared.limiter.decide(key, ip, "request", inner, req).await })
     }
 }
 
 impl Limiter {
+    /// The reputation check of an admitted request from `ip`: `None` to go on, or the
+    /// refusal. A bad address is blocked under `key` for the rest of its verdict.
+    async fn screen<R: From<Bytes>>(
+        &self,
+        reputation: &CachedReputation,
+        ip: IpAddr,
+        key: &Key,
+    ) -> Option<Response<R>> {
+        match reputation.check(ip).await {
+            ReputationVerdict::Bad { score, remaining } => {
+                // Refused whether or not the block is recorded: the verdict stays cached here.
+                let blocked = self.store.block(key, remaining).await;
+                emit!(
+                    Level::WARN,
+                    telemetry::RATELIMIT_REPUTATION_REFUSED,
+                    status = 429u16,
+                    cause = "bad_reputation",
+                    score,
+                    blocked = blocked.is_ok(),
+                );
+                count("refused");
+                let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+                self.headers(&Verdict::blocked(remaining), res.headers_mut());
+                Some(res)
+            }
+            ReputationVerdict::FailedClosed(e) => {
+                emit!(Level::ERROR, telemetry::RATELIMIT_REPUTATION_REFUSED, status = 503u16, cause = "reputation_failed", error = %e);
+                count("failed_closed");
+                Some(unavailable())
+            }
+            ReputationVerdict::FailedOpen(e) => {
+                emit!(Level::ERROR, telemetry::RATELIMIT_STORE_FAILED, mode = "fail_open", cause = "reputation", error = %e);
+                None
+            }
+            _ => None,
+        }
+    }
+
     /// Checks `key` and answers: the inner service's response with the rate-limit headers, or
     /// a refusal (see [`RateLimitLayer`]'s table). `scope` names the layer in events
     /// (`request`: [`RateLimitLayer`]; `body`: [`BodyRateLimitLayer`](crate::BodyRateLimitLayer)).
     pub(crate) async fn decide<I, B, R>(
         &self,
         key: Key,
+        ip: Option<IpAddr>,
         scope: &'static str,
         mut inner: I,
         req: Request<B>,
@@ -403,6 +474,11 @@ impl Limiter {
         let verdict = self.store.check(&key, &self.policy, self.cost).await;
         match verdict {
             Ok(v) if v.is_allowed() => {
+                if let (Some(reputation), Some(ip)) = (&self.reputation, ip)
+                    && let Some(refusal) = self.screen(reputation, ip, &key).await
+                {
+                    return Ok(refusal);
+                }
                 count(if v.cause() == Cause::FailedOpen {
                     "failed_open"
                 } else {
