@@ -9,7 +9,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use palisade_replay::{IdempotencyKey, MemoryNonceStore, Outbox, OutboxError, ReplayError, Sent};
 
@@ -135,38 +134,7 @@ fn a_send_in_flight_is_not_doubled() {
 
 #[test]
 fn racing_instances_send_each_message_once() {
-    rt().block_on(async {
-        let store = Arc::new(MemoryNonceStore::new());
-        let keys: Vec<IdempotencyKey> = (0..20)
-            .map(|_| IdempotencyKey::generate().unwrap())
-            .collect();
-        let sends = Arc::new(AtomicUsize::new(0));
-        let tasks: Vec<_> = (0..16)
-            .map(|i| {
-                let outbox = Outbox::new(store.clone(), "sms");
-                let (keys, sends) = (keys.clone(), sends.clone());
-                tokio::spawn(async move {
-                    for key in keys.iter().cycle().skip(i).take(keys.len()) {
-                        let sends = sends.clone();
-                        outbox
-                            .send(key, |_| async move {
-                                sends.fetch_add(1, Ordering::Relaxed);
-                                tokio::task::yield_now().await;
-                                Ok::<_, ()>(())
-                            })
-                            .await
-                            .unwrap();
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.unwrap();
-        }
-        assert_eq!(
-            sends.load(Ordering::Relaxed),
-            keys.len(),
-            "one send per message"
-        );
-    });
+    rt().block_on(palisade_replay::testing::outbox_sends_once(Arc::new(
+        MemoryNonceStore::new(),
+    )));
 }
