@@ -1,7 +1,8 @@
 //! Rate limits that keep holding behind a load balancer: every common algorithm as a pure
 //! function, multi-limit policies with no partial charge, a penalty box, allow and deny lists,
 //! named tiers, the IETF `RateLimit` fields, and stores: a sharded in-memory one, a fallback
-//! with an over-limit shield, and the trait that Redis and Postgres stores implement.
+//! with an over-limit shield, and the traits that Redis and Postgres stores implement; a flood
+//! quarantine over the penalty box (list, release, events) and cached IP reputation.
 //!
 // The crate docs, in lib.md: their examples use the `palisade` facade's paths and are
 // compiled and run as doctests of the facade (crates/palisade), with it as the only

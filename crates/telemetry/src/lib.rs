@@ -41,6 +41,8 @@ pub const WEBHOOK_DELIVERY: &str = "webhook.delivery";
 pub const WEBHOOK_CONFIG_ERROR: &str = "webhook.config_error";
 /// A request refused by the rate limiter (429), or by a failing store in fail-closed mode
 /// (503), or for want of a peer address to key it by (500, `cause = "no_peer_address"`).
+/// Field `scope`: `request` (`RateLimitLayer`) or `body` (`BodyRateLimitLayer`, whose own
+/// refusals add `cause = "not_verified"` (500) and `"missing_field"` (400)).
 pub const RATELIMIT_REFUSED: &str = "ratelimit.refused";
 /// A request admitted although the rate-limit store failed (fail-open mode).
 pub const RATELIMIT_STORE_FAILED: &str = "ratelimit.store_failed";
