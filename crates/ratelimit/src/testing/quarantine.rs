@@ -189,10 +189,12 @@ pub async fn take_ended_once_each(h: &dyn PenaltyBoxHarness) {
     let tick = h.tick();
     let store = h.penalty_box().await;
     let ending: Vec<Key> = (0..40).map(|_| unique_key("ending")).collect();
+    // Long enough that none ends while the case sets the others up on a busy machine.
+    let ends = tick * 20;
     for k in &ending {
-        store.block(k, tick).await.unwrap();
+        store.block(k, ends).await.unwrap();
     }
-    let p = policy(limit("ending", AlgorithmKind::Gcra, 1, tick * 10_000, None)).with_block(tick);
+    let p = policy(limit("ending", AlgorithmKind::Gcra, 1, tick * 10_000, None)).with_block(ends);
     let penalized = unique_key("ending-penalty");
     assert!(store.check(&penalized, &p, 1).await.unwrap().is_allowed());
     assert_eq!(
@@ -201,7 +203,7 @@ pub async fn take_ended_once_each(h: &dyn PenaltyBoxHarness) {
     );
     let (running, released) = (unique_key("running"), unique_key("released"));
     store.block(&running, tick * 100).await.unwrap();
-    store.block(&released, tick).await.unwrap();
+    store.block(&released, ends).await.unwrap();
     assert!(store.release(&released).await.unwrap());
     assert!(
         take_all(&*store, 1_000)
@@ -210,7 +212,7 @@ pub async fn take_ended_once_each(h: &dyn PenaltyBoxHarness) {
             .all(|k| !ending.contains(k)),
         "nothing ended yet"
     );
-    h.advance(tick * 2).await;
+    h.advance(ends + tick).await;
 
     let tasks: Vec<_> = (0..8)
         .map(|_| {
