@@ -2,6 +2,7 @@
 //! reuse.
 
 use std::fmt;
+use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -11,6 +12,7 @@ use zeroize::Zeroizing;
 use crate::challenge::SubjectKey;
 use crate::error::OtpError;
 use crate::store::ChallengeStore;
+use crate::throttle::AttemptLimit;
 
 /// Length of a generated secret, in bytes (160 bits, RFC 4226 § 4 R6's recommendation).
 pub const GENERATED_SECRET_LEN: usize = 20;
@@ -228,6 +230,12 @@ pub enum TotpOutcome {
     Reused,
     /// The code matched no step in the window.
     Wrong,
+    /// The attempt limit ([`Totp::with_attempt_limit`]) refused the attempt before anything
+    /// was compared.
+    Throttled {
+        /// Time before the limit admits another attempt.
+        retry_after: Duration,
+    },
 }
 
 /// RFC 6238 TOTP: HOTP with the counter `⌊(unix_seconds − t0) / step⌋` (t0 = 0), checked
@@ -237,6 +245,7 @@ pub struct Totp {
     hotp: Hotp,
     step: u64,
     skew: u64,
+    limit: Option<AttemptLimit>,
 }
 
 impl Totp {
@@ -255,7 +264,19 @@ impl Totp {
                 "the skew must be at most 10 steps",
             ));
         }
-        Ok(Self { hotp, step, skew })
+        Ok(Self {
+            hotp,
+            step,
+            skew,
+            limit: None,
+        })
+    }
+
+    /// Charges each [`verify`](Self::verify) to `limit` before anything is compared (e.g. 5
+    /// attempts a minute per subject; RFC 4226 § 7.3, which RFC 6238 § 5.2 refers to).
+    pub fn with_attempt_limit(mut self, limit: AttemptLimit) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     /// The HOTP underneath.
@@ -295,12 +316,15 @@ impl Totp {
     /// last one accepted for `key` ([`ChallengeStore::accept_step`], atomic), so a code is
     /// accepted once, and a code older than one accepted never.
     ///
-    /// Rate-limit the attempts (e.g. `palisade-ratelimit`, 5 a minute per subject): a 6-digit
-    /// code with a ± 1 window is guessed with probability 3 × 10⁻⁶ per attempt.
+    /// Rate-limit the attempts ([`with_attempt_limit`](Self::with_attempt_limit), e.g. 5 a
+    /// minute per subject): a 6-digit code with a ± 1 window is guessed with probability
+    /// 3 × 10⁻⁶ per attempt. With a limit, the attempt is charged first and a refused one
+    /// is [`TotpOutcome::Throttled`].
     ///
     /// # Errors
     ///
-    /// Store failures only.
+    /// Store failures only (the challenge store's, or the rate-limit store's as
+    /// [`OtpError::StoreUnavailable`]).
     pub async fn verify(
         &self,
         store: &dyn ChallengeStore,
@@ -308,6 +332,11 @@ impl Totp {
         code: &str,
         unix_seconds: u64,
     ) -> Result<TotpOutcome, OtpError> {
+        if let Some(limit) = &self.limit
+            && let Some(retry_after) = limit.charge_verify(key).await?
+        {
+            return Ok(TotpOutcome::Throttled { retry_after });
+        }
         let Some(step) = self.matching_step(code, unix_seconds) else {
             return Ok(TotpOutcome::Wrong);
         };

@@ -12,6 +12,7 @@ use crate::code::CodePolicy;
 use crate::error::OtpError;
 use crate::pepper::Peppers;
 use crate::store::ChallengeStore;
+use crate::throttle::AttemptLimit;
 
 /// Default expiry of a challenge: 30 minutes.
 pub const DEFAULT_TTL: Duration = Duration::from_secs(30 * 60);
@@ -62,7 +63,7 @@ pub struct Challenges {
     store: Arc<dyn ChallengeStore>,
     peppers: Arc<Peppers>,
     policy: ChallengePolicy,
-    limit: Option<(Arc<dyn RateLimitStore>, Arc<Policy>)>,
+    limit: Option<AttemptLimit>,
 }
 
 impl std::fmt::Debug for Challenges {
@@ -107,7 +108,7 @@ impl Challenges {
         limits: Arc<dyn RateLimitStore>,
         policy: Arc<Policy>,
     ) -> Self {
-        self.limit = Some((limits, policy));
+        self.limit = Some(AttemptLimit::new(limits, policy));
         self
     }
 
@@ -124,19 +125,13 @@ impl Challenges {
     /// less than the cooldown ago), [`OtpError::Random`], store failures (a rate-limit store
     /// failure is [`OtpError::StoreUnavailable`]).
     pub async fn issue(&self, key: &SubjectKey) -> Result<Issued, OtpError> {
-        if let Some((limits, policy)) = &self.limit {
+        if let Some(limit) = &self.limit {
             let rl_key = KeyBuilder::new("otp-issue")
                 .str(key.tenant())
                 .str(key.subject())
                 .build();
-            let verdict = limits
-                .check(&rl_key, policy, 1)
-                .await
-                .map_err(|e| OtpError::StoreUnavailable(e.to_string()))?;
-            if !verdict.is_allowed() {
-                return Err(OtpError::RateLimited {
-                    retry_after: verdict.retry_after().unwrap_or_default(),
-                });
+            if let Some(retry_after) = limit.charge(&rl_key).await? {
+                return Err(OtpError::RateLimited { retry_after });
             }
         }
         let code = self.policy.code.generate()?;

@@ -13,11 +13,13 @@ mod code;
 mod error;
 mod hotp;
 mod issuer;
+mod lookahead;
 mod memory;
 mod password;
 mod pepper;
 mod recovery;
 mod store;
+mod throttle;
 mod uri;
 
 #[cfg(feature = "testing")]
@@ -35,11 +37,13 @@ pub use hotp::{
 pub use issuer::{
     ChallengePolicy, Challenges, DEFAULT_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_TTL, Issued,
 };
+pub use lookahead::{DEFAULT_LOOK_AHEAD, HotpOutcome, HotpVerifier, MAX_LOOK_AHEAD};
 pub use memory::MemoryChallengeStore;
 pub use password::{MAX_PASSWORD_BYTES, MAX_PHC_BYTES, PasswordError, PasswordPolicy, Passwords};
 pub use pepper::{CodeHash, MAX_PEPPER_ID_LEN, MIN_PEPPER_LEN, Pepper, Peppers};
 pub use recovery::{RECOVERY_PURPOSE, issue_recovery_codes, use_recovery_code};
 pub use store::ChallengeStore;
+pub use throttle::AttemptLimit;
 pub use uri::{KeyUri, MAX_URI_LEN, OtpKind};
 
 /// The `secrecy` types of this crate's API (codes, secrets, peppers, passwords), so a user

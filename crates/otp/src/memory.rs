@@ -218,6 +218,10 @@ impl ChallengeStore for MemoryChallengeStore {
         }
     }
 
+    async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError> {
+        Ok(self.lock()?.steps.get(key).copied())
+    }
+
     async fn replace_recovery_codes(
         &self,
         key: &SubjectKey,

@@ -9,7 +9,7 @@ use crate::challenge::{Challenge, CheckOutcome, NewChallenge, RecoveryOutcome, S
 use crate::error::OtpError;
 use crate::pepper::CodeHash;
 
-/// Where challenges, last accepted TOTP steps and recovery codes live: in memory
+/// Where challenges, last accepted HOTP counters / TOTP steps and recovery codes live: in memory
 /// ([`MemoryChallengeStore`](crate::memory::MemoryChallengeStore)), or in Redis or Postgres.
 ///
 /// # The comparison is inside the atomic step
@@ -38,7 +38,8 @@ use crate::pepper::CodeHash;
 ///
 /// - Redis: one Lua script per method (`EVALSHA`), on a hash per key (`id`, `pepper_id`,
 ///   `mac`, `issued_at`, `expires_at`, `attempts`, `max`, `state`) with a `PEXPIREAT` at expiry
-///   plus the cooldown; time from `TIME`; `accept_step` compares and sets one integer;
+///   plus the cooldown; time from `TIME`; `accept_step` compares and sets one integer and
+///   `last_step` reads it;
 ///   recovery codes a set of `pepper_id:mac` members (`SREM` of the matching one).
 /// - Postgres: `issue` one `INSERT … ON CONFLICT (tenant, purpose, subject) DO UPDATE … WHERE
 ///   issued_at <= now() - cooldown RETURNING …` (no row returned: cooldown); `check_and_count`
@@ -46,7 +47,8 @@ use crate::pepper::CodeHash;
 ///   'consumed' WHEN attempts + 1 >= max THEN 'locked' ELSE state END WHERE key = … AND state =
 ///   'pending' AND expires_at > now() AND attempts < max RETURNING …` (the row lock serialises
 ///   concurrent answers) with a read of the row's state when no row was updated; `accept_step`
-///   one upsert `… DO UPDATE SET step = $1 WHERE t.step < $1`; recovery codes one `DELETE …
+///   one upsert `… DO UPDATE SET step = $1 WHERE t.step < $1` and `last_step` one `SELECT`;
+///   recovery codes one `DELETE …
 ///   WHERE mac = ANY(…) RETURNING` limited to one row.
 ///
 /// # Clock
@@ -106,6 +108,18 @@ pub trait ChallengeStore: Send + Sync {
     /// Store failures only.
     async fn accept_step(&self, key: &SubjectKey, step: u64) -> Result<bool, OtpError>;
 
+    /// The last HOTP counter / TOTP step of `key` recorded by
+    /// [`accept_step`](Self::accept_step), `None` when none was. A read, for placing the HOTP
+    /// look-ahead window ([`HotpVerifier`](crate::lookahead::HotpVerifier)); the decision
+    /// stays with the atomic `accept_step`. A value made stale by a concurrent acceptance
+    /// never widens the window (it only places it lower), and `accept_step` still refuses a
+    /// counter not above the fresh value.
+    ///
+    /// # Errors
+    ///
+    /// Store failures only.
+    async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError>;
+
     /// Replaces the recovery codes of `key` with `hashes` (one per code).
     ///
     /// # Errors
@@ -155,6 +169,10 @@ impl<S: ChallengeStore + ?Sized> ChallengeStore for Arc<S> {
 
     async fn accept_step(&self, key: &SubjectKey, step: u64) -> Result<bool, OtpError> {
         (**self).accept_step(key, step).await
+    }
+
+    async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError> {
+        (**self).last_step(key).await
     }
 
     async fn replace_recovery_codes(

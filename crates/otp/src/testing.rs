@@ -2,9 +2,11 @@
 //!
 //! The same functions run against the memory store here and, later, against Redis and
 //! Postgres stores: issue (replace, cooldown), check-and-count (right, wrong, locked,
-//! expired, consumed, unknown, pepper rotation), `accept_step` and recovery codes, each alone
-//! and under concurrency (100 concurrent wrong guesses against 3 attempts: exactly 3
-//! comparisons; concurrent right answers: exactly one success). They use real time (the
+//! expired, consumed, unknown, pepper rotation), `accept_step` and `last_step` (and HOTP
+//! look-ahead verification through them) and recovery codes, each alone and under
+//! concurrency (100 concurrent wrong guesses against 3 attempts: exactly 3 comparisons;
+//! concurrent right answers: exactly one success; concurrent submissions of one HOTP code:
+//! exactly one accepted). They use real time (the
 //! expiry check sleeps 1.2 s) so stores deciding with their server's clock are tested as they
 //! run, and every call works under a fresh random tenant, so runs against a shared server
 //! never collide.
@@ -19,7 +21,12 @@
 //! ```
 //!
 //! Each check panics with a message naming what failed, like any test assertion.
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    clippy::panic,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +37,13 @@ use crate::challenge::{ChallengeState, CheckOutcome, NewChallenge, RecoveryOutco
 use crate::error::OtpError;
 use crate::pepper::{CodeHash, Pepper, Peppers};
 use crate::store::ChallengeStore;
+
+mod steps;
+pub mod throughput;
+
+pub use steps::{
+    concurrent_hotp_submissions, hotp_look_ahead, last_step_reads_accepted_steps, steps_increase,
+};
 
 const TTL: Duration = Duration::from_secs(60);
 
@@ -290,35 +304,6 @@ pub async fn concurrent_right_answers<S: ChallengeStore + 'static>(store: Arc<S>
     assert_eq!(verified, 1, "exactly one success");
 }
 
-/// `accept_step` accepts only increasing steps, and one of many concurrent equal steps.
-pub async fn steps_increase<S: ChallengeStore + 'static>(store: Arc<S>) {
-    let key = unique_key("steps", "totp");
-    assert!(store.accept_step(&key, 5).await.unwrap(), "first step");
-    assert!(
-        !store.accept_step(&key, 5).await.unwrap(),
-        "same step: a reuse"
-    );
-    assert!(!store.accept_step(&key, 4).await.unwrap(), "earlier step");
-    assert!(store.accept_step(&key, 6).await.unwrap(), "later step");
-    let other = key.with_purpose("hotp");
-    assert!(
-        store.accept_step(&other, 0).await.unwrap(),
-        "keys are separate"
-    );
-    let mut tasks = Vec::new();
-    for _ in 0..20 {
-        let (store, key) = (store.clone(), key.clone());
-        tasks.push(tokio::spawn(async move {
-            store.accept_step(&key, 9).await.unwrap()
-        }));
-    }
-    let mut accepted = 0;
-    for t in tasks {
-        accepted += usize::from(t.await.unwrap());
-    }
-    assert_eq!(accepted, 1, "one of 20 concurrent uses of a step");
-}
-
 /// Recovery codes: each works once; a replaced set forgets the old codes; concurrent uses of
 /// one code, exactly one succeeds.
 pub async fn recovery_codes_single_use<S: ChallengeStore + 'static>(store: Arc<S>) {
@@ -376,6 +361,9 @@ pub async fn run_all<S: ChallengeStore + 'static>(store: Arc<S>) {
     concurrent_wrong_guesses(store.clone()).await;
     concurrent_right_answers(store.clone()).await;
     steps_increase(store.clone()).await;
+    last_step_reads_accepted_steps(&*store).await;
+    hotp_look_ahead(&*store).await;
+    concurrent_hotp_submissions(store.clone()).await;
     recovery_codes_single_use(store.clone()).await;
     expired_and_unknown(&*store).await;
 }

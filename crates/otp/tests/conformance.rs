@@ -18,7 +18,8 @@ async fn memory_store_passes_the_suite() {
 
 /// The suite has teeth: a store that reads the counter, compares, then writes (the
 /// hand-rolled "max 3 attempts" the issue describes, with the gap of a network round trip
-/// between the read and the write) fails both concurrency cases.
+/// between the read and the write) fails both concurrency cases; one that records HOTP
+/// counters the same way accepts one code twice.
 mod read_then_write {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
@@ -32,9 +33,12 @@ mod read_then_write {
     use palisade_ratelimit::Timestamp;
 
     #[derive(Default)]
-    struct Racy(Mutex<HashMap<SubjectKey, (Challenge, CodeHash)>>);
+    struct Racy(
+        Mutex<HashMap<SubjectKey, (Challenge, CodeHash)>>,
+        Mutex<HashMap<SubjectKey, u64>>,
+    );
 
-    const ONLY_CHALLENGES: &str = "this test store models challenges only";
+    const ONLY_CHALLENGES: &str = "this test store models challenges and steps only";
 
     #[async_trait]
     impl ChallengeStore for Racy {
@@ -100,8 +104,19 @@ mod read_then_write {
             Ok(self.0.lock().unwrap().get(key).map(|e| e.0.clone()))
         }
 
-        async fn accept_step(&self, _: &SubjectKey, _: u64) -> Result<bool, OtpError> {
-            Err(OtpError::StoreUnavailable(ONLY_CHALLENGES.into()))
+        async fn accept_step(&self, key: &SubjectKey, step: u64) -> Result<bool, OtpError> {
+            // Read the last step, compare a round trip later, then write.
+            let last = self.1.lock().unwrap().get(key).copied();
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            if last.is_some_and(|l| l >= step) {
+                return Ok(false);
+            }
+            self.1.lock().unwrap().insert(key.clone(), step);
+            Ok(true)
+        }
+
+        async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError> {
+            Ok(self.1.lock().unwrap().get(key).copied())
         }
 
         async fn replace_recovery_codes(
@@ -137,6 +152,20 @@ mod read_then_write {
         assert!(
             right.is_err_and(|e| e.is_panic()),
             "20 concurrent right answers"
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_read_then_write_step_store_accepts_one_hotp_code_twice() {
+        let store = Arc::new(Racy::default());
+        // Alone, its steps behave.
+        testing::last_step_reads_accepted_steps(&*store).await;
+        testing::hotp_look_ahead(&*store).await;
+        // Raced, two submissions of one code are both accepted.
+        let raced = tokio::spawn(testing::concurrent_hotp_submissions(store)).await;
+        assert!(
+            raced.is_err_and(|e| e.is_panic()),
+            "concurrent submissions of one HOTP code"
         );
     }
 }

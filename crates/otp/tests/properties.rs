@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, ChallengeState, ChallengeStore, CheckOutcome, Hotp, MemoryChallengeStore,
-    NewChallenge, OtpSecret, Pepper, Peppers, SubjectKey, Totp,
+    Algorithm, ChallengeState, ChallengeStore, CheckOutcome, Hotp, HotpOutcome, HotpVerifier,
+    MemoryChallengeStore, NewChallenge, OtpSecret, Pepper, Peppers, SubjectKey, Totp,
 };
 use proptest::prelude::*;
 use secrecy::SecretBox;
@@ -105,6 +105,79 @@ proptest! {
             assert!(verified <= 1);
             assert!(c.attempts_used <= max);
             assert_eq!(c.state == ChallengeState::Consumed, verified == 1);
+        });
+    }
+
+    /// HOTP look-ahead: with `last` accepted (or none), the code of counter `target` is
+    /// accepted exactly when `last < target ≤ last + look_ahead` (`target < look_ahead` with
+    /// none), is a reuse when it is `last`'s, and is refused otherwise; once accepted it is
+    /// never accepted again.
+    #[test]
+    fn hotp_accepts_exactly_the_window(
+        secret in proptest::collection::vec(any::<u8>(), 16..40),
+        digits in 6u8..=8,
+        last in proptest::option::of(0u64..1_000),
+        look_ahead in 1u64..=20,
+        target in 0u64..1_040,
+    ) {
+        let hotp = Hotp::new(OtpSecret::from_bytes(&secret), Algorithm::Sha1, digits).unwrap();
+        let v = HotpVerifier::new(hotp).with_look_ahead(look_ahead).unwrap();
+        let code = v.hotp().generate(target);
+        // Leave out the rare case of the target's code equal to another compared counter's.
+        let compared: Vec<u64> = v.window(last).chain(last).filter(|&c| c != target).collect();
+        prop_assume!(compared.iter().all(|&c| v.hotp().generate(c) != code));
+        let in_window = v.window(last).contains(&target);
+        let store = MemoryChallengeStore::new();
+        let key = SubjectKey::new("t", "hotp", "s");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            if let Some(l) = last {
+                assert!(store.accept_step(&key, l).await.unwrap());
+            }
+            let out = v.verify(&store, &key, &code).await.unwrap();
+            if in_window {
+                assert_eq!(out, HotpOutcome::Accepted { counter: target });
+                assert_eq!(store.last_step(&key).await.unwrap(), Some(target));
+                assert_eq!(v.verify(&store, &key, &code).await.unwrap(), HotpOutcome::Reused);
+            } else if last == Some(target) {
+                assert_eq!(out, HotpOutcome::Reused);
+            } else {
+                assert_eq!(out, HotpOutcome::Wrong);
+                assert_eq!(store.last_step(&key).await.unwrap(), last, "nothing recorded");
+            }
+        });
+    }
+
+    /// Any sequence of submitted codes, right or wrong, ahead or behind: the accepted
+    /// counters strictly increase, each within the window of the one before, and the store
+    /// ends on the last of them.
+    #[test]
+    fn accepted_hotp_counters_strictly_increase(
+        offsets in proptest::collection::vec(-5i64..15, 1..40),
+    ) {
+        let hotp = Hotp::new(OtpSecret::from_bytes(b"12345678901234567890"), Algorithm::Sha1, 6).unwrap();
+        let v = HotpVerifier::new(hotp);
+        let store = MemoryChallengeStore::new();
+        let key = SubjectKey::new("t", "hotp", "s");
+        let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        rt.block_on(async {
+            let mut cursor = 0i64;
+            let mut accepted: Vec<u64> = Vec::new();
+            for off in offsets {
+                let counter = u64::try_from((cursor + off).max(0)).unwrap();
+                cursor = cursor.max(i64::try_from(counter).unwrap());
+                match v.verify(&store, &key, &v.hotp().generate(counter)).await.unwrap() {
+                    HotpOutcome::Accepted { counter: c } => {
+                        if let Some(&prev) = accepted.last() {
+                            assert!(prev < c && c <= prev + v.look_ahead(), "{prev} then {c}");
+                        }
+                        accepted.push(c);
+                    }
+                    HotpOutcome::Reused | HotpOutcome::Wrong => {}
+                    other => panic!("{other:?}"),
+                }
+            }
+            assert_eq!(store.last_step(&key).await.unwrap(), accepted.last().copied());
         });
     }
 }

@@ -7,7 +7,10 @@
     clippy::indexing_slicing
 )]
 
-use palisade_otp::{Algorithm, Hotp, OtpSecret, Totp};
+use palisade_otp::{
+    Algorithm, ChallengeStore, Hotp, HotpOutcome, HotpVerifier, MemoryChallengeStore, OtpSecret,
+    SubjectKey, Totp,
+};
 use serde_json::Value;
 
 fn vectors() -> Value {
@@ -66,4 +69,97 @@ fn rfc6238_appendix_b() {
         assert_eq!(totp.generate_at(time), expected, "{case}");
         assert_eq!(totp.matching_step(expected, time), Some(time / 30));
     }
+}
+
+/// The RFC 4226 Appendix D secret and codes (counters 0–9).
+fn rfc4226() -> (Hotp, Vec<String>) {
+    let v = vectors();
+    let h = &v["hotp"];
+    let hotp = Hotp::new(
+        OtpSecret::from_bytes(&hex::decode(h["secret_hex"].as_str().unwrap()).unwrap()),
+        algorithm(h["algorithm"].as_str().unwrap()),
+        u8::try_from(h["digits"].as_u64().unwrap()).unwrap(),
+    )
+    .unwrap();
+    let codes = h["codes_for_counters_0_to_9"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_owned())
+        .collect();
+    (hotp, codes)
+}
+
+/// The Appendix D codes through `HotpVerifier` and a store: in order, each is accepted once
+/// for its counter, then refused as a reuse; earlier codes are refused.
+#[tokio::test]
+async fn rfc4226_appendix_d_through_the_look_ahead_window() {
+    let (hotp, codes) = rfc4226();
+    let v = HotpVerifier::new(hotp);
+    let store = MemoryChallengeStore::new();
+    let key = SubjectKey::new("t", "hotp", "token-1");
+    for (counter, code) in codes.iter().enumerate() {
+        let counter = counter as u64;
+        assert_eq!(
+            v.verify(&store, &key, code).await.unwrap(),
+            HotpOutcome::Accepted { counter },
+            "counter {counter}"
+        );
+        assert_eq!(
+            v.verify(&store, &key, code).await.unwrap(),
+            HotpOutcome::Reused
+        );
+        assert_eq!(store.last_step(&key).await.unwrap(), Some(counter));
+        for old in codes.iter().take(counter as usize) {
+            assert_eq!(
+                v.verify(&store, &key, old).await.unwrap(),
+                HotpOutcome::Wrong,
+                "an earlier code after counter {counter}"
+            );
+        }
+    }
+}
+
+/// A token run ahead: with the default window (10), counter 9's code is accepted first on a
+/// fresh key, after which codes 0–8 are refused; with a window of 4, counter 4 is out of
+/// reach of a fresh key, 3 resynchronizes, and 7 is then within reach.
+#[tokio::test]
+async fn rfc4226_appendix_d_resynchronizes_within_the_window_only() {
+    let (hotp, codes) = rfc4226();
+    let store = MemoryChallengeStore::new();
+
+    let v = HotpVerifier::new(hotp.clone());
+    let key = SubjectKey::new("t", "hotp", "token-ahead");
+    assert_eq!(
+        v.verify(&store, &key, &codes[9]).await.unwrap(),
+        HotpOutcome::Accepted { counter: 9 }
+    );
+    for code in &codes[..9] {
+        assert_eq!(
+            v.verify(&store, &key, code).await.unwrap(),
+            HotpOutcome::Wrong
+        );
+    }
+
+    let v = HotpVerifier::new(hotp).with_look_ahead(4).unwrap();
+    let key = SubjectKey::new("t", "hotp", "token-narrow");
+    assert_eq!(v.window(None), 0..=3);
+    assert_eq!(
+        v.verify(&store, &key, &codes[4]).await.unwrap(),
+        HotpOutcome::Wrong
+    );
+    assert_eq!(
+        v.verify(&store, &key, &codes[3]).await.unwrap(),
+        HotpOutcome::Accepted { counter: 3 }
+    );
+    assert_eq!(v.window(Some(3)), 4..=7);
+    assert_eq!(
+        v.verify(&store, &key, &codes[8]).await.unwrap(),
+        HotpOutcome::Wrong
+    );
+    assert_eq!(
+        v.verify(&store, &key, &codes[7]).await.unwrap(),
+        HotpOutcome::Accepted { counter: 7 }
+    );
+    assert_eq!(store.last_step(&key).await.unwrap(), Some(7));
 }

@@ -9,12 +9,13 @@
 //! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
-//! | `otp` | [`palisade-otp`](otp) | one-time codes that cannot be brute-forced or raced: keyed hashes under rotating peppers, one atomic check-and-count per answer, resend cooldown and issue rate limit; HOTP/TOTP (RFC 4226/6238) with no reuse; `otpauth://` Key URIs; recovery codes |
+//! | `otp` | [`palisade-otp`](otp) | one-time codes that cannot be brute-forced or raced: keyed hashes under rotating peppers, one atomic check-and-count per answer, resend cooldown and issue rate limit; HOTP with a look-ahead window and TOTP (RFC 4226/6238), no reuse, throttled checks; `otpauth://` Key URIs; recovery codes |
 //! | `redis` | [`palisade-redis`](redis) | Redis stores: the replay nonce store with delivery leases, the one-time-code challenge store, and the rate-limit store (one Lua script per decision, on Redis `TIME`); Redis Cluster, per-call timeouts, a reconnecting connection |
 //! | `postgres` | [`palisade-postgres`](postgres) | PostgreSQL stores: the replay nonce store with delivery leases, the one-time-code challenge store, and the rate-limit store (one statement per decision, on the database clock); shipped migrations, batched cleanup (Rust 1.94) |
-//! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal, rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement |
+//! | `tower` | [`palisade-tower`](tower) | tower layers for axum, hyper and tonic: webhook verification with replay refusal (report-only rollout, secrets rotated without restart), rate limiting behind trusted proxies, credential-in-URL refusal, content-type enforcement, strict origins with `tower-http`'s CORS, security response headers, Meta's verification handshake |
 //! | `sanitize` | [`palisade-sanitize`](sanitize) | SSRF-safe outbound URLs: every IANA special-purpose IPv4/IPv6 range refused in any spelling (decimal, octal, hex, IPv4 inside IPv6), internal names, allowlists, DNS answers checked (`dns`), a reqwest resolver and redirect policy (`reqwest`); credential-in-URL detection; E.164 phone numbers (libphonenumber's metadata), safe path joins, text cleaning (Trojan Source, CR/LF), JSON limits and NoSQL operator keys |
 //! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`), tenants, and the `Principal` authentication hands to authorization |
+//! | `secrets` | [`palisade-secrets`](secrets) | named secrets from environment variables, Docker/Kubernetes secret files or `.env` files (development only), cached with a TTL, validated at startup (every missing secret in one error), rotated without restart behind `arc-swap`, key-age warnings and gauge |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
 //!
 //! ```
@@ -82,6 +83,10 @@ pub use palisade_sanitize as sanitize;
 #[doc(inline)]
 pub use palisade_rbac as rbac;
 
+#[cfg(feature = "secrets")]
+#[doc(inline)]
+pub use palisade_secrets as secrets;
+
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example
 // that needs a type this facade does not re-export fails `cargo test -p palisade --doc`.
@@ -128,3 +133,8 @@ mod sanitize_docs {}
 #[cfg(all(doctest, feature = "rbac"))]
 #[doc = include_str!("../../rbac/src/lib.md")]
 mod rbac_docs {}
+
+// Its examples rotate a webhook verifier (tower) and a pii keyring.
+#[cfg(all(doctest, feature = "secrets", feature = "tower", feature = "pii"))]
+#[doc = include_str!("../../secrets/src/lib.md")]
+mod secrets_docs {}

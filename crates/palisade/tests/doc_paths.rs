@@ -13,7 +13,7 @@
 use std::path::Path;
 
 /// The files whose Rust blocks are the facade's doctests (see `src/lib.rs`).
-const DOCS: [&str; 11] = [
+const DOCS: [&str; 12] = [
     "../../README.md",
     "../webhook/src/lib.md",
     "../replay/src/lib.md",
@@ -25,6 +25,7 @@ const DOCS: [&str; 11] = [
     "../otp/src/lib.md",
     "../sanitize/src/lib.md",
     "../rbac/src/lib.md",
+    "../secrets/src/lib.md",
 ];
 
 /// Paths a facade user does not have: `palisade_<crate>::`, and crates the facade re-exports

@@ -23,24 +23,20 @@
     missing_docs
 )]
 
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use palisade_postgres::PostgresRateLimitStore;
-use palisade_postgres::sqlx::postgres::PgPoolOptions;
 use palisade_ratelimit::{AlgorithmKind, Key, Limit, Policy, Quota, RateLimitStore};
+
+mod common;
+use common::{pgbench, phases, pool, runtime, summary, unique_schema};
 
 const CONNECTIONS: usize = 16;
 const KEYS: u64 = 10_000;
 const MEASURE: Duration = Duration::from_secs(4);
 const ROUNDS: usize = 3;
-
-fn url() -> String {
-    std::env::var("PALISADE_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".to_owned())
-}
 
 /// Decisions per second of `CONNECTIONS` tasks calling `store.apply` back to back.
 async fn drive(store: Arc<PostgresRateLimitStore>, policy: Arc<Policy>, duration: Duration) -> f64 {
@@ -91,83 +87,11 @@ fn pgbench_script(schema: &str, policy: &Policy) -> String {
     )
 }
 
-/// pgbench's transactions per second for `script` over `duration`.
-fn pgbench(script: &str, duration: Duration) -> Option<f64> {
-    let url = url::Url::parse(&url()).ok()?;
-    let file = std::env::temp_dir().join(format!("palisade-pgbench-{}.sql", std::process::id()));
-    std::fs::write(&file, script).ok()?;
-    let out = Command::new("pgbench")
-        .args(["-h", url.host_str().unwrap_or("127.0.0.1")])
-        .args(["-p", &url.port().unwrap_or(5432).to_string()])
-        .args([
-            "-U",
-            if url.username().is_empty() {
-                "postgres"
-            } else {
-                url.username()
-            },
-        ])
-        .args(["-n", "-M", "prepared", "-j", "2"])
-        .args(["-c", &CONNECTIONS.to_string()])
-        .args(["-T", &duration.as_secs().max(1).to_string()])
-        .arg("-f")
-        .arg(&file)
-        .arg(url.path().trim_start_matches('/'))
-        .output()
-        .ok()?;
-    let _ = std::fs::remove_file(&file);
-    let text = String::from_utf8_lossy(&out.stdout);
-    if !out.status.success() {
-        eprintln!(
-            "pgbench failed: {text} {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        return None;
-    }
-    // "tps = 12345.678901 (without initial connection time)"
-    text.lines()
-        .find(|l| l.starts_with("tps = "))
-        .and_then(|l| l.split_whitespace().nth(2))
-        .and_then(|v| v.parse().ok())
-}
-
-fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
-    let mut sorted = rates.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let best = *sorted.last().unwrap_or(&0.0);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
-    println!(
-        "{name:<36} best {best:>8.0}/s   median {median:>8.0}/s   rounds {:?}",
-        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
-    );
-    (best, median)
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
-    let quick = !std::env::args().any(|a| a == "--bench");
-    let (measure, rounds) = if quick {
-        (Duration::from_secs(1), 1)
-    } else {
-        (MEASURE, ROUNDS)
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let pool = PgPoolOptions::new()
-            .max_connections(CONNECTIONS as u32)
-            .min_connections(CONNECTIONS as u32)
-            .connect(&url())
-            .await
-            .expect("PostgreSQL (PALISADE_POSTGRES_URL) must answer (.ci/services)");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let schema = format!("palisade_bench_{nanos:x}");
+    let (measure, rounds) = phases(Duration::from_secs(1), MEASURE, ROUNDS);
+    runtime().block_on(async move {
+        let pool = pool(CONNECTIONS).await;
+        let schema = unique_schema("palisade_bench");
         let store = PostgresRateLimitStore::new(pool.clone())
             .with_schema(&schema)
             .unwrap();
@@ -190,7 +114,7 @@ fn main() {
                 ours.push(drive(store.clone(), policy.clone(), measure).await);
                 let script = script.clone();
                 if let Some(tps) =
-                    tokio::task::spawn_blocking(move || pgbench(&script, measure))
+                    tokio::task::spawn_blocking(move || pgbench(&script, CONNECTIONS, measure))
                         .await
                         .unwrap()
                 {

@@ -30,6 +30,7 @@ struct Statements {
     check: Arc<str>,
     get: Arc<str>,
     step: Arc<str>,
+    last_step: Arc<str>,
     replace_recovery: Arc<str>,
     consume_recovery: Arc<str>,
     cleanup: Arc<str>,
@@ -60,6 +61,11 @@ impl Statements {
                  VALUES ($1, $2, $3, $4) \
                  ON CONFLICT (tenant, purpose, subject) \
                  DO UPDATE SET step = EXCLUDED.step WHERE t.step < EXCLUDED.step"
+            )
+            .into(),
+            last_step: format!(
+                "SELECT step FROM {s}.otp_steps \
+                 WHERE tenant = $1 AND purpose = $2 AND subject = $3"
             )
             .into(),
             replace_recovery: format!("SELECT {s}.otp_replace_recovery($1, $2, $3, $4, $5)").into(),
@@ -132,6 +138,8 @@ impl Statements {
 /// - [`get`](ChallengeStore::get): one `SELECT`.
 /// - [`accept_step`](ChallengeStore::accept_step): one `INSERT … ON CONFLICT … DO UPDATE SET
 ///   step = EXCLUDED.step WHERE step < EXCLUDED.step` (a row written: accepted).
+/// - [`last_step`](ChallengeStore::last_step): one `SELECT step` (no function: a read
+///   decides nothing).
 /// - [`replace_recovery_codes`](ChallengeStore::replace_recovery_codes):
 ///   `otp_replace_recovery(…)`: `DELETE`, then `INSERT … SELECT FROM unnest(…)`.
 /// - [`consume_recovery_code`](ChallengeStore::consume_recovery_code):
@@ -269,6 +277,11 @@ fn biased(step: u64) -> i64 {
     i64::from_ne_bytes((step ^ (1 << 63)).to_ne_bytes())
 }
 
+/// The step a stored `bigint` stands for (the inverse of [`biased`]).
+fn unbiased(stored: i64) -> u64 {
+    u64::from_ne_bytes(stored.to_ne_bytes()) ^ (1 << 63)
+}
+
 /// An instant in µs since the epoch as a timestamp.
 fn instant(us: i64) -> Result<Timestamp, OtpError> {
     u64::try_from(us)
@@ -388,6 +401,15 @@ impl ChallengeStore for PostgresChallengeStore {
         Ok(done.rows_affected() == 1)
     }
 
+    async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError> {
+        let query = sqlx::query_scalar::<_, i64>(AssertSqlSafe(self.sql.last_step.clone()))
+            .bind(key.tenant())
+            .bind(key.purpose())
+            .bind(key.subject());
+        let stored = self.calls().run(query.fetch_optional(&self.pool)).await?;
+        Ok(stored.map(unbiased))
+    }
+
     async fn replace_recovery_codes(
         &self,
         key: &SubjectKey,
@@ -449,6 +471,9 @@ mod tests {
         }
         assert_eq!(biased(0), i64::MIN);
         assert_eq!(biased(u64::MAX), i64::MAX);
+        for step in steps {
+            assert_eq!(unbiased(biased(step)), step);
+        }
     }
 
     #[test]

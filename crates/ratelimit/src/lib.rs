@@ -33,6 +33,7 @@ mod store;
 mod table;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tier;
 mod time;
 mod token_bucket;
 mod verdict;
@@ -47,7 +48,7 @@ pub use headers::{HeaderStyle, RateLimitHeaders};
 pub use key::{HASHED_KEY_LEN, INLINE_KEY_LEN, Key, KeyBuilder};
 pub use leaky_bucket::{LeakyBucket, LeakyBucketState};
 pub use memory::{DEFAULT_KEY_CAP, MemoryStore};
-pub use policy::{AccessList, MAX_LIMITS, Policy, Tier, Tiers, UnknownTier};
+pub use policy::{AccessList, MAX_LIMITS, Policy};
 pub use quarantine::{BlockCursor, BlockEntry, BlockPage, MAX_BLOCK_PAGE, PenaltyBox, Quarantine};
 pub use quota::Quota;
 pub use reputation::{
@@ -59,6 +60,7 @@ pub use sliding_counter::{SlidingWindowCounter, SlidingWindowCounterState};
 pub use sliding_log::{LogEntry, SlidingWindowLog, SlidingWindowLogState};
 pub use store::RateLimitStore;
 pub use table::CapPolicy;
+pub use tier::{Tier, TierLimit, Tiers, UnknownTier};
 pub use time::{Clock, FastClock, ManualClock, SystemClock, Timestamp};
 pub use token_bucket::{TokenBucket, TokenBucketState};
 pub use verdict::{Cause, Verdict};

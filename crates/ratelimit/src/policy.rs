@@ -1,9 +1,6 @@
-//! Policies: several limits on one key at once, the penalty box, allow and deny lists, and
-//! named tiers.
+//! Policies: several limits on one key at once, the penalty box, and allow and deny lists.
 
 use std::collections::HashSet;
-use std::fmt;
-use std::str::FromStr;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
@@ -323,112 +320,5 @@ impl AccessList {
         } else {
             None
         }
-    }
-}
-
-/// A named service tier.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Tier {
-    /// `free`
-    Free,
-    /// `basic`
-    Basic,
-    /// `pro`
-    Pro,
-    /// `enterprise`
-    Enterprise,
-}
-
-impl Tier {
-    /// Every tier, lowest first.
-    pub const ALL: [Self; 4] = [Self::Free, Self::Basic, Self::Pro, Self::Enterprise];
-
-    /// `free`, `basic`, `pro` or `enterprise`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Free => "free",
-            Self::Basic => "basic",
-            Self::Pro => "pro",
-            Self::Enterprise => "enterprise",
-        }
-    }
-
-    const fn index(self) -> usize {
-        match self {
-            Self::Free => 0,
-            Self::Basic => 1,
-            Self::Pro => 2,
-            Self::Enterprise => 3,
-        }
-    }
-}
-
-impl fmt::Display for Tier {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The name given to [`Tier::from_str`] is not a tier.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown tier (expected free, basic, pro or enterprise)")]
-pub struct UnknownTier;
-
-impl FromStr for Tier {
-    type Err = UnknownTier;
-
-    /// Case-insensitive.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::ALL
-            .into_iter()
-            .find(|t| t.as_str().eq_ignore_ascii_case(s))
-            .ok_or(UnknownTier)
-    }
-}
-
-/// The policy of each [`Tier`].
-///
-/// ```
-/// use palisade_ratelimit::{Limit, Policy, Quota, Tier, Tiers};
-///
-/// let tiers = Tiers::new()
-///     .with(Tier::Free, Policy::single(Limit::gcra("api", Quota::per_minute(60)?)?)?)
-///     .with(Tier::Pro, Policy::single(Limit::gcra("api", Quota::per_minute(6_000)?)?)?);
-/// assert_eq!(tiers.policy(Tier::Pro)?.limits()[0].quota().limit(), 6_000);
-/// assert!(tiers.policy(Tier::Basic).is_err());
-/// # Ok::<(), palisade_ratelimit::RateLimitError>(())
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Tiers {
-    policies: [Option<Policy>; 4],
-}
-
-impl Tiers {
-    /// No tier configured.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the policy of `tier`.
-    #[must_use]
-    pub fn with(mut self, tier: Tier, policy: Policy) -> Self {
-        if let Some(slot) = self.policies.get_mut(tier.index()) {
-            *slot = Some(policy);
-        }
-        self
-    }
-
-    /// The policy of `tier`.
-    ///
-    /// # Errors
-    ///
-    /// [`RateLimitError::UnknownTier`] when none was set.
-    pub fn policy(&self, tier: Tier) -> Result<&Policy, RateLimitError> {
-        self.policies
-            .get(tier.index())
-            .and_then(Option::as_ref)
-            .ok_or(RateLimitError::UnknownTier {
-                tier: tier.as_str(),
-            })
     }
 }

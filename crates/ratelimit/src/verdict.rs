@@ -21,6 +21,9 @@ pub enum Cause {
     Allowlisted,
     /// The key is on the policy's deny list: refused, with no retry time.
     Denylisted,
+    /// The key's tier is unlimited ([`Tiers::with_unlimited`](crate::Tiers::with_unlimited)):
+    /// admitted without a store round trip and without counting.
+    Unlimited,
     /// The store failed and the [`FallbackStore`](crate::FallbackStore) fails open.
     FailedOpen,
     /// The store failed and the [`FallbackStore`](crate::FallbackStore) fails closed.
@@ -92,6 +95,11 @@ impl Verdict {
         Self::bare(Cause::Allowlisted, 0)
     }
 
+    /// An admission of a request of an unlimited tier ([`Tiers::check`](crate::Tiers::check)).
+    pub fn unlimited() -> Self {
+        Self::bare(Cause::Unlimited, 0)
+    }
+
     /// A refusal of a deny-listed key: no retry time.
     pub fn denylisted() -> Self {
         Self::bare(Cause::Denylisted, 0)
@@ -131,7 +139,7 @@ impl Verdict {
     pub const fn is_allowed(&self) -> bool {
         matches!(
             self.cause,
-            Cause::Admitted | Cause::Allowlisted | Cause::FailedOpen
+            Cause::Admitted | Cause::Allowlisted | Cause::Unlimited | Cause::FailedOpen
         )
     }
 

@@ -39,22 +39,14 @@ use palisade_ratelimit::{
 };
 use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
 
+mod common;
+use common::{evalsha_ceiling, phases, ratio, run_id, runtime, summary, url};
+
 const CONCURRENCY: usize = 50;
 const KEYS: u64 = 10_000;
 const MEASURE: Duration = Duration::from_secs(4);
 const WARM_UP: Duration = Duration::from_millis(500);
 const ROUNDS: usize = 3;
-
-fn url() -> String {
-    std::env::var("PALISADE_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379/".to_owned())
-}
-
-fn run_id() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos() as u64
-}
 
 /// Decisions per second of `CONCURRENCY` tasks calling `store.apply` back to back for
 /// `duration`, keys from `key_of(i)`; also returns how many were admitted.
@@ -106,27 +98,6 @@ fn open_policy(kind: AlgorithmKind, run: u64) -> Policy {
     let name = format!("bench-{}-{run}", kind.as_str());
     Policy::single(Limit::new(name, kind, Quota::per_hour(1_000_000_000).unwrap()).unwrap())
         .unwrap()
-}
-
-/// `redis-benchmark` running `EVALSHA <return 1> 1 key:<rand>` from `CONCURRENCY` connections:
-/// requests per second, from its CSV output.
-fn redis_benchmark(sha: &str, requests: u64) -> Option<f64> {
-    let port = url::Url::parse(&url()).ok()?.port().unwrap_or(6379);
-    let out = Command::new("redis-benchmark")
-        .args(["-h", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-c", &CONCURRENCY.to_string()])
-        .args(["-n", &requests.to_string()])
-        .args(["-r", &KEYS.to_string(), "--csv"])
-        .args(["EVALSHA", sha, "1", "palisade-bench:key:__rand_int__"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    // "test","rps","avg_latency_ms",… then "EVALSHA …","91547.15",…
-    text.lines().nth(1).and_then(|line| {
-        line.split(',')
-            .nth(1)
-            .and_then(|f| f.trim_matches('"').parse().ok())
-    })
 }
 
 /// Installs the Node peer into the target directory; `None` when node or npm is missing or the
@@ -200,32 +171,10 @@ fn field(json: &str, name: &str) -> Option<f64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-fn summary(name: &str, rates: &[f64]) -> (f64, f64) {
-    let mut sorted = rates.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    let best = *sorted.last().unwrap_or(&0.0);
-    let median = sorted.get(sorted.len() / 2).copied().unwrap_or(0.0);
-    println!(
-        "{name:<44} best {best:>9.0}/s   median {median:>9.0}/s   rounds {:?}",
-        rates.iter().map(|r| r.round() as u64).collect::<Vec<_>>()
-    );
-    (best, median)
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run briefly then.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let (measure, rounds) = if quick {
-        (Duration::from_millis(300), 1)
-    } else {
-        (MEASURE, ROUNDS)
-    };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
+    let (measure, rounds) = phases(Duration::from_millis(300), MEASURE, ROUNDS);
+    runtime().block_on(async move {
         let run = run_id();
         let store = RedisRateLimitStore::connect(&url(), DEFAULT_TIMEOUT)
             .await
@@ -260,11 +209,7 @@ fn main() {
             r_fixed.push(drive(store.clone(), fixed.clone(), measure, keys.clone()).await.0);
             let last = r_gcra.last().copied().unwrap_or(50_000.0);
             let requests = (last * measure.as_secs_f64()).max(10_000.0) as u64;
-            let sha = sha.clone();
-            if let Some(rps) = tokio::task::spawn_blocking(move || redis_benchmark(&sha, requests))
-                .await
-                .unwrap()
-            {
+            if let Some(rps) = evalsha_ceiling(CONCURRENCY, requests, KEYS, sha.clone()).await {
                 r_ceiling.push(rps);
             }
             if let Some(dir) = peer.clone()
@@ -325,7 +270,6 @@ fn main() {
         let (p, pm) = summary("rate-limiter-flexible RateLimiterRedis", &r_peer);
         let (fl, flm) = summary("flood, 90% refused keys: store alone", &r_flood);
         let (sh, shm) = summary("flood, 90% refused keys: with the shield", &r_shield);
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
         println!("\nratios (best / best, median / median)");
         println!(
             "GCRA / EVALSHA ceiling          {:.2}  {:.2}",

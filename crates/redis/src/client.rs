@@ -179,8 +179,8 @@ pub async fn connect_cluster(
 
 /// Runs one Redis call under `timeout`, mapping every failure to a [`RedisStoreError`].
 #[cfg_attr(
-    not(any(feature = "replay", feature = "ratelimit")),
-    allow(dead_code, reason = "the otp store runs scripts only")
+    not(any(feature = "replay", feature = "ratelimit", feature = "otp")),
+    allow(dead_code, reason = "used by the stores only")
 )]
 pub(crate) async fn call<T>(
     timeout: Duration,

@@ -123,6 +123,8 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// - [`get`](ChallengeStore::get): `otp_get.lua`: `TIME`, `HMGET`.
 /// - [`accept_step`](ChallengeStore::accept_step): `otp_step.lua`: `GET`, then `SET … PX`
 ///   when the step is greater (compared as decimal strings: a u64 does not fit a double).
+/// - [`last_step`](ChallengeStore::last_step): a plain `GET` of the step key (no script: a
+///   read decides nothing).
 /// - [`replace_recovery_codes`](ChallengeStore::replace_recovery_codes):
 ///   `otp_recovery_replace.lua`: `DEL`, `SADD` of each code, `PEXPIRE`.
 /// - [`consume_recovery_code`](ChallengeStore::consume_recovery_code):
@@ -388,6 +390,17 @@ where
             1 => Ok(true),
             0 => Ok(false),
             _ => Err(unexpected()),
+        }
+    }
+
+    async fn last_step(&self, key: &SubjectKey) -> Result<Option<u64>, OtpError> {
+        let mut conn = self.conn.clone();
+        let mut get = redis::cmd("GET");
+        get.arg(self.step_key(key));
+        let reply = get.query_async::<Option<String>>(&mut conn);
+        match client::call(self.timeout, reply).await? {
+            None => Ok(None),
+            Some(step) => step.parse().map(Some).map_err(|_| unexpected()),
         }
     }
 

@@ -85,6 +85,29 @@ pub const METRIC_QUERY_CREDENTIAL_REFUSALS: &str = "palisade_query_credential_re
 /// Counter `palisade_unsupported_media_type_total`: requests refused by a
 /// `palisade_tower::ContentTypeLayer`.
 pub const METRIC_UNSUPPORTED_MEDIA_TYPE: &str = "palisade_unsupported_media_type_total";
+/// Counter `palisade_http_origin_refusals_total`: requests refused (403) by a
+/// `palisade_tower::OriginGuard` because their `Origin` is not on the allowlist.
+pub const METRIC_HTTP_ORIGIN_REFUSALS: &str = "palisade_http_origin_refusals_total";
+/// Histogram `palisade_webhook_signature_check_seconds{provider}`: the time, in seconds, a
+/// `palisade_tower::WebhookLayer` spends verifying one request's signature (URL resolution
+/// and `Verifier::verify`, after the body is buffered; not the replay claim).
+pub const METRIC_WEBHOOK_SIGNATURE_SECONDS: &str = "palisade_webhook_signature_check_seconds";
+/// Counter `palisade_webhook_report_only_total{provider, outcome}`: requests that did not
+/// verify and were passed to the handler by a `palisade_tower::WebhookLayer` in report-only
+/// mode; `outcome` is what enforce mode would have counted (`signature_invalid`,
+/// `malformed`, `config_error`). These requests count `outcome="report_only"` in
+/// [`METRIC_WEBHOOK_REQUESTS`].
+pub const METRIC_WEBHOOK_REPORT_ONLY: &str = "palisade_webhook_report_only_total";
+/// Counter `palisade_webhook_handshakes_total{outcome}`: Meta verification handshakes seen
+/// by a `palisade_tower::MetaHandshakeLayer`; `outcome` is `answered` or `refused`.
+pub const METRIC_WEBHOOK_HANDSHAKES: &str = "palisade_webhook_handshakes_total";
+/// Gauge `palisade_secret_age_seconds{secret}`: the age, in seconds, of a named secret whose
+/// creation time is known, set by `palisade_secrets` each time it checks key ages (at load
+/// and at each reload). The label is the secret's *name*, never its value.
+pub const METRIC_SECRET_AGE: &str = "palisade_secret_age_seconds";
+/// Counter `palisade_secret_reloads_total{outcome}`: reloads of a `palisade_secrets`
+/// rotation; `outcome` is `unchanged`, `swapped` or `failed`.
+pub const METRIC_SECRET_RELOADS: &str = "palisade_secret_reloads_total";
 
 // Events of the other crates: each crate emits these names and no others for its own
 // security events.
@@ -114,8 +137,18 @@ pub const HTTP_ORIGIN_REFUSED: &str = "http.origin_refused";
 /// A webhook that did not verify but was passed to the handler because the layer runs in
 /// report-only mode, emitted by palisade-tower.
 pub const WEBHOOK_REPORT_ONLY: &str = "webhook.report_only";
-/// A secret or key older than the configured maximum age (a rotation is due).
+/// A secret or key older than the configured maximum age (a rotation is due), emitted by
+/// `palisade-secrets`; fields `secret` (the name), `age_secs`, `max_age_secs`.
 pub const SECRET_TOO_OLD: &str = "secrets.too_old";
+/// A Meta webhook verification handshake refused (403), emitted by palisade-tower; field
+/// `reason` (`mode`, `token`, `challenge`, `duplicate`), never the token.
+pub const WEBHOOK_HANDSHAKE_REFUSED: &str = "webhook.handshake_refused";
+/// Secrets re-read from their source were different and the value built from them was
+/// swapped in, emitted by `palisade-secrets`; field `secrets` (the names).
+pub const SECRETS_ROTATED: &str = "secrets.rotated";
+/// A reload of secrets failed (a source error, a missing secret, or a value the builder
+/// refused): the previous value stays in use; emitted by `palisade-secrets`.
+pub const SECRETS_RELOAD_FAILED: &str = "secrets.reload_failed";
 /// An audit event refused before anything was written (a required reason missing, a chain
 /// conflict), emitted by `palisade-audit`.
 pub const AUDIT_REFUSED: &str = "audit.refused";
@@ -143,7 +176,10 @@ pub const EVENTS: &[&str] = &[
     OTP_LOCKED,
     HTTP_UNSUPPORTED_MEDIA_TYPE,
     HTTP_ORIGIN_REFUSED,
+    WEBHOOK_HANDSHAKE_REFUSED,
     SECRET_TOO_OLD,
+    SECRETS_ROTATED,
+    SECRETS_RELOAD_FAILED,
     AUDIT_REFUSED,
 ];
 

@@ -4,6 +4,9 @@
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
 
 use bytes::Bytes;
 use http::header::{CONTENT_LENGTH, HeaderValue};
@@ -51,6 +54,32 @@ impl fmt::Debug for VerifiedWebhook {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("VerifiedWebhook")
             .field("verified", &self.verified)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
+}
+
+/// What a [`WebhookService`] in [report-only mode](WebhookLayer::report_only) hands to the
+/// handler, as a request extension, for a request that did **not** verify (instead of a
+/// [`VerifiedWebhook`], which a verified request still gets).
+///
+/// Its `Debug` shows the error and the body's length, never the body.
+#[derive(Clone)]
+#[non_exhaustive]
+pub struct UnverifiedWebhook {
+    /// Why it did not verify (its `Display` never contains a secret, signature or body).
+    pub error: WebhookError,
+    /// What enforce mode would have answered: 401, 400 or 500.
+    pub status: StatusCode,
+    /// The raw body bytes, as received (unauthenticated: anyone could have sent them).
+    pub body: Bytes,
+}
+
+impl fmt::Debug for UnverifiedWebhook {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnverifiedWebhook")
+            .field("error", &self.error)
+            .field("status", &self.status)
             .field("body_len", &self.body.len())
             .finish()
     }
@@ -254,7 +283,10 @@ fn count_delivery(provider: &'static str, outcome: &'static str) {
 
 /// The configuration shared by every clone of a service.
 struct Shared<S> {
-    verifier: Arc<Verifier<S>>,
+    /// Loaded once per request: a request finishes on the verifier it loaded, whatever is
+    /// swapped in meanwhile.
+    verifier: Arc<ArcSwap<Verifier<S>>>,
+    report_only: bool,
     replay: Option<Arc<dyn Deliveries>>,
     tenant: Option<String>,
     route: Option<String>,
@@ -267,6 +299,7 @@ impl<S> Clone for Shared<S> {
     fn clone(&self) -> Self {
         Self {
             verifier: Arc::clone(&self.verifier),
+            report_only: self.report_only,
             replay: self.replay.clone(),
             tenant: self.tenant.clone(),
             route: self.route.clone(),
@@ -326,6 +359,11 @@ impl<S> Clone for Shared<S> {
 /// | duplicate of a delivery in progress | 409, `Palisade-Webhook-Duplicate: in-progress` | `webhook.replay` | `in_progress` |
 /// | nonce store unavailable, timed out or full | 503 | `webhook.replay` (error) | `replay_store_failed` |
 /// | `MissingUrl` (no public URL configured for a scheme that signs it), invalid secrets, bad replay configuration, a nonce store without claims | 500 | `webhook.config_error` (error) | `config_error` |
+/// | in [report-only mode](WebhookLayer::report_only): any of the 401, 400 and 500 outcomes above | the inner service's, with an [`UnverifiedWebhook`] extension | `webhook.report_only` (warn) | `report_only` |
+///
+/// Every signature check is timed in the histogram
+/// [`palisade_webhook_signature_check_seconds{provider}`](telemetry::METRIC_WEBHOOK_SIGNATURE_SECONDS)
+/// (seconds).
 ///
 /// Settling a claim emits `webhook.delivery` (field `outcome`, and `cause`: `answered`,
 /// `error` or `dropped`) and counts
@@ -369,6 +407,7 @@ impl<S> Clone for WebhookLayer<S> {
 impl<S> fmt::Debug for WebhookLayer<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("WebhookLayer")
+            .field("report_only", &self.shared.report_only)
             .field("replay_guard", &self.shared.replay.is_some())
             .field("tenant", &self.shared.tenant)
             .field("route", &self.shared.route)
@@ -383,9 +422,20 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
     /// A layer verifying with `verifier` (a [`Verifier`] or an `Arc` of one), without replay
     /// check, with a body limit of [`DEFAULT_MAX_BODY`] bytes.
     pub fn new(verifier: impl Into<Arc<Verifier<S>>>) -> Self {
+        Self::rotating(Arc::new(ArcSwap::new(verifier.into())))
+    }
+
+    /// A layer verifying with whatever verifier `verifiers` holds when a request is checked:
+    /// store a new [`Verifier`] in it (new secrets: `ArcSwap::store`, or a
+    /// `palisade_secrets::Rotation`) and the next requests verify with it, without a restart.
+    /// Each request loads the verifier once: a request being verified finishes on the one it
+    /// loaded. Keep the old secret in the new verifier (secrets are tried in order, newest
+    /// first) until the provider signs with the new one only.
+    pub fn rotating(verifiers: Arc<ArcSwap<Verifier<S>>>) -> Self {
         Self {
             shared: Shared {
-                verifier: verifier.into(),
+                verifier: verifiers,
+                report_only: false,
                 replay: None,
                 tenant: None,
                 route: None,
@@ -394,6 +444,36 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
                 replay_status: StatusCode::OK,
             },
         }
+    }
+
+    /// **Report-only mode**: a request that does not verify (a signature, timestamp or body
+    /// hash that does not check, a missing or malformed signature header, a configuration
+    /// error) is passed to the handler instead of refused, with an [`UnverifiedWebhook`]
+    /// extension (and no [`VerifiedWebhook`]); it is not claimed by the replay guard (it has
+    /// no verified replay key). Each one emits `webhook.report_only` (warn, with the error
+    /// and the status enforce mode would answer), counts `outcome="report_only"` in
+    /// [`palisade_webhook_requests_total`](telemetry::METRIC_WEBHOOK_REQUESTS) and the would-be
+    /// outcome in
+    /// [`palisade_webhook_report_only_total`](telemetry::METRIC_WEBHOOK_REPORT_ONLY). Bodies
+    /// over the limit (413) and unreadable ones (400) are still refused, and verified requests
+    /// are handled as in enforce mode.
+    ///
+    /// For rolling signature checks out: watch the counter, fix the senders and secrets, then
+    /// remove this call. Enforce is the default; this call logs a warning (event
+    /// `webhook.report_only`, `mode = "enabled"`) when the layer is configured, at startup.
+    /// The handler must not trust an [`UnverifiedWebhook`]'s body.
+    #[must_use]
+    pub fn report_only(mut self) -> Self {
+        let verifier = self.shared.verifier.load();
+        emit!(
+            Level::WARN,
+            telemetry::WEBHOOK_REPORT_ONLY,
+            provider = verifier.scheme().provider().as_str(),
+            mode = "enabled",
+            "webhook signatures in REPORT-ONLY mode: requests that do not verify reach the handler"
+        );
+        self.shared.report_only = true;
+        self
     }
 
     /// Claims each verified delivery with `guard` (a [`ReplayGuard`] over any
@@ -584,7 +664,8 @@ impl<S: Scheme + 'static> Shared<S> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let provider = self.verifier.scheme().provider().as_str();
+        let verifier = self.verifier.load_full();
+        let provider = verifier.scheme().provider().as_str();
         let (parts, body) = req.into_parts();
         let declared = parts
             .headers
@@ -612,9 +693,17 @@ impl<S: Scheme + 'static> Shared<S> {
                 });
             }
         };
-        let verified = self
-            .verify(&parts, &body)
-            .map_err(|error| Refusal::Webhook { provider, error })?;
+        let started = Instant::now();
+        let outcome = self.verify(&verifier, &parts, &body);
+        metrics::histogram!(telemetry::METRIC_WEBHOOK_SIGNATURE_SECONDS, "provider" => provider)
+            .record(started.elapsed().as_secs_f64());
+        let verified = match outcome {
+            Ok(verified) => verified,
+            Err(error) if self.report_only => {
+                return Ok((report_only(provider, parts, body, error), None));
+            }
+            Err(error) => return Err(Refusal::Webhook { provider, error }),
+        };
         let claim = match &self.replay {
             Some(deliveries) => {
                 let namespace = self.namespace(&parts, &verified);
@@ -659,7 +748,12 @@ impl<S: Scheme + 'static> Shared<S> {
     }
 
     /// The synchronous part: URL, then signature.
-    fn verify(&self, parts: &Parts, body: &[u8]) -> Result<Verified, WebhookError> {
+    fn verify(
+        &self,
+        verifier: &Verifier<S>,
+        parts: &Parts,
+        body: &[u8],
+    ) -> Result<Verified, WebhookError> {
         let url = match &self.public_url {
             Some(public) => {
                 let path = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
@@ -672,8 +766,41 @@ impl<S: Scheme + 'static> Shared<S> {
         if let Some(url) = &url {
             request = request.with_url(url);
         }
-        self.verifier.verify(&request)
+        verifier.verify(&request)
     }
+}
+
+/// The request handed on by report-only mode for a request that did not verify: logged,
+/// counted, with an [`UnverifiedWebhook`] extension.
+fn report_only(
+    provider: &'static str,
+    parts: Parts,
+    body: Bytes,
+    error: WebhookError,
+) -> Request<WebhookBody> {
+    let (status, outcome, _) = classify(&error);
+    emit!(
+        Level::WARN,
+        telemetry::WEBHOOK_REPORT_ONLY,
+        provider,
+        would_be = outcome,
+        status = status.as_u16(),
+        error = ?error,
+    );
+    count(provider, "report_only");
+    metrics::counter!(
+        telemetry::METRIC_WEBHOOK_REPORT_ONLY,
+        "provider" => provider,
+        "outcome" => outcome
+    )
+    .increment(1);
+    let mut req = Request::from_parts(parts, Full::new(body.clone()));
+    req.extensions_mut().insert(UnverifiedWebhook {
+        error,
+        status,
+        body,
+    });
+    req
 }
 
 /// The route template axum matched (`/webhooks/{name}`), when the request went through an

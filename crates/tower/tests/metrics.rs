@@ -14,11 +14,14 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use metrics::{
-    Counter, CounterFn, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit,
+    Counter, CounterFn, Gauge, Histogram, HistogramFn, Key, KeyName, Metadata, Recorder,
+    SharedString, Unit,
 };
 use palisade_ratelimit::{Limit, MemoryStore, Policy, Quota};
 use palisade_replay::{MemoryNonceStore, ReplayGuard};
-use palisade_tower::{ContentTypeLayer, QueryCredentialLayer, RateLimitLayer, WebhookLayer};
+use palisade_tower::{
+    AllowedOrigins, ContentTypeLayer, QueryCredentialLayer, RateLimitLayer, WebhookLayer,
+};
 use palisade_webhook::{Message, SecretString, Stripe, Verifier};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 
@@ -40,26 +43,45 @@ impl CounterFn for Handle {
     fn absolute(&self, _: u64) {}
 }
 
+impl HistogramFn for Handle {
+    /// Logs `name{labels} observed` for a finite, non-negative observation.
+    fn record(&self, value: f64) {
+        if value.is_finite() && value >= 0.0 {
+            self.log
+                .0
+                .lock()
+                .unwrap()
+                .push(format!("{} observed", self.line));
+        }
+    }
+}
+
+fn line(key: &Key) -> String {
+    let labels: Vec<String> = key
+        .labels()
+        .map(|l| format!("{}={}", l.key(), l.value()))
+        .collect();
+    format!("{}{{{}}}", key.name(), labels.join(","))
+}
+
 impl Recorder for Log {
     fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
     fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
     fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
     fn register_counter(&self, key: &Key, _: &Metadata<'_>) -> Counter {
-        let labels: Vec<String> = key
-            .labels()
-            .map(|l| format!("{}={}", l.key(), l.value()))
-            .collect();
-        let line = format!("{}{{{}}}", key.name(), labels.join(","));
         Counter::from_arc(Arc::new(Handle {
-            line,
+            line: line(key),
             log: self.clone(),
         }))
     }
     fn register_gauge(&self, _: &Key, _: &Metadata<'_>) -> Gauge {
         Gauge::noop()
     }
-    fn register_histogram(&self, _: &Key, _: &Metadata<'_>) -> Histogram {
-        Histogram::noop()
+    fn register_histogram(&self, key: &Key, _: &Metadata<'_>) -> Histogram {
+        Histogram::from_arc(Arc::new(Handle {
+            line: line(key),
+            log: self.clone(),
+        }))
     }
 }
 
@@ -167,4 +189,41 @@ fn query_credential_counter() {
         lines.as_slice(),
         ["palisade_query_credential_refusals_total{}"]
     );
+}
+
+#[test]
+fn origin_refusals_report_only_and_signature_latency() {
+    let lines = record(async {
+        let origins = AllowedOrigins::new(["https://app.example.com"]).unwrap();
+        let svc = ServiceBuilder::new()
+            .layer(origins.guard())
+            .service(service_fn(|_req: Request<()>| async {
+                Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
+            }));
+        let foreign = Request::post("/")
+            .header("origin", "https://evil.example.com")
+            .body(())
+            .unwrap();
+        assert_eq!(svc.oneshot(foreign).await.unwrap().status(), 403);
+
+        let verifier =
+            Verifier::new(Stripe, [SecretString::from("whsec_metrics_0123456789")]).unwrap();
+        let svc = ServiceBuilder::new()
+            .layer(WebhookLayer::new(verifier).report_only())
+            .service(service_fn(|_req: Request<Full<Bytes>>| async {
+                Ok::<_, Infallible>(Response::new(Full::<Bytes>::default()))
+            }));
+        let unsigned = Request::post("/")
+            .body(Full::new(Bytes::from_static(b"{}")))
+            .unwrap();
+        assert_eq!(svc.oneshot(unsigned).await.unwrap().status(), 200);
+    });
+    for e in [
+        "palisade_http_origin_refusals_total{}",
+        "palisade_webhook_signature_check_seconds{provider=stripe} observed",
+        "palisade_webhook_requests_total{provider=stripe,outcome=report_only}",
+        "palisade_webhook_report_only_total{provider=stripe,outcome=malformed}",
+    ] {
+        assert!(lines.iter().any(|l| l == e), "{e} not in {lines:#?}");
+    }
 }

@@ -341,3 +341,76 @@ async fn verified_webhook_debug_shows_the_body_length_only() {
     assert!(!debug.contains("4155550142"), "body in Debug: {debug}");
     assert!(!debug.contains("customer_phone"), "body in Debug: {debug}");
 }
+
+/// The hardening layers' events: report-only warns when the layer is built and at each pass,
+/// the origin guard and the Meta handshake name their refusals; never a secret or a body.
+#[tokio::test]
+async fn hardening_events_use_the_telemetry_names_and_carry_no_secret() {
+    const VERIFY_TOKEN: &str = "meta-verify-token-do-not-log";
+    let capture = capture();
+    let layer = WebhookLayer::new(stripe()).report_only();
+    let built = capture.0.lock().unwrap().clone();
+    assert!(
+        built
+            .lines()
+            .any(|l| l.starts_with("webhook.report_only") && l.contains("mode=\"enabled\"")),
+        "{built}"
+    );
+    let body = br#"{"id":"evt_report_only","type":"payment_intent.succeeded"}"#;
+    let (status, _) = send(
+        &router(layer),
+        request("/hook", &HeaderMap::new(), &body[..]),
+    )
+    .await;
+    // The echo handler needs a VerifiedWebhook: axum answers 500 without it; the layer passed
+    // the request on.
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+
+    let origins = palisade_tower::AllowedOrigins::new(["https://app.example.com"]).unwrap();
+    let guarded = Router::new()
+        .route("/", post(|| async { "ok" }))
+        .layer(origins.guard());
+    let forged = Request::post("/")
+        .header("origin", "https://evil.example.com")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(guarded.oneshot(forged).await.unwrap().status(), 403);
+
+    let meta = Router::new().route(
+        "/meta",
+        axum::routing::get(|| async { "unreachable" }).layer(
+            palisade_tower::MetaHandshakeLayer::new(SecretString::from(VERIFY_TOKEN)).unwrap(),
+        ),
+    );
+    let wrong = Request::get("/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(meta.oneshot(wrong).await.unwrap().status(), 403);
+
+    let log = capture.0.lock().unwrap().clone();
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("webhook.report_only") && l.contains("would_be=\"malformed\"")),
+        "{log}"
+    );
+    assert!(
+        log.lines().any(|l| l.starts_with("http.origin_refused")
+            && l.contains("origin=\"https://evil.example.com\"")),
+        "{log}"
+    );
+    assert!(
+        log.lines()
+            .any(|l| l.starts_with("webhook.handshake_refused") && l.contains("reason=\"token\"")),
+        "{log}"
+    );
+    for name in [
+        palisade_tower::telemetry::WEBHOOK_REPORT_ONLY,
+        palisade_tower::telemetry::HTTP_ORIGIN_REFUSED,
+        palisade_tower::telemetry::WEBHOOK_HANDSHAKE_REFUSED,
+    ] {
+        assert!(palisade_tower::telemetry::EVENTS.contains(&name));
+    }
+    assert!(!log.contains(VERIFY_TOKEN), "verify token in the logs");
+    assert!(!log.contains(STRIPE_SECRET), "secret in the logs");
+    assert!(!log.contains("evt_report_only"), "body in the logs");
+}

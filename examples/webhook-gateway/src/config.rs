@@ -70,9 +70,56 @@ pub struct Config {
     /// The name of an environment variable holding the `GET /events` token (read at start).
     #[serde(default)]
     pub events_token_env: Option<String>,
+    /// Where the secrets named by `secrets_env` come from (environment variables when
+    /// absent), how long they are cached, and their maximum age.
+    #[serde(default)]
+    pub secrets: SecretsConfig,
     /// The routes, by name: route `x` is served at `POST /webhooks/x`.
     #[serde(default)]
     pub routes: BTreeMap<String, RouteConfig>,
+}
+
+/// The `[secrets]` table: the source the routes' `secrets_env` names are read from
+/// (`palisade-secrets`), at start and again on `SIGHUP`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsConfig {
+    /// `env` (default: environment variables), `dir` (a directory of files: Docker's
+    /// `/run/secrets`, a Kubernetes secret volume; rotation without restart on `SIGHUP`) or
+    /// `dotenv` (a `.env` file; refused when `PALISADE_ENV=production`).
+    #[serde(default = "default_source")]
+    pub source: String,
+    /// The directory of `source = "dir"`.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// The file of `source = "dotenv"` (`.env` when absent).
+    #[serde(default)]
+    pub file: Option<String>,
+    /// How long fetched secrets are cached, in seconds (300 when absent). `SIGHUP` clears the
+    /// cache before it reloads.
+    #[serde(default)]
+    pub cache_ttl_secs: Option<u64>,
+    /// Secrets older than this many days (by their file's modification time, or
+    /// `<NAME>_CREATED_AT`) are reported at start and at each reload (`secrets.too_old`
+    /// warning and the `palisade_secret_age_seconds` gauge); none when absent.
+    #[serde(default)]
+    pub max_age_days: Option<u64>,
+}
+
+impl Default for SecretsConfig {
+    fn default() -> Self {
+        Self {
+            source: default_source(),
+            dir: None,
+            file: None,
+            cache_ttl_secs: None,
+            max_age_days: None,
+        }
+    }
+}
+
+fn default_source() -> String {
+    "env".to_owned()
 }
 
 /// One webhook route.
@@ -85,8 +132,12 @@ pub struct RouteConfig {
     /// The signing secrets, newest first (several during a rotation).
     #[serde(default)]
     pub secrets: Vec<String>,
-    /// Names of environment variables holding signing secrets (read at start).
-    #[serde(default)]
+    /// Names of secrets holding signing secrets, read from the `[secrets]` source
+    /// (environment variables by default) at start and on `SIGHUP` (also spelled
+    /// `secret_names`). A value may hold several signing secrets, one per line, newest first
+    /// (during a rotation). Every missing one stops the gateway at start, all named in one
+    /// error.
+    #[serde(default, alias = "secret_names")]
     pub secrets_env: Vec<String>,
     /// The public URL the provider posts to (required for Twilio): the full URL of this route,
     /// or the base URL (`https://hooks.example.com`) that the request path is appended to.
@@ -115,6 +166,29 @@ pub struct RateLimitConfig {
     /// The burst (GCRA, token and leaky bucket only; the limit when absent).
     #[serde(default)]
     pub burst: Option<u64>,
+}
+
+/// `token`, unless it is shorter than [`MIN_EVENTS_TOKEN_LEN`] characters.
+pub(crate) fn checked_events_token(token: SecretString) -> Result<SecretString, GatewayError> {
+    if token.expose_secret().chars().count() < MIN_EVENTS_TOKEN_LEN {
+        return Err(GatewayError::Config(format!(
+            "the `GET /events` token is shorter than {MIN_EVENTS_TOKEN_LEN} characters \
+             (make one with `openssl rand -hex 32`)"
+        )));
+    }
+    Ok(token)
+}
+
+/// Whether `secret` is one of the public demo values ([`DEMO_SECRETS`],
+/// [`DEMO_EVENTS_TOKEN`]), compared in constant time.
+pub(crate) fn is_demo_value(secret: &str) -> bool {
+    DEMO_SECRETS
+        .iter()
+        .map(|(_, demo)| *demo)
+        .chain([DEMO_EVENTS_TOKEN])
+        .fold(false, |found, demo| {
+            found | bool::from(secret.as_bytes().ct_eq(demo.as_bytes()))
+        })
 }
 
 fn secret_option<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
@@ -173,6 +247,7 @@ impl Config {
             max_body: Some(DEFAULT_MAX_BODY),
             events_token: Some(SecretString::from(DEMO_EVENTS_TOKEN)),
             events_token_env: None,
+            secrets: SecretsConfig::default(),
             routes,
         }
     }
@@ -199,13 +274,7 @@ impl Config {
             })?,
             (None, None) => return Ok(None),
         };
-        if token.expose_secret().chars().count() < MIN_EVENTS_TOKEN_LEN {
-            return Err(GatewayError::Config(format!(
-                "the `GET /events` token is shorter than {MIN_EVENTS_TOKEN_LEN} characters \
-                 (make one with `openssl rand -hex 32`)"
-            )));
-        }
-        Ok(Some(token))
+        checked_events_token(token).map(Some)
     }
 
     /// Whether a route secret or the `GET /events` token is one of the public demo values
@@ -221,16 +290,9 @@ impl Config {
         }
         secrets.extend(self.events_token.clone());
         secrets.extend(self.events_token_env.iter().filter_map(from_env));
-        let demo_values = || {
-            DEMO_SECRETS
-                .iter()
-                .map(|(_, demo)| *demo)
-                .chain([DEMO_EVENTS_TOKEN])
-        };
-        secrets.iter().any(|secret| {
-            let secret = secret.expose_secret().as_bytes();
-            demo_values().any(|demo| bool::from(secret.ct_eq(demo.as_bytes())))
-        })
+        secrets
+            .iter()
+            .any(|secret| is_demo_value(secret.expose_secret()))
     }
 
     /// Refuses to serve this configuration on `addr` when it is not a loopback address

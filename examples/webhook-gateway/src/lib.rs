@@ -14,12 +14,16 @@
 //! | `GET /metrics` | Prometheus text (`palisade_webhook_requests_total`, …) |
 //!
 //! [`build`] makes the router from a [`Config`]; [`serve`] runs it until a shutdown signal.
+//! Route secrets are read through `palisade-secrets` (the `[secrets]` table); [`build_gateway`]
+//! also returns the [`Reloader`] that re-reads them and swaps the routes' verifiers without a
+//! restart ([`reload_on_sighup`] on `SIGHUP`).
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod bearer;
 mod config;
 mod events;
+mod reload;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -45,15 +49,18 @@ use palisade_tower::{
     ClientIp, ContentTypeLayer, QueryCredentialLayer, RateLimitLayer, VerifiedWebhook, WebhookLayer,
 };
 use palisade_webhook::twilio::PublicUrl;
-use palisade_webhook::{AnyScheme, Provider, SecretString, Verifier, WebhookError};
+use palisade_webhook::{AnyScheme, Provider, WebhookError};
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 pub use config::{
     Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEMO_EVENTS_TOKEN, DEMO_SECRETS, DEMO_TWILIO_URL,
-    MIN_EVENTS_TOKEN_LEN, RateLimitConfig, RouteConfig,
+    MIN_EVENTS_TOKEN_LEN, RateLimitConfig, RouteConfig, SecretsConfig,
 };
 pub use events::{StoredEvent, StoredPhone};
+#[cfg(unix)]
+pub use reload::reload_on_sighup;
+pub use reload::{Reloaded, Reloader};
 
 /// At most this many events are kept; older ones are dropped first.
 pub const MAX_EVENTS: usize = 10_000;
@@ -211,28 +218,6 @@ async fn stores(store: &str) -> Result<Stores, GatewayError> {
     ))
 }
 
-fn secrets(name: &str, route: &RouteConfig) -> Result<Vec<SecretString>, GatewayError> {
-    let mut out: Vec<SecretString> = route
-        .secrets
-        .iter()
-        .map(|s| SecretString::from(s.as_str()))
-        .collect();
-    for var in &route.secrets_env {
-        let value = std::env::var(var).map_err(|_| {
-            GatewayError::Config(format!(
-                "route `{name}`: environment variable {var} is not set"
-            ))
-        })?;
-        out.push(SecretString::from(value));
-    }
-    if out.is_empty() {
-        return Err(GatewayError::Config(format!(
-            "route `{name}`: no `secrets` or `secrets_env`"
-        )));
-    }
-    Ok(out)
-}
-
 fn policy(name: &str, limit: &RateLimitConfig) -> Result<Policy, GatewayError> {
     let wrap = |source| GatewayError::RateLimit {
         route: name.to_owned(),
@@ -288,6 +273,28 @@ fn now_secs() -> u64 {
 /// [`GatewayError::DemoSecretsOnPublicAddress`] when `config.listen` is not a loopback address
 /// and the configuration uses the public demo secrets.
 pub async fn build(config: &Config) -> Result<Router, GatewayError> {
+    Ok(build_with(config, 0).await?.router)
+}
+
+/// A built gateway: its router, and the [`Reloader`] that re-reads its secrets (on `SIGHUP`:
+/// [`reload_on_sighup`]).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Gateway {
+    /// The routes (serve with [`serve`]).
+    pub router: Router,
+    /// Reloads the routes' secrets from the `[secrets]` source and swaps in new verifiers,
+    /// without a restart.
+    pub reloader: Reloader,
+}
+
+/// As [`build`], with the [`Reloader`] of the routes' secrets: each route verifies with the
+/// secrets read through `palisade-secrets` (the configuration's `[secrets]` source) at start,
+/// and with new ones after a reload.
+///
+/// # Errors
+/// As [`build`]; a missing secret stops the start, every missing one named in one error.
+pub async fn build_gateway(config: &Config) -> Result<Gateway, GatewayError> {
     build_with(config, 0).await
 }
 
@@ -309,11 +316,11 @@ pub mod test_hooks {
         config: &Config,
         failures: u32,
     ) -> Result<Router, GatewayError> {
-        crate::build_with(config, failures).await
+        Ok(crate::build_with(config, failures).await?.router)
     }
 }
 
-async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, GatewayError> {
+async fn build_with(config: &Config, failing_writes: u32) -> Result<Gateway, GatewayError> {
     if config.routes.is_empty() {
         return Err(GatewayError::Config("no routes".to_owned()));
     }
@@ -325,10 +332,20 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, Gate
                 config.listen
             ))
         })?;
-    for addr in listen {
-        config.check_listen(addr)?;
+    let listen: Vec<SocketAddr> = listen.collect();
+    for addr in &listen {
+        config.check_listen(*addr)?;
     }
-    let events_token = config.events_token()?;
+    // Every route's named secrets, read through the `[secrets]` source at once: one error
+    // names every missing one.
+    let secret_source = reload::source(&config.secrets)?;
+    reload::validate(config, &secret_source, &listen).await?;
+    let events_token = reload::events_token(config, &secret_source).await?;
+    let max_age = config
+        .secrets
+        .max_age_days
+        .map(|days| Duration::from_secs(days.saturating_mul(24 * 60 * 60)));
+    let mut rotations = Vec::new();
     let metrics = metrics_handle();
     let Stores {
         nonces,
@@ -384,11 +401,14 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, Gate
             source,
         };
         let provider: Provider = route.provider.parse().map_err(webhook_err)?;
-        let scheme = AnyScheme::for_provider(provider).map_err(webhook_err)?;
-        let verifier = Verifier::new(scheme, secrets(name, route)?).map_err(webhook_err)?;
+        AnyScheme::for_provider(provider).map_err(webhook_err)?;
+        // The route's verifier, rebuilt from its secrets on reload (SIGHUP).
+        let rotation =
+            Arc::new(reload::route_rotation(name, route, provider, &secret_source, max_age).await?);
+        rotations.push((name.clone(), Arc::clone(&rotation)));
         // Deliveries are claimed per (provider, route name, `replay_namespace`): a sender that
         // holds one route's secret cannot claim ids that another route will receive.
-        let mut webhook = WebhookLayer::new(verifier)
+        let mut webhook = WebhookLayer::rotating(rotation.handle())
             .replay_guard(ReplayGuard::new(Arc::clone(&nonces)))
             .route(name.clone());
         if let Some(prefix) = &config.replay_namespace {
@@ -450,7 +470,10 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Router, Gate
         tracing::info!(route = %name, provider = %provider, path = %path, "webhook route");
         router = router.route(&path, handler);
     }
-    Ok(router.with_state(state))
+    Ok(Gateway {
+        router: router.with_state(state),
+        reloader: Reloader::new(secret_source, rotations),
+    })
 }
 
 /// Stores a verified delivery and answers 200 (500 when the write fails: the claim is released

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Parser;
-use webhook_gateway::{Config, build, serve, shutdown_signal};
+use webhook_gateway::{Config, build_gateway, serve, shutdown_signal};
 
 /// A webhook gateway built from the Palisade crates.
 #[derive(Parser)]
@@ -51,11 +51,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     // `build` refuses the demo secrets on a non-loopback `listen`; the bound address is
     // checked again, as it is what clients reach.
-    let router = build(&config).await?;
+    let gateway = build_gateway(&config).await?;
+    // `kill -HUP <pid>`: the routes' secrets are read again from the `[secrets]` source and
+    // swapped in, without a restart.
+    #[cfg(unix)]
+    let _sighup = webhook_gateway::reload_on_sighup(gateway.reloader.clone())?;
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
     let addr = listener.local_addr()?;
     config.check_listen(addr)?;
     tracing::info!(%addr, "listening");
-    serve(listener, router, shutdown_signal()).await?;
+    serve(listener, gateway.router, shutdown_signal()).await?;
     Ok(())
 }
