@@ -37,6 +37,8 @@ mod error;
 #[cfg(feature = "otp")]
 mod otp;
 #[cfg(feature = "ratelimit")]
+mod quarantine;
+#[cfg(feature = "ratelimit")]
 mod ratelimit;
 #[cfg(feature = "rbac")]
 mod rbac;

@@ -53,13 +53,17 @@ pub const DEFAULT_RATELIMIT_TIMEOUT: Duration = Duration::from_secs(2);
 const STORE: &str = "postgres";
 
 /// The statements of one schema, built once.
-struct Statements {
+pub(crate) struct Statements {
     migrate: Arc<str>,
     apply: Arc<str>,
     block: Arc<str>,
     unblock: Arc<str>,
     cleanup_state: Arc<str>,
     cleanup_blocks: Arc<str>,
+    /// The penalty box ([`PenaltyBox`](palisade_ratelimit::PenaltyBox), in `quarantine.rs`).
+    pub(crate) list_blocks: Arc<str>,
+    pub(crate) release: Arc<str>,
+    pub(crate) take_ended: Arc<str>,
 }
 
 impl Statements {
@@ -91,6 +95,28 @@ impl Statements {
                      WHERE until_ns <= {now} \
                      LIMIT $1 FOR UPDATE SKIP LOCKED) \
                  AND until_ns <= {now}"
+            )
+            .into(),
+            list_blocks: format!(
+                "SELECT b.key, {s}.ratelimit_i64(b.until_ns - n.now) \
+                 FROM {s}.ratelimit_blocks b, (SELECT {s}.ratelimit_now() AS now) n \
+                 WHERE b.key > $1 AND b.until_ns > n.now \
+                 ORDER BY b.key LIMIT $2"
+            )
+            .into(),
+            release: format!(
+                "WITH d AS (DELETE FROM {s}.ratelimit_blocks WHERE key = $1 RETURNING until_ns) \
+                 SELECT COALESCE(bool_or(d.until_ns > {now}), false) FROM d"
+            )
+            .into(),
+            take_ended: format!(
+                "DELETE FROM {s}.ratelimit_blocks \
+                 WHERE key IN (\
+                     SELECT key FROM {s}.ratelimit_blocks \
+                     WHERE until_ns <= {now} \
+                     ORDER BY until_ns LIMIT $1 FOR UPDATE SKIP LOCKED) \
+                 AND until_ns <= {now} \
+                 RETURNING key"
             )
             .into(),
         }
@@ -161,6 +187,16 @@ impl Statements {
 /// [`block`](RateLimitStore::block) runs `SELECT "<schema>".ratelimit_block($1, $2)` (one
 /// upsert of `GREATEST(old, now + duration)`); [`unblock`](RateLimitStore::unblock) runs
 /// `DELETE FROM "<schema>".ratelimit_blocks WHERE key = $1`.
+///
+/// # The penalty box
+///
+/// [`PenaltyBox`](palisade_ratelimit::PenaltyBox) runs one statement per call on
+/// `ratelimit_blocks` (no SQL objects beyond `0002_ratelimit.sql`): a page of the blocks not
+/// ended by the database clock in key order (`WHERE key > $cursor … ORDER BY key LIMIT`, on the
+/// primary key), a `DELETE … RETURNING` to release one, and a `DELETE … FOR UPDATE SKIP
+/// LOCKED … RETURNING key` taking ended blocks once each. [`cleanup`](Self::cleanup) deletes
+/// ended blocks too, unreported: with a `palisade_ratelimit::Quarantine`, call its
+/// `release_ended` before `cleanup`.
 ///
 /// # Expired rows
 ///
@@ -360,7 +396,11 @@ impl PostgresRateLimitStore {
         Ok(Timestamp::from_unix_nanos(unbits(at)))
     }
 
-    fn calls(&self) -> Calls<'_> {
+    pub(crate) fn statements(&self) -> &Statements {
+        &self.sql
+    }
+
+    pub(crate) fn calls(&self) -> Calls<'_> {
         Calls {
             pool: &self.pool,
             timeout: self.timeout,
@@ -442,12 +482,12 @@ fn decode(policy: &Policy, cost: u32, numbers: &[i64]) -> Result<Verdict, RateLi
 }
 
 /// The 64 bits of a `u64` as the `bigint` that carries them.
-fn bits(x: u64) -> i64 {
+pub(crate) fn bits(x: u64) -> i64 {
     i64::from_ne_bytes(x.to_ne_bytes())
 }
 
 /// The `u64` whose 64 bits a `bigint` carries.
-fn unbits(x: i64) -> u64 {
+pub(crate) fn unbits(x: i64) -> u64 {
     u64::from_ne_bytes(x.to_ne_bytes())
 }
 

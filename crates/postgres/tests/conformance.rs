@@ -61,6 +61,15 @@ async fn postgres_store_passes_the_suite() {
     .await;
 }
 
+/// palisade-replay's `Outbox` across instances sharing Postgres: each message sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_sends_each_message_once_across_instances() {
+    with_store(|store| async move {
+        testing::outbox_sends_once(Arc::new(store)).await;
+    })
+    .await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_racers_through_one_pool_get_one_fresh_every_round() {
     with_store(|store| async move {

@@ -124,6 +124,19 @@ mod conformance {
     palisade_ratelimit::conformance_suite!(harness);
 }
 
+#[async_trait]
+impl palisade_ratelimit::testing::quarantine::PenaltyBoxHarness for PgHarness {
+    async fn penalty_box(&self) -> Arc<dyn palisade_ratelimit::PenaltyBox> {
+        self.store.clone()
+    }
+}
+
+/// The penalty-box suite: listing, release, blocks that ended (each harness: its own schema).
+mod quarantine {
+    use super::harness;
+    palisade_ratelimit::penalty_box_suite!(harness);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. Differential: the same calls, at the database's instants, on a MemoryStore.
 

@@ -116,6 +116,40 @@ impl Key {
     pub fn to_hex(&self) -> String {
         hex::encode(self.encoded())
     }
+
+    /// The key whose [`encoded`](Self::encoded) form is `bytes`, as a remote store reads it
+    /// back from its records (a Postgres `bytea`, the hex of a Redis key name); `None` when
+    /// `bytes` is not such an encoding (empty, a length byte that disagrees with the bytes, a
+    /// digest of the wrong length).
+    pub fn from_encoded(bytes: &[u8]) -> Option<Self> {
+        let (&tag, rest) = bytes.split_first()?;
+        let len = usize::from(tag & LEN_MASK);
+        if rest.len() != len || len > INLINE_KEY_LEN {
+            return None;
+        }
+        if tag & KIND_HASHED_RAW != 0 && len != HASHED_KEY_LEN {
+            return None;
+        }
+        let mut buf = [0u8; 32];
+        buf.get_mut(..bytes.len())?.copy_from_slice(bytes);
+        Some(Self { buf })
+    }
+
+    /// A pseudonymous identifier of the key for logs and events: 16 lowercase hex digits (64
+    /// bits) of a domain-separated SHA-256 of [`encoded`](Self::encoded). The same on every
+    /// server, so an event can be matched with a listing of blocks
+    /// ([`PenaltyBox::blocks`](crate::PenaltyBox::blocks)), and not the key itself: events
+    /// never carry keys, which hold addresses and phone numbers.
+    ///
+    /// It is a digest, not a secret-keyed MAC: a key drawn from a small space (an IPv4
+    /// address, a phone number) can be recovered from it by trying every candidate. Treat it
+    /// as personal data where keys are, and keep it out of public places.
+    pub fn fingerprint(&self) -> String {
+        let mut h = Sha256::new();
+        h.update(b"palisade-ratelimit key fingerprint v1\0");
+        h.update(self.encoded());
+        hex::encode(h.finalize().get(..8).unwrap_or_default())
+    }
 }
 
 /// The longest key whose whole buffer past byte 16 is zero: held by [`Key::head`] alone.
@@ -398,6 +432,27 @@ impl KeyBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_keys_round_trip_and_malformed_ones_are_refused() {
+        let keys = [
+            Key::from(7u64),
+            Key::from(""),
+            Key::from("x".repeat(31).as_str()),
+            Key::from("x".repeat(32).as_str()),
+            KeyBuilder::new("n").str("+14155550123").build(),
+            KeyBuilder::new("n").str(&"y".repeat(40)).build(),
+        ];
+        for k in keys {
+            assert_eq!(Key::from_encoded(k.encoded()), Some(k));
+            assert_eq!(k.fingerprint().len(), 16);
+        }
+        assert_ne!(Key::from(1u64).fingerprint(), Key::from(2u64).fingerprint());
+        assert_eq!(Key::from_encoded(&[]), None);
+        assert_eq!(Key::from_encoded(&[3, 1, 2]), None);
+        assert_eq!(Key::from_encoded(&[0x80 | 3, 1, 2, 3]), None);
+        assert_eq!(Key::from_encoded(&[32; 33]), None);
+    }
 
     #[test]
     fn u64_keys_are_their_big_endian_bytes() {

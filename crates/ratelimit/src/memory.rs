@@ -7,6 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::algorithm::check_cost;
+use crate::quarantine::{BlockCursor, BlockEntry, BlockPage, PenaltyBox, page_size};
 use crate::table::{Expiring, Table};
 use crate::time::{Steady, duration_nanos};
 use crate::{
@@ -396,6 +397,73 @@ impl<C: Clock> MemoryStore<C> {
         self.blocks.remove(0, key);
     }
 
+    /// [`PenaltyBox::blocks`] at `now`: the keys blocked at `now` whose encoding
+    /// ([`Key::encoded`]) follows the cursor's, in that order. One pass over the box.
+    pub fn blocks_at(
+        &self,
+        after: Option<&BlockCursor>,
+        limit: usize,
+        now: Timestamp,
+    ) -> BlockPage {
+        let (limit, now) = (page_size(limit), now.as_unix_nanos());
+        let after = after.map(BlockCursor::as_bytes);
+        // The `limit + 1` smallest keys past the cursor (one more tells whether a next page
+        // exists), in a max-heap so the pass keeps only those.
+        let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
+        self.blocks.for_each(|key, block| {
+            let until = block.0.load(Ordering::Relaxed);
+            if until <= now || after.is_some_and(|a| key.encoded() <= a) {
+                return;
+            }
+            heap.push((*key, until));
+            if heap.len() > limit + 1 {
+                heap.pop();
+            }
+        });
+        let mut entries: Vec<BlockEntry> = heap
+            .into_sorted_vec()
+            .into_iter()
+            .map(|(key, until)| BlockEntry {
+                key,
+                remaining: Duration::from_nanos(until - now),
+            })
+            .collect();
+        let next = if entries.len() > limit {
+            entries.truncate(limit);
+            entries
+                .last()
+                .map(|e| BlockCursor::from_bytes(e.key.encoded()))
+        } else {
+            None
+        };
+        BlockPage { entries, next }
+    }
+
+    /// [`PenaltyBox::release`] at `now`: lifts `key`'s block; `true` when it was blocked at
+    /// `now`.
+    pub fn release_at(&self, key: &Key, now: Timestamp) -> bool {
+        self.blocks
+            .remove_if(0, key, |b| b.0.load(Ordering::Relaxed))
+            .is_some_and(|until| until > now.as_unix_nanos())
+    }
+
+    /// [`PenaltyBox::take_ended`] at `now`: removes up to `limit` blocks over at `now` and
+    /// returns their keys.
+    pub fn take_ended_at(&self, limit: usize, now: Timestamp) -> Vec<Key> {
+        let (mut budget, now) = (page_size(limit), now.as_unix_nanos());
+        let mut ended = Vec::new();
+        self.blocks.retain(|key, block| {
+            if budget > 0 && block.0.load(Ordering::Relaxed) <= now {
+                budget -= 1;
+                ended.push(*key);
+                false
+            } else {
+                true
+            }
+        });
+        ended
+    }
+
     /// Drops every expired state and block at the clock's now; returns how many were dropped.
     pub fn sweep(&self) -> usize {
         self.sweep_at(self.now())
@@ -450,5 +518,24 @@ impl<C: Clock> RateLimitStore for MemoryStore<C> {
     async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
         self.unblock_key(key);
         Ok(())
+    }
+}
+
+#[async_trait]
+impl<C: Clock> PenaltyBox for MemoryStore<C> {
+    async fn blocks(
+        &self,
+        after: Option<&BlockCursor>,
+        limit: usize,
+    ) -> Result<BlockPage, RateLimitError> {
+        Ok(self.blocks_at(after, limit, self.now()))
+    }
+
+    async fn release(&self, key: &Key) -> Result<bool, RateLimitError> {
+        Ok(self.release_at(key, self.now()))
+    }
+
+    async fn take_ended(&self, limit: usize) -> Result<Vec<Key>, RateLimitError> {
+        Ok(self.take_ended_at(limit, self.now()))
     }
 }

@@ -335,13 +335,37 @@ impl<V: Expiring> Table<V> {
 
     /// Removes (tag, key); `true` if it was there.
     pub(crate) fn remove(&self, tag: u64, key: &Key) -> bool {
+        self.remove_if(tag, key, |_| true).is_some()
+    }
+
+    /// Removes (tag, key) if present, returning `seen(value)`: what the value was when it
+    /// was removed.
+    pub(crate) fn remove_if<R>(
+        &self,
+        tag: u64,
+        key: &Key,
+        seen: impl FnOnce(&V) -> R,
+    ) -> Option<R> {
         let hash = self.hash(tag, key);
         let mut inner = write(self.shard(hash));
-        let removed = inner.remove(hash, tag, key);
-        if removed {
+        let found = inner.find(hash, tag, key).map(seen)?;
+        if inner.remove(hash, tag, key) {
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
-        removed
+        Some(found)
+    }
+
+    /// Calls `f(key, value)` on every entry, one shard at a time under its read lock.
+    pub(crate) fn for_each(&self, mut f: impl FnMut(&Key, &V)) {
+        for shard in &self.shards {
+            let inner = read(shard);
+            for e in &inner.short {
+                f(&Key::from_head(e.key), &e.value);
+            }
+            for e in &inner.long {
+                f(&e.key, &e.value);
+            }
+        }
     }
 
     /// Removes every entry for which `keep(key, value)` is false; returns how many.

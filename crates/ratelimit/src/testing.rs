@@ -49,6 +49,8 @@ use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
 
+pub mod quarantine;
+
 use crate::{
     AccessList, AlgorithmKind, Cause, Key, KeyBuilder, Limit, ManualClock, MemoryStore, Policy,
     Quota, RateLimitError, RateLimitStore, SystemClock, Timestamp, Verdict,

@@ -90,3 +90,18 @@ mod failing_over {
     }
     palisade_ratelimit::conformance_suite!(harness);
 }
+
+/// The penalty-box suite on the memory store (manual clock, and real time).
+mod quarantine_memory {
+    async fn harness() -> palisade_ratelimit::testing::MemoryHarness {
+        palisade_ratelimit::testing::MemoryHarness::new()
+    }
+    palisade_ratelimit::penalty_box_suite!(harness);
+}
+
+mod quarantine_real_time {
+    async fn harness() -> palisade_ratelimit::testing::RealTimeHarness {
+        palisade_ratelimit::testing::RealTimeHarness::new(std::time::Duration::from_millis(50))
+    }
+    palisade_ratelimit::penalty_box_suite!(harness);
+}

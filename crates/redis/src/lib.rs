@@ -18,6 +18,8 @@ mod error;
 #[cfg(feature = "otp")]
 mod otp;
 #[cfg(feature = "ratelimit")]
+mod quarantine;
+#[cfg(feature = "ratelimit")]
 mod ratelimit;
 #[cfg(feature = "replay")]
 mod replay;
@@ -28,6 +30,8 @@ pub use error::RedisStoreError;
 pub use otp::{
     DEFAULT_OTP_PREFIX, DEFAULT_OTP_RETENTION, EXPIRED_CHALLENGE_RETENTION, RedisChallengeStore,
 };
+#[cfg(feature = "ratelimit")]
+pub use quarantine::ENDED_BLOCK_RETENTION;
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_PREFIX, MAX_EXACT, RedisRateLimitStore};
 /// The `redis` crate this one is built on, for building connections.

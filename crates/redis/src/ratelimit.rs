@@ -39,7 +39,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_ratelimit::{
-    AlgorithmKind, Decision, Key, Limit, Policy, RateLimitError, RateLimitStore, Timestamp, Verdict,
+    AlgorithmKind, Cause, Decision, Key, Limit, Policy, RateLimitError, RateLimitStore, Timestamp,
+    Verdict,
 };
 use redis::aio::{ConnectionLike, ConnectionManager};
 use redis::{Script, Value};
@@ -135,6 +136,13 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// - `<prefix>{<key>}:block`: a string, the end of the key's block in decimal ns since the
 ///   epoch.
 ///
+/// - `<prefix>blocks`: a sorted set, the index of the penalty box: every blocked key's hex,
+///   scored by the end of its block in ms since the epoch (rounded up), for
+///   [`PenaltyBox`](palisade_ratelimit::PenaltyBox) (listing, release, blocks that ended).
+///   It is written after the block (`ZADD … GT`, one more command when a key is blocked, none
+///   while it stays blocked): best effort after a penalty (a failed write hides the block from
+///   the listing, never lifts it), an error after an explicit [`block`](RateLimitStore::block).
+///
 /// Both keys of a rate-limit key share the hash tag `{<key>}`, so each script touches one Redis
 /// Cluster slot: the store works unchanged on a `redis::cluster_async::ClusterConnection`. The
 /// prefix (default [`DEFAULT_RATELIMIT_PREFIX`]) may not contain `{` or `}`.
@@ -152,7 +160,7 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// commands per decision. A policy whose limits share one algorithm runs that algorithm's script
 /// (prelude + algorithm + driver); a policy mixing algorithms runs the combined script.
 /// [`block`](RateLimitStore::block) runs a script of its own (a compare, then `SET … PX`);
-/// [`unblock`](RateLimitStore::unblock) is `DEL`. Scripts are called by SHA (`EVALSHA`) and
+/// [`unblock`](RateLimitStore::unblock) is `DEL` of the block, then `ZREM` from the index. Scripts are called by SHA (`EVALSHA`) and
 /// sent again (`EVAL`, which loads them) when the server answers `NOSCRIPT`, after a restart
 /// or a `SCRIPT FLUSH`.
 ///
@@ -319,6 +327,14 @@ where
             [0, decisions @ ..] => verdict_of(policy, cost, decisions)?,
             _ => return Err(unexpected()),
         };
+        // A refusal under a penalty blocked the key (or left a longer block in place): list
+        // it in the index of blocks. Best effort: the block holds whether or not this write
+        // succeeds, and a failed one only hides it from `PenaltyBox::blocks`.
+        if let Some(block) = policy.block_for()
+            && verdict.cause() == Cause::Limited
+        {
+            let _ = self.index_block(key, at.saturating_add(block)).await;
+        }
         Ok((verdict, at))
     }
 
@@ -339,7 +355,10 @@ where
         let reply: Value = self.run(inv.invoke_async(&mut conn)).await?;
         let reply = integers(reply)?;
         match time_of(&reply)? {
-            (at, []) => Ok(at),
+            (at, []) => {
+                self.index_block(key, at.saturating_add(duration)).await?;
+                Ok(at)
+            }
             _ => Err(unexpected()),
         }
     }
@@ -372,11 +391,9 @@ where
     }
 
     async fn unblock(&self, key: &Key) -> Result<(), RateLimitError> {
-        let mut cmd = redis::cmd("DEL");
-        cmd.arg(self.block_key(key));
-        let mut conn = self.conn.clone();
-        let _: i64 = client::call(self.timeout, cmd.query_async(&mut conn)).await?;
-        Ok(())
+        palisade_ratelimit::PenaltyBox::release(self, key)
+            .await
+            .map(|_| ())
     }
 }
 

@@ -321,6 +321,20 @@ mod ratelimit {
 
     palisade_ratelimit::conformance_suite!(harness);
 
+    #[async_trait]
+    impl palisade_ratelimit::testing::quarantine::PenaltyBoxHarness for ClusterHarness {
+        async fn penalty_box(&self) -> Arc<dyn palisade_ratelimit::PenaltyBox> {
+            self.store.clone()
+        }
+    }
+
+    /// The penalty-box suite on the Cluster: blocks and the index of blocks live in different
+    /// slots, and every call touches one slot at a time.
+    mod quarantine {
+        use super::harness;
+        palisade_ratelimit::penalty_box_suite!(harness);
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn eight_tasks_admit_exactly_the_quota_of_each_of_100_keys() {
         const TASKS: usize = 8;

@@ -58,6 +58,12 @@ async fn redis_store_passes_the_suite_as_a_trait_object() {
     testing::run_all(store).await;
 }
 
+/// palisade-replay's `Outbox` across instances sharing Redis: each message sent once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_sends_each_message_once_across_instances() {
+    testing::outbox_sends_once(Arc::new(store().await)).await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn sixty_four_racers_through_one_manager_get_one_fresh_every_round() {
     let store = Arc::new(store().await);

@@ -11,6 +11,7 @@ mod error;
 mod guard;
 mod idempotency;
 mod memory;
+mod outbox;
 mod sequence;
 mod store;
 #[cfg(feature = "testing")]
@@ -20,6 +21,9 @@ pub use error::ReplayError;
 pub use guard::{Lease, Namespace, ReplayGuard, Window};
 pub use idempotency::{Claim, Idempotency};
 pub use memory::{FullPolicy, MemoryNonceStore, MemoryNonceStoreBuilder};
+pub use outbox::{
+    IDEMPOTENCY_KEY_HEADER, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN, Outbox, OutboxError, Sent,
+};
 pub use sequence::SequenceWindow;
 pub use store::{
     ClaimOutcome, Freshness, LeaseToken, NonceStore, check_arguments, check_namespace, ttl_millis,

@@ -589,3 +589,64 @@ pub async fn run_claims<S: NonceStore + ?Sized + 'static>(store: Arc<S>) {
     concurrent_claims(store.clone()).await;
     lease_expiry(&*store).await;
 }
+
+/// [`Outbox`](crate::Outbox) on `store`, as instances sharing it: 8 senders, each its own
+/// `Outbox` over the store, race through 10 messages; each message is sent exactly once, later
+/// sends answer [`Sent::Already`](crate::Sent::Already), and a message whose send failed is
+/// sent by the next attempt. Not part of [`run_all`]: the outbox is a client of the store's
+/// claims, run by the store crates' tests next to the suite.
+pub async fn outbox_sends_once<S: NonceStore + ?Sized + 'static>(store: Arc<S>) {
+    use crate::{IdempotencyKey, Outbox, OutboxError, Sent};
+    let scope = unique_namespace("outbox");
+    let keys: Vec<IdempotencyKey> = (0..10)
+        .map(|_| IdempotencyKey::generate().unwrap())
+        .collect();
+    let sends = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..8)
+        .map(|i| {
+            let outbox = Outbox::new(Arc::clone(&store), &scope);
+            let (keys, sends) = (keys.clone(), Arc::clone(&sends));
+            tokio::spawn(async move {
+                for key in keys.iter().cycle().skip(i).take(keys.len()) {
+                    let sends = Arc::clone(&sends);
+                    outbox
+                        .send(key, |_| async move {
+                            sends.fetch_add(1, Ordering::Relaxed);
+                            tokio::time::sleep(Duration::from_millis(2)).await;
+                            Ok::<_, ()>(())
+                        })
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(
+        sends.load(Ordering::Relaxed),
+        keys.len(),
+        "one send per message"
+    );
+    let outbox = Outbox::new(Arc::clone(&store), &scope);
+    for key in &keys {
+        let again = outbox
+            .send(key, |_| async { Ok::<_, ()>(()) })
+            .await
+            .unwrap();
+        assert_eq!(again, Sent::Already);
+    }
+    let key = IdempotencyKey::generate().unwrap();
+    let failed = outbox.send(&key, |_| async { Err::<(), _>("down") }).await;
+    assert!(matches!(failed, Err(OutboxError::Send("down"))));
+    let retried = outbox
+        .send(&key, |_| async { Ok::<_, ()>(7) })
+        .await
+        .unwrap();
+    assert_eq!(
+        retried,
+        Sent::Now(7),
+        "a failed send is sent by the next attempt"
+    );
+}

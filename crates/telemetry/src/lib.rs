@@ -41,9 +41,23 @@ pub const WEBHOOK_DELIVERY: &str = "webhook.delivery";
 pub const WEBHOOK_CONFIG_ERROR: &str = "webhook.config_error";
 /// A request refused by the rate limiter (429), or by a failing store in fail-closed mode
 /// (503), or for want of a peer address to key it by (500, `cause = "no_peer_address"`).
+/// Field `scope`: `request` (`RateLimitLayer`) or `body` (`BodyRateLimitLayer`, whose own
+/// refusals add `cause = "not_verified"` (500) and `"missing_field"` (400)).
 pub const RATELIMIT_REFUSED: &str = "ratelimit.refused";
 /// A request admitted although the rate-limit store failed (fail-open mode).
 pub const RATELIMIT_STORE_FAILED: &str = "ratelimit.store_failed";
+/// A key put in the penalty box (the flood quarantine), emitted by `palisade-ratelimit`'s
+/// `Quarantine`: fields `key_id` (the key's fingerprint, never the key), `reason` (`penalty`,
+/// `explicit`) and `block_ms`.
+pub const RATELIMIT_BLOCKED: &str = "ratelimit.blocked";
+/// A key's block ended, emitted by `palisade-ratelimit`'s `Quarantine`: fields `key_id` and
+/// `reason` (`released` by an operator or `expired`, found by `release_ended`).
+pub const RATELIMIT_BLOCK_ENDED: &str = "ratelimit.block_ended";
+/// A request refused because its client IP's abuse score is above the threshold, or
+/// because the reputation service failed in fail-closed mode, emitted by palisade-tower's
+/// rate-limit layer: fields `status`, `cause` (`bad_reputation`, `reputation_failed`) and,
+/// when known, `score`; never the address.
+pub const RATELIMIT_REPUTATION_REFUSED: &str = "ratelimit.reputation_refused";
 /// A request refused because its query string carries a credential parameter (400).
 pub const AUTH_QUERY_TOKEN_REFUSED: &str = "auth.query_token_refused";
 /// A request refused because of its media type (415).
@@ -158,6 +172,9 @@ pub const EVENTS: &[&str] = &[
     WEBHOOK_REPORT_ONLY,
     RATELIMIT_REFUSED,
     RATELIMIT_STORE_FAILED,
+    RATELIMIT_BLOCKED,
+    RATELIMIT_BLOCK_ENDED,
+    RATELIMIT_REPUTATION_REFUSED,
     AUTH_QUERY_TOKEN_REFUSED,
     AUTH_FAILED,
     AUTH_LEGACY_TOKEN_BLOCKED,

@@ -16,6 +16,7 @@ mod audit;
 mod auth;
 #[cfg(feature = "rbac")]
 mod authorize;
+mod body_limit;
 mod client_ip;
 mod content_type;
 mod error;
@@ -41,6 +42,7 @@ pub use audit::{AuditLayer, AuditRoute, AuditRouteError, AuditService, DEFAULT_R
 pub use auth::{AuthLayer, AuthService, FailedAttempt};
 #[cfg(feature = "rbac")]
 pub use authorize::{AuthorizeLayer, AuthorizeService, RoutePermissions};
+pub use body_limit::{BodyField, BodyRateLimitLayer, BodyRateLimitService, MissingField};
 pub use client_ip::{ClientIp, DEFAULT_IPV6_PREFIX, ForwardedHeader, IpNetwork};
 pub use content_type::{ContentTypeLayer, ContentTypeService};
 pub use error::TowerError;

@@ -8,8 +8,11 @@ use bytes::Bytes;
 use http::header::{HeaderMap, HeaderName, HeaderValue, RETRY_AFTER};
 use http::request::Parts;
 use http::{Request, Response, StatusCode};
+use std::net::IpAddr;
+
 use palisade_ratelimit::{
-    Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders, RateLimitStore, Verdict,
+    CachedReputation, Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders,
+    RateLimitStore, ReputationVerdict, Verdict,
 };
 use tower::{Layer, Service};
 use tracing::Level;
@@ -40,19 +43,28 @@ pub enum OnStoreFailure {
 
 type IdentityFn = dyn Fn(&Parts) -> Option<String> + Send + Sync;
 
+/// The decision half of a rate-limit layer: a store, a policy, and how to answer. Shared by
+/// [`RateLimitLayer`] and [`BodyRateLimitLayer`](crate::BodyRateLimitLayer).
+#[derive(Clone)]
+pub(crate) struct Limiter {
+    pub(crate) store: Arc<dyn RateLimitStore>,
+    pub(crate) policy: Arc<Policy>,
+    pub(crate) style: HeaderStyle,
+    pub(crate) on_failure: OnStoreFailure,
+    pub(crate) cost: u32,
+    /// Screens admitted requests by their client IP's abuse score.
+    pub(crate) reputation: Option<Arc<CachedReputation>>,
+}
+
 /// The configuration shared by every clone of a service.
 #[derive(Clone)]
 struct Shared {
-    store: Arc<dyn RateLimitStore>,
-    policy: Arc<Policy>,
+    limiter: Limiter,
     namespace: Arc<str>,
     client_ip: Option<ClientIp>,
     identity: Option<Arc<IdentityFn>>,
     route: bool,
     shared_without_peer: bool,
-    style: HeaderStyle,
-    on_failure: OnStoreFailure,
-    cost: u32,
 }
 
 /// A [`Layer`] that rate-limits requests with a [`RateLimitStore`] and a [`Policy`].
@@ -88,6 +100,8 @@ struct Shared {
 /// | store failure, [`OnStoreFailure::FailClosed`] (default) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `failed_closed` |
 /// | other errors (invalid cost, memory store key cap) | 503 | `Retry-After: 1` | `ratelimit.refused` (error) | `error` |
 /// | no peer address (see above) | 500 | none | `ratelimit.refused` (error, `cause = "no_peer_address"`) | `error` |
+/// | admitted, client IP's abuse score above the threshold ([`reputation`](Self::reputation)) | 429, key blocked | `Retry-After` (the rest of the bad verdict) | `ratelimit.reputation_refused` (warn, `cause = "bad_reputation"`) | `refused` |
+/// | admitted, reputation lookup failed, fail-closed | 503 | `Retry-After: 1` | `ratelimit.reputation_refused` (error, `cause = "reputation_failed"`) | `failed_closed` |
 ///
 /// Keys are never logged (they may hold addresses or account ids).
 ///
@@ -111,12 +125,12 @@ impl fmt::Debug for RateLimitLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RateLimitLayer")
             .field("namespace", &self.shared.namespace)
-            .field("policy", &self.shared.policy)
+            .field("policy", &self.shared.limiter.policy)
             .field("client_ip", &self.shared.client_ip)
             .field("identity", &self.shared.identity.is_some())
             .field("route", &self.shared.route)
-            .field("style", &self.shared.style)
-            .field("on_failure", &self.shared.on_failure)
+            .field("style", &self.shared.limiter.style)
+            .field("on_failure", &self.shared.limiter.on_failure)
             .finish_non_exhaustive()
     }
 }
@@ -132,16 +146,12 @@ impl RateLimitLayer {
     pub fn new(namespace: &str, store: impl RateLimitStore + 'static, policy: Policy) -> Self {
         Self {
             shared: Shared {
-                store: Arc::new(store),
-                policy: Arc::new(policy),
+                limiter: Limiter::new(Arc::new(store), policy),
                 namespace: Arc::from(namespace),
                 client_ip: Some(ClientIp::new()),
                 identity: None,
                 route: false,
                 shared_without_peer: false,
-                style: HeaderStyle::Draft,
-                on_failure: OnStoreFailure::FailClosed,
-                cost: 1,
             },
         }
     }
@@ -191,14 +201,34 @@ impl RateLimitLayer {
     /// Which rate-limit response fields to send (default [`HeaderStyle::Draft`]).
     #[must_use]
     pub fn header_style(mut self, style: HeaderStyle) -> Self {
-        self.shared.style = style;
+        self.shared.limiter.style = style;
         self
     }
 
     /// What to do when the store fails (default [`OnStoreFailure::FailClosed`]).
     #[must_use]
     pub fn on_store_failure(mut self, mode: OnStoreFailure) -> Self {
-        self.shared.on_failure = mode;
+        self.shared.limiter.on_failure = mode;
+        self
+    }
+
+    /// Screens every request the limits admit by its client IP's abuse score ([`CachedReputation`]:
+    /// a threshold, cached bad and clean verdicts, fail open or closed). An address above the
+    /// threshold is **blocked** in the store under the request's key for the rest of its bad
+    /// verdict ([`RateLimitStore::block`]: every instance sharing the store then refuses it at
+    /// the limit check, without a lookup, and the block shows in
+    /// [`PenaltyBox::blocks`](palisade_ratelimit::PenaltyBox::blocks)), and the request is
+    /// answered **429** with `Retry-After`; a failed lookup in fail-closed mode is answered
+    /// **503**. Both emit `ratelimit.reputation_refused` (`cause`: `bad_reputation` with the
+    /// `score`, or `reputation_failed`; never the address). A failed lookup in fail-open mode
+    /// emits `ratelimit.store_failed` (`cause = "reputation"`) and lets the request through.
+    ///
+    /// The address is the client IP ([`ClientIp::resolve`]), looked up as it is (not its IPv6
+    /// `/64`); a layer [`without_client_ip`](Self::without_client_ip) screens nothing. The
+    /// lookup comes after the limit check, so a flood refused by the limits costs no lookups.
+    #[must_use]
+    pub fn reputation(mut self, reputation: CachedReputation) -> Self {
+        self.shared.limiter.reputation = Some(Arc::new(reputation));
         self
     }
 
@@ -206,7 +236,7 @@ impl RateLimitLayer {
     /// and the smallest limit's capacity, or every request is answered 503).
     #[must_use]
     pub fn cost(mut self, cost: u32) -> Self {
-        self.shared.cost = cost;
+        self.shared.limiter.cost = cost;
         self
     }
 }
@@ -260,6 +290,20 @@ impl Shared {
             b = route_part(b, parts);
         }
         Some(b.build())
+    }
+}
+
+impl Limiter {
+    /// `store` and `policy`, each request costing 1, draft headers, failing closed.
+    pub(crate) fn new(store: Arc<dyn RateLimitStore>, policy: Policy) -> Self {
+        Self {
+            store,
+            policy: Arc::new(policy),
+            style: HeaderStyle::Draft,
+            on_failure: OnStoreFailure::FailClosed,
+            cost: 1,
+            reputation: None,
+        }
     }
 
     fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
@@ -322,7 +366,7 @@ fn count(outcome: &'static str) {
     metrics::counter!(telemetry::METRIC_RATELIMIT_DECISIONS, "outcome" => outcome).increment(1);
 }
 
-fn unavailable<R: From<Bytes>>() -> Response<R> {
+pub(crate) fn unavailable<R: From<Bytes>>() -> Response<R> {
     let mut res = plain(StatusCode::SERVICE_UNAVAILABLE, "rate limiter unavailable");
     res.headers_mut()
         .insert(RETRY_AFTER, HeaderValue::from_static("1"));
@@ -345,7 +389,7 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let mut inner = take_ready(&mut self.inner);
+        let inner = take_ready(&mut self.inner);
         let shared = Arc::clone(&self.shared);
         let (parts, body) = req.into_parts();
         let Some(key) = shared.key(&parts) else {
@@ -364,64 +408,131 @@ where
                 ))
             });
         };
+        let ip = match (&shared.limiter.reputation, &shared.client_ip) {
+            (Some(_), Some(client_ip)) => client_ip.resolve(&parts),
+            _ => None,
+        };
         let req = Request::from_parts(parts, body);
-        Box::pin(async move {
-            let verdict = shared.store.check(&key, &shared.policy, shared.cost).await;
-            match verdict {
-                Ok(v) if v.is_allowed() => {
-                    count(if v.cause() == Cause::FailedOpen {
-                        "failed_open"
-                    } else {
-                        "admitted"
-                    });
-                    let mut res = inner.call(req).await?;
-                    shared.headers(&v, res.headers_mut());
-                    Ok(res)
+        Box::pin(async move { shared.limiter.decide(key, ip, "request", inner, req).await })
+    }
+}
+
+impl Limiter {
+    /// The reputation check of an admitted request from `ip`: `None` to go on, or the
+    /// refusal. A bad address is blocked under `key` for the rest of its verdict.
+    async fn screen<R: From<Bytes>>(
+        &self,
+        reputation: &CachedReputation,
+        ip: IpAddr,
+        key: &Key,
+    ) -> Option<Response<R>> {
+        match reputation.check(ip).await {
+            ReputationVerdict::Bad { score, remaining } => {
+                // Refused whether or not the block is recorded: the verdict stays cached here.
+                let blocked = self.store.block(key, remaining).await;
+                emit!(
+                    Level::WARN,
+                    telemetry::RATELIMIT_REPUTATION_REFUSED,
+                    status = 429u16,
+                    cause = "bad_reputation",
+                    score,
+                    blocked = blocked.is_ok(),
+                );
+                count("refused");
+                let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+                self.headers(&Verdict::blocked(remaining), res.headers_mut());
+                Some(res)
+            }
+            ReputationVerdict::FailedClosed(e) => {
+                emit!(Level::ERROR, telemetry::RATELIMIT_REPUTATION_REFUSED, status = 503u16, cause = "reputation_failed", error = %e);
+                count("failed_closed");
+                Some(unavailable())
+            }
+            ReputationVerdict::FailedOpen(e) => {
+                emit!(Level::ERROR, telemetry::RATELIMIT_STORE_FAILED, mode = "fail_open", cause = "reputation", error = %e);
+                None
+            }
+            _ => None,
+        }
+    }
+
+    /// Checks `key` and answers: the inner service's response with the rate-limit headers, or
+    /// a refusal (see [`RateLimitLayer`]'s table). `scope` names the layer in events
+    /// (`request`: [`RateLimitLayer`]; `body`: [`BodyRateLimitLayer`](crate::BodyRateLimitLayer)).
+    pub(crate) async fn decide<I, B, R>(
+        &self,
+        key: Key,
+        ip: Option<IpAddr>,
+        scope: &'static str,
+        mut inner: I,
+        req: Request<B>,
+    ) -> Result<Response<R>, I::Error>
+    where
+        I: Service<Request<B>, Response = Response<R>>,
+        R: From<Bytes>,
+    {
+        let verdict = self.store.check(&key, &self.policy, self.cost).await;
+        match verdict {
+            Ok(v) if v.is_allowed() => {
+                if let (Some(reputation), Some(ip)) = (&self.reputation, ip)
+                    && let Some(refusal) = self.screen(reputation, ip, &key).await
+                {
+                    return Ok(refusal);
                 }
-                Ok(v) if v.cause() == Cause::FailedClosed => {
-                    emit!(
-                        Level::WARN,
-                        telemetry::RATELIMIT_REFUSED,
-                        status = 503u16,
-                        cause = "failed_closed"
-                    );
+                count(if v.cause() == Cause::FailedOpen {
+                    "failed_open"
+                } else {
+                    "admitted"
+                });
+                let mut res = inner.call(req).await?;
+                self.headers(&v, res.headers_mut());
+                Ok(res)
+            }
+            Ok(v) if v.cause() == Cause::FailedClosed => {
+                emit!(
+                    Level::WARN,
+                    telemetry::RATELIMIT_REFUSED,
+                    status = 503u16,
+                    cause = "failed_closed",
+                    scope,
+                );
+                count("failed_closed");
+                let mut res = unavailable();
+                self.headers(&v, res.headers_mut());
+                Ok(res)
+            }
+            Ok(v) => {
+                emit!(
+                    Level::INFO,
+                    telemetry::RATELIMIT_REFUSED,
+                    status = 429u16,
+                    cause = ?v.cause(),
+                    retry_after_secs = v.retry_after_secs(),
+                    scope,
+                );
+                count("refused");
+                let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests");
+                self.headers(&v, res.headers_mut());
+                Ok(res)
+            }
+            Err(e) if e.is_store_failure() => match self.on_failure {
+                OnStoreFailure::FailOpen => {
+                    emit!(Level::ERROR, telemetry::RATELIMIT_STORE_FAILED, mode = "fail_open", error = %e, scope);
+                    count("failed_open");
+                    inner.call(req).await
+                }
+                OnStoreFailure::FailClosed => {
+                    emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "store_failed", error = %e, scope);
                     count("failed_closed");
-                    let mut res = unavailable();
-                    shared.headers(&v, res.headers_mut());
-                    Ok(res)
-                }
-                Ok(v) => {
-                    emit!(
-                        Level::INFO,
-                        telemetry::RATELIMIT_REFUSED,
-                        status = 429u16,
-                        cause = ?v.cause(),
-                        retry_after_secs = v.retry_after_secs(),
-                    );
-                    count("refused");
-                    let mut res = plain(StatusCode::TOO_MANY_REQUESTS, "too many requests");
-                    shared.headers(&v, res.headers_mut());
-                    Ok(res)
-                }
-                Err(e) if e.is_store_failure() => match shared.on_failure {
-                    OnStoreFailure::FailOpen => {
-                        emit!(Level::ERROR, telemetry::RATELIMIT_STORE_FAILED, mode = "fail_open", error = %e);
-                        count("failed_open");
-                        inner.call(req).await
-                    }
-                    OnStoreFailure::FailClosed => {
-                        emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "store_failed", error = %e);
-                        count("failed_closed");
-                        Ok(unavailable())
-                    }
-                },
-                Err(e) => {
-                    emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "error", error = %e);
-                    count("error");
                     Ok(unavailable())
                 }
+            },
+            Err(e) => {
+                emit!(Level::ERROR, telemetry::RATELIMIT_REFUSED, status = 503u16, cause = "error", error = %e, scope);
+                count("error");
+                Ok(unavailable())
             }
-        })
+        }
     }
 }
 

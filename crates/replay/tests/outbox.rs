@@ -1,0 +1,140 @@
+//! `Outbox`: UUID v4 keys, stored keys parsed back, and one send per logical message across
+//! instances sharing a store, under concurrency, with failed sends retried.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use palisade_replay::{IdempotencyKey, MemoryNonceStore, Outbox, OutboxError, ReplayError, Sent};
+
+#[test]
+fn generated_keys_are_uuid_v4_and_distinct() {
+    let keys: HashSet<String> = (0..1_000)
+        .map(|_| IdempotencyKey::generate().unwrap().as_str().to_owned())
+        .collect();
+    assert_eq!(keys.len(), 1_000);
+    for k in &keys {
+        let b = k.as_bytes();
+        assert_eq!(k.len(), 36);
+        assert_eq!([b[8], b[13], b[18], b[23]], [b'-'; 4]);
+        assert_eq!(b[14], b'4', "version 4: {k}");
+        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "variant: {k}");
+        assert!(
+            k.bytes()
+                .all(|c| c == b'-' || c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_eq!(IdempotencyKey::parse(k).unwrap().as_str(), k);
+    }
+}
+
+#[test]
+fn stored_keys_are_checked() {
+    assert!(IdempotencyKey::parse("msg_42:attempt-group/7").is_ok());
+    assert!(IdempotencyKey::parse(&"k".repeat(255)).is_ok());
+    for bad in ["", "has space", "tab\t", "é", &"k".repeat(256)] {
+        assert!(
+            matches!(
+                IdempotencyKey::parse(bad),
+                Err(ReplayError::InvalidConfig { .. })
+            ),
+            "{bad:?}"
+        );
+    }
+}
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+#[test]
+fn a_failed_send_is_retried_and_a_sent_one_never_again() {
+    rt().block_on(async {
+        let outbox = Outbox::new(MemoryNonceStore::new(), "sms");
+        let key = IdempotencyKey::generate().unwrap();
+        let failed = outbox
+            .send(&key, |_| async { Err::<(), _>("provider 503") })
+            .await;
+        assert!(matches!(failed, Err(OutboxError::Send("provider 503"))));
+        let sent = outbox
+            .send(&key, |k| async move { Ok::<_, ()>(k) })
+            .await
+            .unwrap();
+        assert_eq!(
+            sent,
+            Sent::Now(key.clone()),
+            "the sender got the stored key"
+        );
+        for _ in 0..3 {
+            assert_eq!(
+                outbox
+                    .send(&key, |_| async { Ok::<_, ()>(key.clone()) })
+                    .await
+                    .unwrap(),
+                Sent::Already
+            );
+        }
+        // Another scope is another channel.
+        let other = Outbox::new(MemoryNonceStore::new(), "email");
+        assert!(matches!(
+            other
+                .send(&key, |_| async { Ok::<_, ()>(()) })
+                .await
+                .unwrap(),
+            Sent::Now(())
+        ));
+    });
+}
+
+#[test]
+fn a_send_in_flight_is_not_doubled() {
+    rt().block_on(async {
+        let store = Arc::new(MemoryNonceStore::new());
+        let (a, b) = (Outbox::new(store.clone(), "sms"), Outbox::new(store, "sms"));
+        let key = IdempotencyKey::generate().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (started_tx, started_rx) = tokio::sync::oneshot::channel::<()>();
+        let first = {
+            let key = key.clone();
+            tokio::spawn(async move {
+                a.send(&key, |_| async move {
+                    started_tx.send(()).unwrap();
+                    rx.await.unwrap();
+                    Ok::<_, ()>("sent by a")
+                })
+                .await
+                .unwrap()
+            })
+        };
+        started_rx.await.unwrap();
+        assert_eq!(
+            b.send(&key, |_| async { Ok::<_, ()>("sent by b") })
+                .await
+                .unwrap(),
+            Sent::InFlight
+        );
+        tx.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), Sent::Now("sent by a"));
+        assert_eq!(
+            b.send(&key, |_| async { Ok::<_, ()>("sent by b") })
+                .await
+                .unwrap(),
+            Sent::Already
+        );
+    });
+}
+
+#[test]
+fn racing_instances_send_each_message_once() {
+    rt().block_on(palisade_replay::testing::outbox_sends_once(Arc::new(
+        MemoryNonceStore::new(),
+    )));
+}
