@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::{Key, Policy, RateLimitError, RateLimitStore, Verdict};
+use crate::{Cause, Key, Policy, RateLimitError, RateLimitStore, Verdict};
 
 /// A named service tier.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -183,7 +183,12 @@ impl Tiers {
 
     /// The decision for a request of `cost` by `key` of `tier`: [`RateLimitStore::check`] with
     /// the tier's policy, or, for an unlimited tier, [`Verdict::unlimited`] at once (no store
-    /// round trip, nothing counted or kept).
+    /// round trip, no state kept).
+    ///
+    /// Every call counts one `palisade_ratelimit_tier_decisions_total{tier, outcome}`
+    /// ([`METRIC_RATELIMIT_TIER_DECISIONS`](palisade_telemetry::METRIC_RATELIMIT_TIER_DECISIONS)),
+    /// `outcome` one of `admitted`, `refused`, `unlimited` (an unlimited tier's request: still
+    /// counted, so its traffic shows on the same dashboard) or `error`.
     ///
     /// # Errors
     ///
@@ -197,13 +202,27 @@ impl Tiers {
         key: &Key,
         cost: u32,
     ) -> Result<Verdict, RateLimitError> {
-        match self.limit(tier)? {
-            TierLimit::Limited(policy) => store.check(key, policy, cost).await,
-            TierLimit::Unlimited if cost == 0 => Err(RateLimitError::InvalidCost {
+        let decision = match self.limit(tier) {
+            Err(e) => Err(e),
+            Ok(TierLimit::Limited(policy)) => store.check(key, policy, cost).await,
+            Ok(TierLimit::Unlimited) if cost == 0 => Err(RateLimitError::InvalidCost {
                 cost,
                 capacity: u64::MAX,
             }),
-            TierLimit::Unlimited => Ok(Verdict::unlimited()),
-        }
+            Ok(TierLimit::Unlimited) => Ok(Verdict::unlimited()),
+        };
+        let outcome = match &decision {
+            Ok(v) if v.cause() == Cause::Unlimited => "unlimited",
+            Ok(v) if v.is_allowed() => "admitted",
+            Ok(_) => "refused",
+            Err(_) => "error",
+        };
+        metrics::counter!(
+            palisade_telemetry::METRIC_RATELIMIT_TIER_DECISIONS,
+            "tier" => tier.as_str(),
+            "outcome" => outcome
+        )
+        .increment(1);
+        decision
     }
 }

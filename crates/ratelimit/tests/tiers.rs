@@ -165,3 +165,102 @@ async fn settings_replace_each_other_and_unknown_tiers_are_errors() {
         Err(RateLimitError::UnknownTier { tier: "basic" })
     ));
 }
+
+/// Each `counter!` call as a `name{tier=…,outcome=…}` line (the macro registers the counter on
+/// every call), recorded on this thread only.
+#[derive(Clone, Default)]
+struct Counted(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+impl metrics::CounterFn for Counted {
+    fn increment(&self, value: u64) {
+        let _ = value;
+    }
+    fn absolute(&self, _: u64) {}
+}
+
+struct Recorder(Counted);
+
+impl metrics::Recorder for Recorder {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        self.0
+            .0
+            .lock()
+            .unwrap()
+            .push(format!("{}{{{}}}", key.name(), labels.join(",")));
+        metrics::Counter::from_arc(std::sync::Arc::new(self.0.clone()))
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+/// Every decision is counted by tier and outcome, the unlimited tier's included (it reaches no
+/// store, but its traffic still shows).
+#[test]
+fn every_tier_decision_is_counted_unlimited_included() {
+    let counted = Counted::default();
+    let recorder = Recorder(counted.clone());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        rt.block_on(async {
+            let tiers = plans();
+            let key = Key::from(9u64);
+            let store = MemoryStore::new();
+            tiers
+                .check(&Unreachable, Tier::Enterprise, &key, 1)
+                .await
+                .unwrap();
+            for _ in 0..11 {
+                tiers.check(&store, Tier::Free, &key, 1).await.unwrap();
+            }
+            tiers
+                .check(&Unreachable, Tier::Pro, &key, 1)
+                .await
+                .unwrap_err();
+        });
+    });
+    let lines = counted.0.lock().unwrap().clone();
+    for want in [
+        "palisade_ratelimit_tier_decisions_total{tier=enterprise,outcome=unlimited}",
+        "palisade_ratelimit_tier_decisions_total{tier=free,outcome=admitted}",
+        "palisade_ratelimit_tier_decisions_total{tier=free,outcome=refused}",
+        "palisade_ratelimit_tier_decisions_total{tier=pro,outcome=error}",
+    ] {
+        assert!(lines.iter().any(|l| l == want), "{want} not in {lines:?}");
+    }
+    assert_eq!(lines.iter().filter(|l| l.contains("tier=free")).count(), 11);
+}

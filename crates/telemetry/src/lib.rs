@@ -79,6 +79,11 @@ pub const METRIC_WEBHOOK_DELIVERIES: &str = "palisade_webhook_deliveries_total";
 /// `palisade_tower::RateLimitLayer`. `outcome` is one of `admitted`, `refused`,
 /// `failed_open`, `failed_closed`, `error`.
 pub const METRIC_RATELIMIT_DECISIONS: &str = "palisade_ratelimit_decisions_total";
+/// Counter `palisade_ratelimit_tier_decisions_total{tier, outcome}`: one per
+/// `palisade_ratelimit::Tiers::check`. `tier` is `free`, `basic`, `pro` or `enterprise`;
+/// `outcome` one of `admitted`, `refused`, `unlimited` (a tier without a limit: no store round
+/// trip, still counted), `error`.
+pub const METRIC_RATELIMIT_TIER_DECISIONS: &str = "palisade_ratelimit_tier_decisions_total";
 /// Counter `palisade_query_credential_refusals_total`: requests refused by a
 /// `palisade_tower::QueryCredentialLayer`.
 pub const METRIC_QUERY_CREDENTIAL_REFUSALS: &str = "palisade_query_credential_refusals_total";
