@@ -2,8 +2,7 @@
 
 use std::fmt;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64_simd::{Out, URL_SAFE_NO_PAD};
 use zeroize::Zeroize as _;
 
 use crate::aead::{NONCE_LEN, TAG_LEN};
@@ -95,9 +94,9 @@ impl Envelope {
         let body = text
             .strip_prefix(TEXT_PREFIX)
             .ok_or(PiiError::malformed("missing `pii1.` prefix"))?;
-        let bytes = URL_SAFE_NO_PAD
-            .decode(body)
-            .map_err(|_| PiiError::malformed("invalid base64url"))?;
+        let mut bytes = vec![0u8; decoded_len(body)?];
+        let n = decode_into(body, &mut bytes)?.len();
+        bytes.truncate(n);
         Self::from_vec(bytes)
     }
 
@@ -215,25 +214,63 @@ pub(crate) fn seal_into(
     }
 }
 
-/// `pii1.` and the unpadded base64url of `bytes`.
+/// `pii1.` and the unpadded base64url of `bytes` (SIMD, `base64-simd`).
 pub(crate) fn encode_text(bytes: &[u8]) -> String {
-    // Encoding straight into the output buffer is faster for short envelopes than
-    // `encode_string`, which goes through a 1 KiB intermediate buffer.
-    let encoded = base64::encoded_len(bytes.len(), false).unwrap_or(0);
-    let mut out = Vec::with_capacity(TEXT_PREFIX.len() + encoded);
-    out.extend_from_slice(TEXT_PREFIX.as_bytes());
-    out.resize(TEXT_PREFIX.len() + encoded, 0);
-    let written = out
-        .get_mut(TEXT_PREFIX.len()..)
-        .and_then(|dst| URL_SAFE_NO_PAD.encode_slice(bytes, dst).ok());
-    match (written, String::from_utf8(out)) {
-        (Some(_), Ok(text)) => text,
-        // Unreachable: the buffer is exactly the encoded length and base64 is ASCII.
-        _ => {
-            let mut text = String::from(TEXT_PREFIX);
-            URL_SAFE_NO_PAD.encode_string(bytes, &mut text);
-            text
-        }
+    let encoded = URL_SAFE_NO_PAD.encoded_length(bytes.len());
+    let mut out = vec![0u8; TEXT_PREFIX.len() + encoded];
+    let (prefix, dst) = out.split_at_mut(TEXT_PREFIX.len());
+    prefix.copy_from_slice(TEXT_PREFIX.as_bytes());
+    // `dst` is exactly `encoded_length` bytes, which `encode` requires.
+    let _written = URL_SAFE_NO_PAD.encode(bytes, Out::from_slice(dst));
+    // Base64url is ASCII, so this never fails; the fallback keeps it panic-free.
+    String::from_utf8(out).unwrap_or_else(|_| {
+        let mut text = String::from(TEXT_PREFIX);
+        text.push_str(&URL_SAFE_NO_PAD.encode_to_string(bytes));
+        text
+    })
+}
+
+/// The number of bytes `body` (unpadded base64url) decodes to.
+fn decoded_len(body: &str) -> Result<usize, PiiError> {
+    URL_SAFE_NO_PAD
+        .decoded_length(body.as_bytes())
+        .map_err(|_| PiiError::malformed("invalid base64url"))
+}
+
+/// Decodes unpadded, canonical base64url into the front of `out`, refusing padding,
+/// characters outside the alphabet and non-zero trailing bits (RFC 4648 §3.5), and an `out`
+/// too short.
+fn decode_into<'b>(body: &str, out: &'b mut [u8]) -> Result<&'b [u8], PiiError> {
+    let invalid = || PiiError::malformed("invalid base64url");
+    let n = decoded_len(body)?;
+    if !canonical_tail(body.as_bytes()) {
+        return Err(invalid());
+    }
+    let dst = out.get_mut(..n).ok_or_else(invalid)?;
+    let decoded = URL_SAFE_NO_PAD
+        .decode(body.as_bytes(), Out::from_slice(dst))
+        .map_err(|_| invalid())?;
+    Ok(decoded)
+}
+
+/// Whether the last character of unpadded base64url leaves no bits set past the encoded
+/// bytes (the only encoding of a given byte string).
+fn canonical_tail(body: &[u8]) -> bool {
+    let Some(&last) = body.last() else {
+        return true;
+    };
+    let value = match last {
+        b'A'..=b'Z' => last - b'A',
+        b'a'..=b'z' => last - b'a' + 26,
+        b'0'..=b'9' => last - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => return false,
+    };
+    match body.len() % 4 {
+        2 => value & 0x0F == 0,
+        3 => value & 0x03 == 0,
+        _ => true,
     }
 }
 
@@ -242,10 +279,7 @@ pub(crate) fn decode_text<'b>(text: &str, out: &'b mut [u8]) -> Result<&'b [u8],
     let body = text
         .strip_prefix(TEXT_PREFIX)
         .ok_or(PiiError::malformed("missing `pii1.` prefix"))?;
-    let n = URL_SAFE_NO_PAD
-        .decode_slice(body, out)
-        .map_err(|_| PiiError::malformed("invalid base64url"))?;
-    out.get(..n).ok_or(PiiError::malformed("invalid base64url"))
+    decode_into(body, out)
 }
 
 /// The associated data of an envelope with this header in this context.
@@ -338,6 +372,39 @@ mod tests {
         );
         assert!(Envelope::from_bytes(&[1, 1, 0, 0, 0, 0]).is_err());
         assert!(Envelope::from_bytes(&[1, 1, 0, 0, 0, 1, 0]).is_err());
+    }
+
+    #[test]
+    fn simd_base64url_matches_the_scalar_codec_and_stays_strict() {
+        use base64::Engine as _;
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD as SCALAR;
+        let data: Vec<u8> = (0u8..=255).collect();
+        for len in 0..=data.len() {
+            let bytes = &data[..len];
+            let text = encode_text(bytes);
+            assert_eq!(
+                text,
+                format!("{TEXT_PREFIX}{}", SCALAR.encode(bytes)),
+                "{len}"
+            );
+            let mut out = [0u8; 256];
+            assert_eq!(decode_text(&text, &mut out).unwrap(), bytes, "{len}");
+        }
+        // One byte (`AQ`, 0x01): the second character carries 4 unused bits, which must be 0.
+        let mut out = [0u8; 4];
+        assert_eq!(decode_text("pii1.AQ", &mut out).unwrap(), [1]);
+        for bad in [
+            "pii1.AR",
+            "pii1.AB_",
+            "pii1.A",
+            "pii1.AQ==",
+            "pii1.A+",
+            "pii1.A/",
+        ] {
+            assert!(decode_text(bad, &mut out).is_err(), "{bad}");
+        }
+        // An output buffer too short is an error, not a panic.
+        assert!(decode_text("pii1.AAAAAAAA", &mut [0u8; 2]).is_err());
     }
 
     #[test]

@@ -141,8 +141,9 @@ fn verify(c: &mut Criterion) {
             b.iter(|| peer.verify(black_box(&body), black_box(&signed)).is_ok());
         });
 
-        // GitHub: HMAC-SHA256 of the body. The verifier also hashes the body (SHA-256) for its
-        // replay key, since GitHub signs no timestamp or id: about twice the raw cost.
+        // GitHub: HMAC-SHA256 of the body. `verify_at` also hashes the body (BLAKE3) for its
+        // replay key, since GitHub signs no timestamp or id; `verify_lazy_at` (no replay
+        // guard) does not.
         let github = Verifier::new(GitHub::new(), [SecretString::from(GITHUB_SECRET)]).unwrap();
         let signed = github
             .sign(&Message::new(&body))
@@ -165,6 +166,18 @@ fn verify(c: &mut Criterion) {
         });
         group.bench_function("palisade_github", |b| {
             b.iter(|| github.verify_at(black_box(&req), now));
+        });
+        // No replay guard: the key is never asked for, so it is never hashed.
+        assert_eq!(
+            github.verify_lazy_at(&req, now).unwrap().replay_key(),
+            github.verify_at(&req, now).unwrap().replay_key
+        );
+        group.bench_function("palisade_github_lazy", |b| {
+            b.iter(|| {
+                github
+                    .verify_lazy_at(black_box(&req), now)
+                    .map(|v| v.secret_index())
+            });
         });
 
         group.finish();

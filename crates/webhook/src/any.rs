@@ -2,6 +2,7 @@
 
 use crate::error::SecretError;
 use crate::key::Key;
+use crate::lazy::LazyVerified;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{
@@ -123,6 +124,16 @@ impl Scheme for AnyScheme {
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
         self.inner().verify(keys, request, now, tolerance)
+    }
+
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        self.inner().verify_lazy(keys, request, now, tolerance)
     }
 
     fn sign(

@@ -8,6 +8,7 @@ use crate::encoding::Encoding;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
+use crate::lazy::LazyVerified;
 use crate::mac::Algorithm;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
@@ -101,6 +102,17 @@ impl Scheme for GitHub {
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
         self.pick(request).verify(keys, request, now, tolerance)
+    }
+
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        self.pick(request)
+            .verify_lazy(keys, request, now, tolerance)
     }
 
     fn sign(

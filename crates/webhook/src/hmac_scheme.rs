@@ -7,6 +7,7 @@ use crate::encoding::Encoding;
 use crate::error::SecretError;
 use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
+use crate::lazy::{KeySource, LazyVerified};
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
@@ -205,7 +206,7 @@ impl HmacScheme {
     }
 
     /// Writes the signed message.
-    fn feed(
+    pub(crate) fn feed(
         &self,
         sink: &mut dyn Sink,
         body: &[u8],
@@ -407,6 +408,17 @@ impl Scheme for HmacScheme {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
+        self.verify_lazy(keys, request, now, tolerance)
+            .map(LazyVerified::into_verified)
+    }
+
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
         let raw = headers::required(request.headers, &self.signature_header)?;
         let encoded = strip_prefix_ignore_case(raw, &self.prefix).ok_or_else(|| {
             WebhookError::malformed(
@@ -472,17 +484,24 @@ impl Scheme for HmacScheme {
         })
         .ok_or(WebhookError::NoMatchingSignature)?;
 
-        // The signed message id when there is one, otherwise a hash of the signed content:
-        // never the signature, which depends on the secret that matched.
-        let replay_key = match id {
-            Some(id) => ReplayKey::from_id(self.provider, id),
-            None => ReplayKey::derive(self.provider, &feed),
+        // The signed message id when there is one, otherwise a hash of the signed content
+        // (deferred until asked for): never the signature, which depends on the secret that
+        // matched.
+        let key = match id {
+            Some(id) => KeySource::Ready(ReplayKey::from_id(self.provider, id)),
+            None => KeySource::Template {
+                scheme: self,
+                body: request.body,
+                timestamp: timestamp_text,
+                method,
+                url,
+            },
         };
-        Ok(Verified::body_signed(
+        Ok(LazyVerified::of_signed_body(
             self.provider,
             timestamp,
-            replay_key,
             secret_index,
+            key,
         ))
     }
 
@@ -571,6 +590,16 @@ macro_rules! fixed_hmac_scheme {
                 tolerance: &$crate::Tolerance,
             ) -> Result<$crate::Verified, $crate::WebhookError> {
                 $crate::Scheme::verify(Self::scheme(), keys, request, now, tolerance)
+            }
+
+            fn verify_lazy<'a>(
+                &'a self,
+                keys: &[$crate::Key],
+                request: &$crate::Request<'a>,
+                now: i64,
+                tolerance: &$crate::Tolerance,
+            ) -> Result<$crate::LazyVerified<'a>, $crate::WebhookError> {
+                $crate::Scheme::verify_lazy(Self::scheme(), keys, request, now, tolerance)
             }
 
             fn sign(

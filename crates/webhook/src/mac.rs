@@ -1,7 +1,6 @@
 //! HMAC computation, tags, and constant-time comparison.
 
 use hmac::{EagerHash, Hmac, Mac};
-use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::key::Key;
@@ -65,7 +64,7 @@ pub(crate) trait Sink {
     fn put(&mut self, data: &[u8]);
 }
 
-impl Sink for Sha256 {
+impl Sink for blake3::Hasher {
     fn put(&mut self, data: &[u8]) {
         self.update(data);
     }
@@ -147,9 +146,9 @@ pub(crate) fn hmac(algorithm: Algorithm, key: &Key, feed: &dyn Fn(&mut dyn Sink)
     })
 }
 
-/// SHA-256 of the message that `feed` writes.
-pub(crate) fn sha256(feed: &dyn Fn(&mut dyn Sink)) -> [u8; 32] {
-    let mut h = Sha256::new();
+/// BLAKE3 (default hash mode, 32-byte output) of the message that `feed` writes.
+pub(crate) fn blake3(feed: &dyn Fn(&mut dyn Sink)) -> [u8; 32] {
+    let mut h = blake3::Hasher::new();
     feed(&mut h);
     h.finalize().into()
 }

@@ -10,12 +10,13 @@ use crate::encoding::Encoding;
 use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::Key;
+use crate::lazy::{KeySource, LazyVerified};
 use crate::mac::{Algorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
 };
-use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
+use crate::{Provider, Verified, WebhookError, headers};
 
 static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
 
@@ -139,6 +140,17 @@ impl Scheme for Stripe {
         now: i64,
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError> {
+        self.verify_lazy(keys, request, now, tolerance)
+            .map(LazyVerified::into_verified)
+    }
+
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
         let value = headers::required(request.headers, &HEADER)?;
         let scan = Scan::of(value)?;
         let t = scan.t;
@@ -173,11 +185,11 @@ impl Scheme for Stripe {
         // during a secret roll one delivery carries one `v1` per secret, and a key taken from
         // the signature would change with the `v1` entries kept (`t=T,v1=A,v1=B` re-sent as
         // `t=T,v1=B` would count as a new delivery).
-        Ok(Verified::body_signed(
+        Ok(LazyVerified::of_signed_body(
             Provider::Stripe,
             Some(timestamp),
-            ReplayKey::derive(Provider::Stripe, &feed),
             secret_index,
+            KeySource::Pieces([t.as_bytes(), b".", request.body]),
         ))
     }
 

@@ -19,6 +19,7 @@ use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
+use crate::lazy::LazyVerified;
 use crate::mac::{Algorithm, Sink};
 use crate::time::Tolerance;
 use crate::verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders};
@@ -167,6 +168,21 @@ impl Scheme for Vapi {
             secret_index,
             body_signed: false,
         })
+    }
+
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        match &self.mode {
+            Mode::Hmac(plan) => plan.verify_lazy(keys, request, now, tolerance),
+            Mode::SecretHeader => self
+                .verify(keys, request, now, tolerance)
+                .map(LazyVerified::from),
+        }
     }
 
     fn sign(

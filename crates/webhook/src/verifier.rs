@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::error::SecretError;
 use crate::headers::{Headers, Lookup};
 use crate::key::Key;
+use crate::lazy::LazyVerified;
 use crate::mac::{Algorithm, Sink, Tag};
 use crate::time::{Clock, SystemClock, Tolerance};
 use crate::{Provider, Verified, WebhookError};
@@ -240,6 +241,25 @@ pub trait Scheme: Send + Sync {
         tolerance: &Tolerance,
     ) -> Result<Verified, WebhookError>;
 
+    /// As [`verify`](Self::verify), but the replay key may be left to be computed when asked
+    /// for ([`LazyVerified::replay_key`]). The default verifies with [`verify`](Self::verify)
+    /// (key computed); the schemes whose key is a hash of the signed content (GitHub, Meta,
+    /// Shopify, Slack, Stripe, [`HmacScheme`](crate::HmacScheme), [`AnyScheme`](crate::AnyScheme)
+    /// holding one of them) defer it.
+    ///
+    /// # Errors
+    /// As [`verify`](Self::verify).
+    fn verify_lazy<'a>(
+        &'a self,
+        keys: &[Key],
+        request: &Request<'a>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        self.verify(keys, request, now, tolerance)
+            .map(LazyVerified::from)
+    }
+
     /// Signs `message` with `key`, as the provider would, at `now` unless the message fixes
     /// its own timestamp.
     ///
@@ -379,6 +399,34 @@ impl<S: Scheme> Verifier<S> {
     pub fn verify_at(&self, request: &Request<'_>, now: i64) -> Result<Verified, WebhookError> {
         self.scheme
             .verify(&self.keys, request, now, &self.tolerance)
+    }
+
+    /// As [`verify`](Self::verify), with the replay key computed only if
+    /// [`LazyVerified::replay_key`] asks for it: for a service without a replay store, or that
+    /// decides per request whether to claim it. For GitHub, Meta, Shopify, Stripe, Slack and
+    /// HMAC schemes without `{id}` this saves a hash of the body.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_at`].
+    pub fn verify_lazy<'a>(
+        &'a self,
+        request: &Request<'a>,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        self.verify_lazy_at(request, self.clock.now_unix_secs())
+    }
+
+    /// As [`verify_at`](Self::verify_at), with the replay key computed only if
+    /// [`LazyVerified::replay_key`] asks for it.
+    ///
+    /// # Errors
+    /// As [`Verifier::verify_at`].
+    pub fn verify_lazy_at<'a>(
+        &'a self,
+        request: &Request<'a>,
+        now: i64,
+    ) -> Result<LazyVerified<'a>, WebhookError> {
+        self.scheme
+            .verify_lazy(&self.keys, request, now, &self.tolerance)
     }
 
     /// Produces the headers the provider would send for `message`, signed with the first

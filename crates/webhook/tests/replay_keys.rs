@@ -48,7 +48,12 @@ fn same_key<S: Scheme + Clone>(
         if let Some(url) = url {
             request = request.with_url(url);
         }
-        both.verify_at(&request, T).unwrap()
+        let eager = both.verify_at(&request, T).unwrap();
+        // The lazy path gives the same facts and, when asked, the same key.
+        let lazy = both.verify_lazy_at(&request, T).unwrap();
+        assert_eq!(lazy.replay_key(), eager.replay_key, "{name}: lazy key");
+        assert_eq!(lazy.into_verified(), eager, "{name}: lazy facts");
+        eager
     };
     let (a, b) = (verified(first), verified(second));
     assert_eq!((a.secret_index, b.secret_index), (0, 1), "{name}");
@@ -157,3 +162,26 @@ fn stripe_key_is_the_same_whatever_v1_entries_are_kept() {
         assert_ne!(k, keys[0]);
     }
 }
+
+/// Known answer for the replay key's byte format (`docs/formats.md`, "Webhook replay key"):
+/// GitHub's documented delivery. The hash changed from SHA-256 to BLAKE3 in issue 19, on
+/// purpose; this value moves only with a deliberate format change.
+#[test]
+fn github_replay_key_known_answer() {
+    let v = Verifier::new(GitHub::new(), [secret("It's a Secret to Everybody")]).unwrap();
+    let headers = [(
+        "X-Hub-Signature-256",
+        "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17",
+    )];
+    let request = Request::new(&headers, b"Hello, World!");
+    let key = v.verify_at(&request, T).unwrap().replay_key;
+    assert_eq!(key.to_hex(), GITHUB_HELLO_KEY);
+    assert_eq!(
+        key.as_bytes(),
+        blake3::hash(b"github\0Hello, World!").as_bytes(),
+        "BLAKE3(provider || 0x00 || body)"
+    );
+    assert_eq!(v.verify_lazy_at(&request, T).unwrap().replay_key(), key);
+}
+
+const GITHUB_HELLO_KEY: &str = "98b17df64437bf2d3cd574dd355f8eb829f593f61a1e563901a255d7f6256b83";
