@@ -98,7 +98,7 @@ impl<'a> LazyVerified<'a> {
         self.body_signed
     }
 
-    /// The replay key: computed now (one BLAKE3 pass over the signed content for the
+    /// The replay key: computed now (one hash pass over the signed content for the
     /// content-hashed schemes, nothing for a signed id), equal to [`Verified::replay_key`].
     pub fn replay_key(&self) -> ReplayKey {
         match self.key {

@@ -48,5 +48,5 @@ pub use stripe::{MAX_V1 as STRIPE_MAX_V1, Stripe, StripeSignatureHeader};
 pub use time::{Clock, FixedClock, SystemClock, Tolerance};
 pub use twilio::Twilio;
 pub use vapi::Vapi;
-pub use verified::{Provider, ReplayKey, Verified};
+pub use verified::{Provider, REPLAY_KEY_BLAKE3_FROM, ReplayKey, Verified};
 pub use verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, Verifier};

@@ -1,6 +1,7 @@
 //! HMAC computation, tags, and constant-time comparison.
 
 use hmac::{EagerHash, Hmac, Mac};
+use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::key::Key;
@@ -62,6 +63,21 @@ impl std::str::FromStr for Algorithm {
 /// Anything the signed message can be fed into: a MAC or a plain hash.
 pub(crate) trait Sink {
     fn put(&mut self, data: &[u8]);
+}
+
+impl Sink for Sha256 {
+    fn put(&mut self, data: &[u8]) {
+        self.update(data);
+    }
+}
+
+/// Counts the bytes fed, to choose a hash before hashing.
+pub(crate) struct Counter(pub(crate) usize);
+
+impl Sink for Counter {
+    fn put(&mut self, data: &[u8]) {
+        self.0 = self.0.saturating_add(data.len());
+    }
 }
 
 impl Sink for blake3::Hasher {
@@ -144,6 +160,13 @@ pub(crate) fn hmac(algorithm: Algorithm, key: &Key, feed: &dyn Fn(&mut dyn Sink)
         Algorithm::Sha256 => tag_of(key.sha256()?, feed),
         Algorithm::Sha512 => tag_of(key.sha512()?, feed),
     })
+}
+
+/// SHA-256 of the message that `feed` writes.
+pub(crate) fn sha256(feed: &dyn Fn(&mut dyn Sink)) -> [u8; 32] {
+    let mut h = Sha256::new();
+    feed(&mut h);
+    h.finalize().into()
 }
 
 /// BLAKE3 (default hash mode, 32-byte output) of the message that `feed` writes.

@@ -83,6 +83,11 @@ impl std::str::FromStr for Provider {
     }
 }
 
+/// Hash inputs (provider name, zero byte, signed content) of at least this many bytes are
+/// hashed with BLAKE3, shorter ones with SHA-256; see [`ReplayKey`].
+pub const REPLAY_KEY_BLAKE3_FROM: usize = BLAKE3_FROM;
+const BLAKE3_FROM: usize = 8 * 1024;
+
 /// A fixed-size key that identifies one signed delivery, for replay detection.
 ///
 /// It is taken **only from what the signature covers**, so an attacker cannot mint fresh keys
@@ -92,23 +97,26 @@ impl std::str::FromStr for Provider {
 ///
 /// | provider | key derived from |
 /// |---|---|
-/// | Standard Webhooks (`webhook-id`), HMAC schemes with a signed message id (`{id}`) | the signed id: inline (a length byte, the id, zero padding) when it is 31 bytes or fewer, otherwise `0xFF` followed by the last 31 bytes of the BLAKE3 hash of the provider name, a zero byte and the id. A provider's retry keeps its id, so a retry has the same key |
-/// | Stripe | BLAKE3 of `stripe`, a zero byte, and the signed content `t.body` |
-/// | Slack | BLAKE3 of `slack`, a zero byte, and the signed content `v0:timestamp:body` |
-/// | GitHub, Meta, Shopify | BLAKE3 of the provider name, a zero byte, and the body (the signed content) |
-/// | Twilio | BLAKE3 of `twilio`, a zero byte, the URL without its port, and the sorted form parameters as signed (or nothing more when the URL's `bodySHA256` binds the body), so every URL variant that verifies gives one key |
-/// | Vapi HMAC credential, other HMAC schemes without `{id}` | BLAKE3 of the provider name (`vapi`, `hmac`), a zero byte, and the exact bytes the template signs (timestamp, method, URL, literals, body) |
-/// | Vapi `x-vapi-secret` | BLAKE3 of `vapi`, a zero byte, and the body (which that mode does not sign) |
+/// | Standard Webhooks (`webhook-id`), HMAC schemes with a signed message id (`{id}`) | the signed id: inline (a length byte, the id, zero padding) when it is 31 bytes or fewer, otherwise `0xFF` followed by the last 31 bytes of the hash (below) of the provider name, a zero byte and the id. A provider's retry keeps its id, so a retry has the same key |
+/// | Stripe | hash of `stripe`, a zero byte, and the signed content `t.body` |
+/// | Slack | hash of `slack`, a zero byte, and the signed content `v0:timestamp:body` |
+/// | GitHub, Meta, Shopify | hash of the provider name, a zero byte, and the body (the signed content) |
+/// | Twilio | hash of `twilio`, a zero byte, the URL without its port, and the sorted form parameters as signed (or nothing more when the URL's `bodySHA256` binds the body), so every URL variant that verifies gives one key |
+/// | Vapi HMAC credential, other HMAC schemes without `{id}` | hash of the provider name (`vapi`, `hmac`), a zero byte, and the exact bytes the template signs (timestamp, method, URL, literals, body) |
+/// | Vapi `x-vapi-secret` | hash of `vapi`, a zero byte, and the body (which that mode does not sign) |
 ///
 /// The provider name ends at the zero byte (no name contains one), so the hash input is
 /// unambiguous: one signed message, one key. Keys are 32 bytes. Replay stores keep each
 /// provider (and route) in its own namespace.
 ///
-/// The hash is BLAKE3 (default hash mode, 256-bit output; <https://github.com/BLAKE3-team/BLAKE3-specs>),
-/// chosen for collision resistance (128-bit security, as SHA-256's) at a fraction of
-/// SHA-256's cost over large bodies: its 1 KiB chunks are hashed in parallel with SIMD, so the
-/// key adds about a tenth of the HMAC's time at 64 KiB instead of doubling it. Keys made before
-/// this change (palisade 0.1 before issue 19) were SHA-256 digests; see `docs/formats.md`.
+/// "Hash" above is SHA-256 when its input (provider name, zero byte, content) is shorter than
+/// [`REPLAY_KEY_BLAKE3_FROM`] (8 KiB), and BLAKE3 (default hash mode, 256-bit output;
+/// <https://github.com/BLAKE3-team/BLAKE3-specs>) from there on. Both are collision-resistant
+/// at 128 bits, and the input length, part of the content, picks one deterministically. Below
+/// 8 KiB SHA-256 with the CPU's SHA extensions is as fast or faster (BLAKE3 hashes its 1 KiB
+/// chunks one after the other there); above, BLAKE3 hashes chunks in parallel with SIMD and
+/// costs a fraction of the HMAC. Keys of inputs under 8 KiB are the SHA-256 keys of earlier
+/// releases; larger ones changed with issue 19 (see `docs/formats.md`).
 ///
 /// [`Verifier::verify_lazy`](crate::Verifier::verify_lazy) skips the hash altogether when no
 /// replay store asks for the key.
@@ -121,16 +129,26 @@ impl std::str::FromStr for Provider {
 pub struct ReplayKey([u8; 32]);
 
 impl ReplayKey {
+    /// The hash of the provider name, a zero byte and what `feed` writes: SHA-256 when that
+    /// is shorter than [`BLAKE3_FROM`] bytes, BLAKE3 from there on.
     pub(crate) fn derive(provider: Provider, feed: &dyn Fn(&mut dyn crate::mac::Sink)) -> Self {
-        Self(crate::mac::blake3(&|sink| {
-            sink.put(provider.as_str().as_bytes());
+        let name = provider.as_str().as_bytes();
+        let input = |sink: &mut dyn crate::mac::Sink| {
+            sink.put(name);
             sink.put(&[0]);
             feed(sink);
-        }))
+        };
+        let mut len = crate::mac::Counter(0);
+        input(&mut len);
+        if len.0 < BLAKE3_FROM {
+            Self(crate::mac::sha256(&input))
+        } else {
+            Self(crate::mac::blake3(&input))
+        }
     }
 
     /// A signed message id: the id itself when it fits (31 bytes or fewer: a length byte,
-    /// then the id, zero-padded), otherwise the BLAKE3 hash of provider, `0x00` and the id with the first byte set to `0xFF`, a
+    /// then the id, zero-padded), otherwise the hash of provider, `0x00` and the id with the first byte set to `0xFF`, a
     /// value no length byte takes, so the two forms never collide. Short ids, such as Svix's
     /// 28-byte `msg_…`, cost no hashing.
     pub(crate) fn from_id(provider: Provider, id: &str) -> Self {

@@ -163,11 +163,13 @@ fn stripe_key_is_the_same_whatever_v1_entries_are_kept() {
     }
 }
 
-/// Known answer for the replay key's byte format (`docs/formats.md`, "Webhook replay key"):
-/// GitHub's documented delivery. The hash changed from SHA-256 to BLAKE3 in issue 19, on
-/// purpose; this value moves only with a deliberate format change.
+/// Known answers for the replay key's byte format (`docs/formats.md`, "Webhook replay key").
+/// Below 8 KiB of hash input the key is SHA-256, as in earlier releases (GitHub's documented
+/// delivery); from 8 KiB on it is BLAKE3 (issue 19, a deliberate format change for large
+/// bodies). These values move only with a deliberate format change.
 #[test]
-fn github_replay_key_known_answer() {
+fn replay_key_known_answers() {
+    use sha2::Digest as _;
     let v = Verifier::new(GitHub::new(), [secret("It's a Secret to Everybody")]).unwrap();
     let headers = [(
         "X-Hub-Signature-256",
@@ -177,11 +179,33 @@ fn github_replay_key_known_answer() {
     let key = v.verify_at(&request, T).unwrap().replay_key;
     assert_eq!(key.to_hex(), GITHUB_HELLO_KEY);
     assert_eq!(
-        key.as_bytes(),
-        blake3::hash(b"github\0Hello, World!").as_bytes(),
-        "BLAKE3(provider || 0x00 || body)"
+        key.as_bytes()[..],
+        sha2::Sha256::digest(b"github\0Hello, World!")[..],
+        "SHA-256(provider || 0x00 || body)"
     );
     assert_eq!(v.verify_lazy_at(&request, T).unwrap().replay_key(), key);
+
+    // At the threshold (7 + 8185 = 8192 bytes of input): BLAKE3. One byte less: SHA-256.
+    assert_eq!(palisade_webhook::REPLAY_KEY_BLAKE3_FROM, 8192);
+    for (len, blake) in [(8185, true), (8184, false)] {
+        let body = vec![b'a'; len];
+        let signed = v.sign(&Message::new(&body)).unwrap();
+        let request = Request::new(&signed, &body);
+        let key = v.verify_at(&request, T).unwrap().replay_key;
+        let mut input = b"github\0".to_vec();
+        input.extend_from_slice(&body);
+        let expected: [u8; 32] = if blake {
+            *blake3::hash(&input).as_bytes()
+        } else {
+            sha2::Sha256::digest(&input).into()
+        };
+        assert_eq!(key.as_bytes(), &expected, "{len}");
+        assert_eq!(v.verify_lazy_at(&request, T).unwrap().replay_key(), key);
+        if blake {
+            assert_eq!(key.to_hex(), GITHUB_8185_A_KEY);
+        }
+    }
 }
 
-const GITHUB_HELLO_KEY: &str = "98b17df64437bf2d3cd574dd355f8eb829f593f61a1e563901a255d7f6256b83";
+const GITHUB_HELLO_KEY: &str = "56cba57068f564f4bee711c3f2799797a8959424dad441098a7b6cd810c6d550";
+const GITHUB_8185_A_KEY: &str = "61b6e71b0121633f963b361d170ab8028977adc75e61c71835a26130a346110a";
