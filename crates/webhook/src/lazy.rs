@@ -93,7 +93,7 @@ impl<'a> LazyVerified<'a> {
         self.secret_index
     }
 
-    /// Whether the signature covers the body ([`Verified::body_signed`]).
+    /// Whether the signature covers the body (the `body_signed` field of [`Verified`]).
     pub fn body_signed(&self) -> bool {
         self.body_signed
     }
