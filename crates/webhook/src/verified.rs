@@ -83,8 +83,9 @@ impl std::str::FromStr for Provider {
     }
 }
 
-/// Hash inputs (provider name, zero byte, signed content) of at least this many bytes are
-/// hashed with BLAKE3, shorter ones with SHA-256; see [`ReplayKey`].
+/// In bytes: replay-key hash inputs (provider name, zero byte, signed content) of at least this
+/// length are hashed with BLAKE3, shorter ones with SHA-256 (8 KiB); see [`ReplayKey`] and
+/// `docs/formats.md`, "Webhook replay key".
 pub const REPLAY_KEY_BLAKE3_FROM: usize = BLAKE3_FROM;
 const BLAKE3_FROM: usize = 8 * 1024;
 
@@ -148,8 +149,8 @@ impl ReplayKey {
     }
 
     /// A signed message id: the id itself when it fits (31 bytes or fewer: a length byte,
-    /// then the id, zero-padded), otherwise the hash of provider, `0x00` and the id with the first byte set to `0xFF`, a
-    /// value no length byte takes, so the two forms never collide. Short ids, such as Svix's
+    /// then the id, zero-padded), otherwise the hash of provider, `0x00` and the id, with the
+    /// first byte set to `0xFF`, a value no length byte takes, so the two forms never collide. Short ids, such as Svix's
     /// 28-byte `msg_…`, cost no hashing.
     pub(crate) fn from_id(provider: Provider, id: &str) -> Self {
         let bytes = id.as_bytes();
