@@ -19,6 +19,11 @@
 //! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`); policy files compiled to bitset checks (inheritance closure, deny wins, located errors, hot reload); tenants and explicit global roles; ownership checks answering 404 rather than leaking existence; assignment and relation stores; the `Principal` authentication hands to authorization |
 //! | `audit` | [`palisade-audit`](audit) | a tamper-evident record of who touched personal data and credentials, and why: typed events that refuse plaintext personal data, required reasons (`export`, `anonymize`, recordings), per-tenant HMAC-SHA256 chains with key epochs, Ed25519 checkpoints that detect truncation, retention by export then purge, memory and JSONL sinks (Postgres in `postgres`), an audited `palisade-pii` decryption |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
+//! | `telemetry` | [`palisade-telemetry`](telemetry) | the stable names of the security events (`tracing`) and metrics every crate emits, one list for log pipelines, alerts and dashboards; enabled by `ratelimit`, `tower`, `auth`, `rbac`, `audit` and `secrets` |
+//!
+//! With `tower`, the `auth`, `rbac` and `audit` features also enable palisade-tower's
+//! `AuthLayer`, `AuthorizeLayer` and `AuditLayer`. The `palisade` command is the
+//! `palisade-cli` crate (`cargo install palisade-cli`), not a feature of this library.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")] {
@@ -96,6 +101,10 @@ pub use palisade_audit as audit;
 #[doc(inline)]
 pub use palisade_secrets as secrets;
 
+#[cfg(feature = "telemetry")]
+#[doc(inline)]
+pub use palisade_telemetry as telemetry;
+
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example
 // that needs a type this facade does not re-export fails `cargo test -p palisade --doc`.
@@ -154,3 +163,54 @@ mod audit_docs {}
 #[cfg(all(doctest, feature = "secrets", feature = "tower", feature = "pii"))]
 #[doc = include_str!("../../secrets/src/lib.md")]
 mod secrets_docs {}
+
+// The event and metric names through the facade, as a log pipeline or dashboard names them.
+/// ```
+/// use palisade::telemetry::{AUTHZ_DENIED, EVENTS, METRIC_WEBHOOK_REQUESTS};
+///
+/// assert_eq!(AUTHZ_DENIED, "authz.denied");
+/// assert!(EVENTS.contains(&"webhook.signature_invalid"));
+/// assert_eq!(METRIC_WEBHOOK_REQUESTS, "palisade_webhook_requests_total");
+/// ```
+#[cfg(all(doctest, feature = "telemetry"))]
+mod telemetry_docs {}
+
+// palisade-tower's AuditLayer, reached with the facade's `tower` and `audit` features: a
+// designated route without an authenticated `Principal` is refused before its handler, and
+// other routes pass through.
+/// ```
+/// use std::sync::Arc;
+///
+/// use axum::Router;
+/// use axum::body::Body;
+/// use axum::http::{Method, Request, StatusCode};
+/// use axum::routing::get;
+/// use palisade::audit::{Action, ChainKey, ChainKeys, MemorySink, ResourceType, SecretBox, Sealer};
+/// use palisade::tower::{AuditLayer, AuditRoute};
+/// use tower::ServiceExt;
+///
+/// #[tokio::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let key = ChainKey::new(1, SecretBox::new(Box::new([7u8; 32])))?;
+///     let sink = Arc::new(MemorySink::new(Sealer::new(ChainKeys::new(key))));
+///     let listen = AuditRoute::new(
+///         Method::GET,
+///         "/recordings/{id}",
+///         ResourceType::new("recording")?,
+///         Action::READ,
+///     )?;
+///     let app = Router::new()
+///         .route("/recordings/{id}", get(|| async { "audio" }))
+///         .route("/healthz", get(|| async { "ok" }))
+///         .layer(AuditLayer::new(sink, [listen]));
+///
+///     let get = |uri: &str| Request::get(uri).body(Body::empty());
+///     let refused = app.clone().oneshot(get("/recordings/rec-9")?).await?;
+///     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+///     let passed = app.oneshot(get("/healthz")?).await?;
+///     assert_eq!(passed.status(), StatusCode::OK);
+///     Ok(())
+/// }
+/// ```
+#[cfg(all(doctest, feature = "tower", feature = "audit"))]
+mod tower_audit_docs {}
