@@ -27,6 +27,30 @@ fn store(clock: &Arc<FixedClock>) -> MemoryNonceStore {
         .unwrap()
 }
 
+/// One shard and no amortized sweep during a test: expiry alone decides.
+fn unswept_store(clock: &Arc<FixedClock>) -> MemoryNonceStore {
+    MemoryNonceStore::builder()
+        .shards(1)
+        .clock(clock.clone())
+        .sweep_interval(Duration::from_secs(3_600))
+        .build()
+        .unwrap()
+}
+
+/// `b"id"`, whose claim under `token(1)` is gone, is recorded again: a completed entry that
+/// the dead claim's holder cannot release.
+fn recorded_again_as_completed(s: &MemoryNonceStore) {
+    assert_eq!(
+        s.insert_if_absent_now(NS, b"id", 10 * SECOND).unwrap(),
+        Freshness::Fresh
+    );
+    assert_eq!(
+        s.claim_now(NS, b"id", token(2), SECOND).unwrap(),
+        ClaimOutcome::Completed
+    );
+    assert!(!s.release_now(NS, b"id", token(1)).unwrap());
+}
+
 fn token(n: u8) -> LeaseToken {
     LeaseToken::from_bytes([n; 16])
 }
@@ -44,17 +68,9 @@ fn a_swept_claim_leaves_no_lease() {
     clock.advance(2);
     s.sweep();
     assert!(s.is_empty());
-    assert_eq!(
-        s.insert_if_absent_now(NS, b"id", 10 * SECOND).unwrap(),
-        Freshness::Fresh
-    );
-    assert_eq!(
-        s.claim_now(NS, b"id", token(2), SECOND).unwrap(),
-        ClaimOutcome::Completed
-    );
-    // Nor can the dead claim's holder release the new entry.
-    assert!(!s.release_now(NS, b"id", token(1)).unwrap());
+    recorded_again_as_completed(&s);
     assert_eq!(s.len(), 1);
+    assert!(!s.is_empty());
 }
 
 /// A removed claim leaves no token behind either.
@@ -67,14 +83,7 @@ fn a_removed_claim_leaves_no_lease() {
     s.claim_now(NS, b"other", token(3), 60 * SECOND).unwrap();
     assert!(s.remove_now(NS, b"id").unwrap(), "a live claim is removed");
     assert!(!s.remove_now(NS, b"id").unwrap(), "only once");
-    assert_eq!(
-        s.insert_if_absent_now(NS, b"id", 10 * SECOND).unwrap(),
-        Freshness::Fresh
-    );
-    assert_eq!(
-        s.claim_now(NS, b"id", token(2), SECOND).unwrap(),
-        ClaimOutcome::Completed
-    );
+    recorded_again_as_completed(&s);
     assert_eq!(
         s.claim_now(NS, b"other", token(4), SECOND).unwrap(),
         ClaimOutcome::InProgress
@@ -85,13 +94,7 @@ fn a_removed_claim_leaves_no_lease() {
 #[test]
 fn expired_entries_are_not_held() {
     let clock = Arc::new(FixedClock::new(1_000));
-    let s = MemoryNonceStore::builder()
-        .shards(1)
-        .clock(clock.clone())
-        // No amortized sweep during the test: expiry alone must decide.
-        .sweep_interval(Duration::from_secs(3_600))
-        .build()
-        .unwrap();
+    let s = unswept_store(&clock);
     s.insert_if_absent_now(NS, b"kept", SECOND).unwrap();
     s.claim_now(NS, b"leased", token(1), SECOND).unwrap();
     clock.advance(1);
@@ -166,4 +169,51 @@ fn the_cap_holds_across_shards() {
         })
         .count();
     assert_eq!(replays, 64);
+}
+
+/// Every shard takes entries, beyond the 256th too: with a cap of one entry per shard, enough
+/// distinct ids fill all 1024 shards (a shard index built from one byte of the fingerprint
+/// would reach only 256 of them and refuse three quarters of the capacity).
+#[test]
+fn every_shard_is_used() {
+    let clock = Arc::new(FixedClock::new(1_000));
+    let s = MemoryNonceStore::builder()
+        .shards(1_024)
+        .capacity(1_024)
+        .clock(clock.clone())
+        .build()
+        .unwrap();
+    // 30 000 random fingerprints leave a given shard empty with probability e^-29.
+    for i in 0u32..30_000 {
+        match s.insert_if_absent_now(NS, &i.to_be_bytes(), 60 * SECOND) {
+            Ok(Freshness::Fresh) | Err(ReplayError::StoreFull { capacity: 1_024 }) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(s.len(), 1_024);
+}
+
+/// An expired claim recorded again by `insert_if_absent` (no sweep in between) becomes a
+/// completed entry: the dead claim's token does not survive into it.
+#[test]
+fn an_expired_claim_recorded_again_leaves_no_lease() {
+    let clock = Arc::new(FixedClock::new(1_000));
+    let s = unswept_store(&clock);
+    s.claim_now(NS, b"id", token(1), SECOND).unwrap();
+    // Another live claim keeps the lease table non-empty.
+    s.claim_now(NS, b"other", token(3), 60 * SECOND).unwrap();
+    clock.advance(2);
+    recorded_again_as_completed(&s);
+}
+
+/// Claims sweep their shard once the sweep interval has passed (the amortized sweep), so
+/// expired claims do not pile up in a store that only sees claims.
+#[test]
+fn claims_sweep_expired_entries_after_the_interval() {
+    let clock = Arc::new(FixedClock::new(1_000));
+    let s = store(&clock); // sweep interval: 1 s
+    s.claim_now(NS, b"old", token(1), SECOND).unwrap();
+    clock.advance(2);
+    s.claim_now(NS, b"new", token(2), SECOND).unwrap();
+    assert_eq!(s.len(), 1, "the expired claim was swept");
 }
