@@ -9,8 +9,12 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
-use palisade_replay::{IdempotencyKey, MemoryNonceStore, Outbox, OutboxError, ReplayError, Sent};
+use palisade_replay::{
+    Claim, IdempotencyKey, MemoryNonceStore, Outbox, OutboxError, ReplayError, Sent,
+};
+use palisade_webhook::FixedClock;
 
 #[test]
 fn generated_keys_are_uuid_v4_and_distinct() {
@@ -137,4 +141,72 @@ fn racing_instances_send_each_message_once() {
     rt().block_on(palisade_replay::testing::outbox_sends_once(Arc::new(
         MemoryNonceStore::new(),
     )));
+}
+
+#[test]
+fn a_key_shows_as_itself() {
+    // Idempotency keys are not secrets (they travel in a request header): Display is the
+    // header value, Debug names the type around it.
+    let key = IdempotencyKey::parse("msg_42:attempt-group/7").unwrap();
+    assert_eq!(key.to_string(), "msg_42:attempt-group/7");
+    assert_eq!(format!("{key:?}"), "IdempotencyKey(msg_42:attempt-group/7)");
+    let generated = IdempotencyKey::generate().unwrap();
+    assert_eq!(generated.to_string(), generated.as_str());
+}
+
+#[test]
+fn begin_sent_and_failed_answer_whether_the_lease_was_ours() {
+    rt().block_on(async {
+        let outbox = Outbox::new(MemoryNonceStore::new(), "sms");
+        let key = IdempotencyKey::generate().unwrap();
+        let Claim::Process(lease) = outbox.begin(&key).await.unwrap() else {
+            panic!("a new key is to be sent")
+        };
+        assert_eq!(lease.namespace().as_str(), "idempotency:outbox:sms");
+        assert_eq!(outbox.begin(&key).await.unwrap(), Claim::InProgress);
+        assert!(
+            outbox.failed(&lease).await.unwrap(),
+            "our lease is released"
+        );
+        assert!(!outbox.failed(&lease).await.unwrap(), "only once");
+        let Claim::Process(lease) = outbox.begin(&key).await.unwrap() else {
+            panic!("a failed send is sent again")
+        };
+        assert!(outbox.sent(&lease).await.unwrap(), "our lease completes");
+        assert!(!outbox.sent(&lease).await.unwrap(), "only once");
+        assert_eq!(outbox.begin(&key).await.unwrap(), Claim::Skip);
+    });
+}
+
+#[test]
+fn ttl_and_lease_are_the_configured_ones() {
+    rt().block_on(async {
+        let clock = Arc::new(FixedClock::new(1_000));
+        let store = MemoryNonceStore::builder()
+            .clock(clock.clone())
+            .build()
+            .unwrap();
+        let outbox = Outbox::new(store, "sms")
+            .with_ttl(Duration::from_secs(3_600))
+            .with_lease(Duration::from_secs(10));
+        let key = IdempotencyKey::generate().unwrap();
+        let Claim::Process(lease) = outbox.begin(&key).await.unwrap() else {
+            panic!("a new key is to be sent")
+        };
+        assert_eq!(lease.ttl(), Duration::from_secs(3_600));
+        clock.advance(9);
+        assert_eq!(outbox.begin(&key).await.unwrap(), Claim::InProgress);
+        clock.advance(1);
+        let Claim::Process(lease) = outbox.begin(&key).await.unwrap() else {
+            panic!("an expired lease is taken over")
+        };
+        assert!(outbox.sent(&lease).await.unwrap());
+        clock.advance(3_599);
+        assert_eq!(outbox.begin(&key).await.unwrap(), Claim::Skip);
+        clock.advance(1);
+        assert!(matches!(
+            outbox.begin(&key).await.unwrap(),
+            Claim::Process(_)
+        ));
+    });
 }
