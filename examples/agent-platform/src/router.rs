@@ -6,7 +6,7 @@
 //! /webhooks/vapi RateLimitLayer "webhook" (10/min per IP) → QueryCredential → ContentType
 //!                → WebhookLayer (Vapi HMAC, replay claims on Postgres)
 //! API routes     AuthLayer (API key | session JWT | retired token 401) → RateLimitLayer
-//!                "api" (100/min per principal) → tier quota (per tenant and day) →
+//!                tier quota (per tenant and day) → RateLimitLayer "api" (100/min per principal) →
 //!                AuditLayer (designated routes, reason required) → AuthorizeLayer (route
 //!                permission, roles and scopes) → handler (tenant in every query,
 //!                authorize_owned for bookings)
@@ -194,6 +194,12 @@ pub(crate) fn router(state: &Arc<AppState>, config: &Config) -> Result<Router, S
             ServiceBuilder::new()
                 .layer(QueryCredentialLayer::new())
                 .layer(AuthLayer::new(state.authenticator.clone()).realm("agent-platform"))
+                // The tier's headers are appended after the route limit set its own: both
+                // policies show in `RateLimit-Policy`.
+                .layer(axum::middleware::from_fn_with_state(
+                    Arc::clone(state),
+                    tier::limit,
+                ))
                 .layer(
                     RateLimitLayer::new(
                         "api",
@@ -208,10 +214,6 @@ pub(crate) fn router(state: &Arc<AppState>, config: &Config) -> Result<Router, S
                             .map(|p| format!("{}/{}", p.tenant(), p.subject()))
                     }),
                 )
-                .layer(axum::middleware::from_fn_with_state(
-                    Arc::clone(state),
-                    tier::limit,
-                ))
                 .layer(AuditLayer::new(sink, audit_routes()?).client_ip(peer()))
                 .layer(AuthorizeLayer::routes(
                     state.policy.clone(),
