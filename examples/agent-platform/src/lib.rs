@@ -24,8 +24,8 @@
 #![deny(missing_docs)]
 
 mod config;
-mod demo;
 mod error;
+mod operator;
 mod router;
 mod routes;
 mod state;
@@ -42,8 +42,8 @@ pub use config::{
     Config, DEFAULT_LISTEN, DEFAULT_SCHEMA, DEMO_LEGACY_TOKEN, Limits, SECRET_NAMES, Secrets, Ssrf,
     sha256_hex,
 };
-pub use demo::{DEMO_PASSWORD, NewUser};
 pub use error::{ApiError, StartError};
+pub use operator::{DEMO_PASSWORD, NewUser};
 pub use state::{API_KEY_PREFIX, ISSUER, POLICY_TOML, SESSION_TTL_SECS};
 
 /// A built service.

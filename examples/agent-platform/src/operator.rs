@@ -1,5 +1,5 @@
-//! Tenants, users and API keys: what an operator's back office would create, used by
-//! `--demo` (two demo tenants) and by the tests.
+//! What an operator's back office does: tenants, users, API keys, the SMS outbox's sender;
+//! used by `--demo` (two demo tenants) and by the tests.
 
 use std::sync::Arc;
 
@@ -183,6 +183,43 @@ impl Platform {
             .await
             .map_err(component)?;
         Ok(issued.key.expose_secret().to_owned())
+    }
+
+    /// The messages of `tenant`'s SMS outbox not sent yet, oldest first, decrypted for the
+    /// sender (there is no SMS provider in this example: the log stands for it): `(id,
+    /// recipient in E.164, text)`.
+    ///
+    /// # Errors
+    /// [`StartError`] for a store or decryption failure.
+    pub async fn pending_sms(
+        &self,
+        tenant: &str,
+    ) -> Result<Vec<(i64, String, String)>, StartError> {
+        let state = &self.state;
+        let rows = sqlx::query(state.sql(
+            "SELECT id, to_enc, body_enc FROM __S__.sms_outbox \
+             WHERE tenant_id = $1 AND sent_at IS NULL ORDER BY id",
+        ))
+        .bind(tenant)
+        .fetch_all(&state.pool)
+        .await
+        .map_err(component)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("id").map_err(component)?;
+            let key = id.to_string();
+            let open = |column: &str, text: &str| {
+                state
+                    .keyring
+                    .decrypt_text(&Context::new(tenant, "sms_outbox", column, &key), text)
+                    .map(|clear| String::from_utf8_lossy(clear.expose_secret()).into_owned())
+                    .map_err(component)
+            };
+            let to: String = row.try_get("to_enc").map_err(component)?;
+            let body: String = row.try_get("body_enc").map_err(component)?;
+            out.push((id, open("to", &to)?, open("body", &body)?));
+        }
+        Ok(out)
     }
 
     /// The demo: tenants `acme` (pro) and `globex` (free), their users (password
