@@ -55,6 +55,29 @@ pub struct Platform {
     state: Arc<state::AppState>,
 }
 
+/// The benchmark's baseline (feature `bench-hooks`, for `benches/throughput.rs` only).
+#[cfg(feature = "bench-hooks")]
+#[doc(hidden)]
+pub mod bench_hooks {
+    use axum::Router;
+    use axum::routing::get;
+    use palisade_rbac::Principal;
+
+    use crate::Platform;
+
+    impl Platform {
+        /// `GET /calls` with the service's own handler and no layer at all: no
+        /// authentication, authorization, rate limit, tier quota, audit or header layer;
+        /// every request acts as `principal`.
+        pub fn bare_calls_router(&self, principal: Principal) -> Router {
+            Router::new()
+                .route("/calls", get(crate::routes::calls::list))
+                .with_state(std::sync::Arc::clone(&self.state))
+                .layer(axum::Extension(principal))
+        }
+    }
+}
+
 /// Connects to `database_url`, applies every migration in `config.schema`, reads the secrets
 /// and builds the router.
 ///
