@@ -22,6 +22,7 @@ mod keys;
 mod legacy;
 mod memory;
 mod record;
+mod signer;
 mod store;
 mod verifier;
 
@@ -43,6 +44,7 @@ pub use keys::{ApiKeys, IssuedKey, KeySpec};
 pub use legacy::{LegacyTokens, LegacyVerdict};
 pub use memory::MemoryApiKeyStore;
 pub use record::{ApiKeyRecord, KeyCheck, LAST_USED_INTERVAL, NewApiKey};
+pub use signer::JwtSigner;
 pub use store::ApiKeyStore;
 pub use verifier::{JwtVerifier, KeySource};
 
