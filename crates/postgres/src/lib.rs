@@ -36,6 +36,7 @@ mod calls;
 mod error;
 #[cfg(feature = "otp")]
 mod otp;
+mod pool;
 #[cfg(feature = "ratelimit")]
 mod quarantine;
 #[cfg(feature = "ratelimit")]
@@ -51,6 +52,7 @@ pub use audit::{DEFAULT_AUDIT_TIMEOUT, PostgresAuditSink};
 #[cfg(feature = "auth")]
 pub use auth::{DEFAULT_AUTH_TIMEOUT, PostgresApiKeyStore};
 pub use error::PostgresStoreError;
+pub use pool::pool_options;
 #[cfg(feature = "otp")]
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};
 #[cfg(feature = "ratelimit")]

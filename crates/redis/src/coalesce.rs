@@ -157,6 +157,9 @@ async fn dispatch<C>(
         let Ok(permit) = Arc::clone(&slots).acquire_owned().await else {
             return;
         };
+        // Let the callers that the last reply woke (already in the runtime's queue) add their
+        // next decisions before the batch is cut: one turn of the scheduler, no timer.
+        tokio::task::yield_now().await;
         let mut jobs = Vec::with_capacity(16);
         jobs.push(first);
         while jobs.len() < MAX_BATCH {
