@@ -52,9 +52,9 @@ pub use audit::{DEFAULT_AUDIT_TIMEOUT, PostgresAuditSink};
 #[cfg(feature = "auth")]
 pub use auth::{DEFAULT_AUTH_TIMEOUT, PostgresApiKeyStore};
 pub use error::PostgresStoreError;
-pub use pool::pool_options;
 #[cfg(feature = "otp")]
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};
+pub use pool::pool_options;
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_TIMEOUT, PostgresRateLimitStore};
 #[cfg(feature = "rbac")]

@@ -15,7 +15,7 @@ use std::time::Duration;
 use palisade_ratelimit::{RateLimitError, Timestamp};
 use redis::aio::ConnectionLike;
 use redis::cluster_routing::Slot;
-use redis::{Script, ScriptInvocation, Value};
+use redis::{Cmd, ErrorKind, Script, ServerErrorKind, Value};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot};
 
 use crate::RedisStoreError;
@@ -67,18 +67,49 @@ pub(crate) struct Call {
 }
 
 impl Call {
-    /// Appends the decision's keys and arguments to `inv`.
-    pub(crate) fn push(&self, inv: &mut ScriptInvocation<'_>) {
-        inv.key(&self.state_key)
-            .key(&self.block_key)
-            .arg(self.cost)
-            .arg(self.block_ns)
-            .arg(self.params.len());
+    /// Appends the decision's two keys to `cmd`.
+    pub(crate) fn push_keys(&self, cmd: &mut Cmd) {
+        cmd.arg(&self.state_key).arg(&self.block_key);
+    }
+
+    /// Appends the decision's arguments to `cmd`.
+    pub(crate) fn push_args(&self, cmd: &mut Cmd) {
+        cmd.arg(self.cost).arg(self.block_ns).arg(self.params.len());
         for p in &self.params {
-            for x in p {
-                inv.arg(*x);
-            }
+            cmd.arg(&p[..]);
         }
+    }
+
+    /// The `EVALSHA` of this decision alone, in its own script.
+    pub(crate) fn alone(&self) -> Cmd {
+        let mut cmd = evalsha(self.script, 2);
+        self.push_keys(&mut cmd);
+        self.push_args(&mut cmd);
+        cmd
+    }
+}
+
+/// `EVALSHA <sha of script> <numkeys>`, keys and arguments to follow. The arguments go
+/// straight into the command's buffer (a `ScriptInvocation` allocates one vector per argument).
+fn evalsha(script: &Script, numkeys: usize) -> Cmd {
+    let mut cmd = redis::cmd("EVALSHA");
+    cmd.arg(script.get_hash()).arg(numkeys);
+    cmd
+}
+
+/// Sends `cmd` (an `EVALSHA` of `script`); when the server answers `NOSCRIPT` (after a
+/// restart or a `SCRIPT FLUSH`), loads the script and sends it once more.
+pub(crate) async fn invoke<C: ConnectionLike>(
+    script: &Script,
+    cmd: &Cmd,
+    conn: &mut C,
+) -> redis::RedisResult<Value> {
+    match cmd.query_async(conn).await {
+        Err(e) if e.kind() == ErrorKind::Server(ServerErrorKind::NoScript) => {
+            script.load_async(conn).await?;
+            cmd.query_async(conn).await
+        }
+        other => other,
     }
 }
 
@@ -209,19 +240,22 @@ where
     C: ConnectionLike + Clone + Send + Sync + 'static,
 {
     let replies = if let [job] = jobs.as_slice() {
-        let mut inv = job.call.script.prepare_invoke();
-        job.call.push(&mut inv);
-        client::call_script(timeout, inv.invoke_async::<Value>(&mut conn))
+        let cmd = job.call.alone();
+        client::call_script(timeout, invoke(job.call.script, &cmd, &mut conn))
             .await
             .map_err(RateLimitError::from)
             .and_then(single)
     } else {
-        let mut inv = crate::ratelimit::batch_script().prepare_invoke();
-        inv.arg(jobs.len());
+        let script = crate::ratelimit::batch_script();
+        let mut cmd = evalsha(script, 2 * jobs.len());
         for job in &jobs {
-            job.call.push(&mut inv);
+            job.call.push_keys(&mut cmd);
         }
-        client::call_script(timeout, inv.invoke_async::<Value>(&mut conn))
+        cmd.arg(jobs.len());
+        for job in &jobs {
+            job.call.push_args(&mut cmd);
+        }
+        client::call_script(timeout, invoke(script, &cmd, &mut conn))
             .await
             .map_err(RateLimitError::from)
             .and_then(|reply| batch(reply, jobs.len()))
@@ -301,7 +335,10 @@ mod tests {
             .collect();
         assert_eq!(
             names,
-            vec![vec!["p{aa}:1", "p{aa}:2", "q{aa}:3"], vec!["p{bb}:1", "p{bb}:2"]]
+            vec![
+                vec!["p{aa}:1", "p{aa}:2", "q{aa}:3"],
+                vec!["p{bb}:1", "p{bb}:2"]
+            ]
         );
     }
 

@@ -47,9 +47,9 @@ use redis::{Script, Value};
 
 use crate::RedisStoreError;
 use crate::client::{self, DEFAULT_TIMEOUT};
+use crate::coalesce::{Call, Coalescer, Coalescing, invoke};
 #[cfg(doc)]
 use crate::coalesce::{IN_FLIGHT, MAX_BATCH};
-use crate::coalesce::{Call, Coalescer, Coalescing};
 
 /// The default key prefix of [`RedisRateLimitStore`].
 pub const DEFAULT_RATELIMIT_PREFIX: &str = "palisade:ratelimit:";
@@ -64,6 +64,25 @@ const E9: u64 = 1_000_000_000;
 macro_rules! lua {
     ($($file:literal),*) => {
         concat!($(include_str!(concat!("../lua/", $file)), "\n"),*)
+    };
+}
+
+/// The prelude, every algorithm and `decide`, then `driver`: for policies that mix
+/// algorithms (`driver.lua`) and for coalesced decisions of any policies (`batch.lua`).
+macro_rules! every_algorithm {
+    ($driver:literal) => {
+        lua!(
+            "prelude.lua",
+            "modular.lua",
+            "gcra.lua",
+            "token_bucket.lua",
+            "leaky_bucket.lua",
+            "fixed_window.lua",
+            "sliding_log.lua",
+            "sliding_counter.lua",
+            "decide.lua",
+            $driver
+        )
     };
 }
 
@@ -84,45 +103,41 @@ struct Scripts {
 
 static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
     gcra: Script::new(lua!("prelude.lua", "gcra.lua", "decide.lua", "driver.lua")),
-    token_bucket: Script::new(lua!("prelude.lua", "token_bucket.lua", "decide.lua", "driver.lua")),
-    leaky_bucket: Script::new(lua!("prelude.lua", "leaky_bucket.lua", "decide.lua", "driver.lua")),
+    token_bucket: Script::new(lua!(
+        "prelude.lua",
+        "token_bucket.lua",
+        "decide.lua",
+        "driver.lua"
+    )),
+    leaky_bucket: Script::new(lua!(
+        "prelude.lua",
+        "leaky_bucket.lua",
+        "decide.lua",
+        "driver.lua"
+    )),
     fixed_window: Script::new(lua!(
         "prelude.lua",
         "modular.lua",
         "fixed_window.lua",
-        "decide.lua", "driver.lua"
+        "decide.lua",
+        "driver.lua"
     )),
-    sliding_log: Script::new(lua!("prelude.lua", "sliding_log.lua", "decide.lua", "driver.lua")),
+    sliding_log: Script::new(lua!(
+        "prelude.lua",
+        "sliding_log.lua",
+        "decide.lua",
+        "driver.lua"
+    )),
     sliding_counter: Script::new(lua!(
         "prelude.lua",
         "modular.lua",
         "sliding_counter.lua",
-        "decide.lua", "driver.lua"
-    )),
-    combined: Script::new(lua!(
-        "prelude.lua",
-        "modular.lua",
-        "gcra.lua",
-        "token_bucket.lua",
-        "leaky_bucket.lua",
-        "fixed_window.lua",
-        "sliding_log.lua",
-        "sliding_counter.lua",
-        "decide.lua", "driver.lua"
-    )),
-    block: Script::new(lua!("prelude.lua", "block.lua")),
-    batch: Script::new(lua!(
-        "prelude.lua",
-        "modular.lua",
-        "gcra.lua",
-        "token_bucket.lua",
-        "leaky_bucket.lua",
-        "fixed_window.lua",
-        "sliding_log.lua",
-        "sliding_counter.lua",
         "decide.lua",
-        "batch.lua"
+        "driver.lua"
     )),
+    combined: Script::new(every_algorithm!("driver.lua")),
+    block: Script::new(lua!("prelude.lua", "block.lua")),
+    batch: Script::new(every_algorithm!("batch.lua")),
 });
 
 /// A [`RateLimitStore`] on Redis (or a server speaking its protocol and its Lua: Valkey,
@@ -308,9 +323,8 @@ where
     /// running, or after that runtime shut down, decisions are sent one per call.
     pub fn with_coalescing(mut self, coalescing: Coalescing) -> Self {
         self.coalescing = coalescing;
-        self.coalescer = (coalescing != Coalescing::Off).then(|| {
-            Arc::new(Coalescer::new(self.conn.clone(), self.timeout, coalescing))
-        });
+        self.coalescer = (coalescing != Coalescing::Off)
+            .then(|| Arc::new(Coalescer::new(self.conn.clone(), self.timeout, coalescing)));
         self
     }
 
@@ -434,10 +448,9 @@ where
     /// One decision in a script call of its own: the server instant and the decision's
     /// numbers.
     async fn alone(&self, call: &Call) -> Result<(Timestamp, Vec<i64>), RateLimitError> {
-        let mut inv = call.script.prepare_invoke();
-        call.push(&mut inv);
+        let cmd = call.alone();
         let mut conn = self.conn.clone();
-        let reply: Value = self.run(inv.invoke_async(&mut conn)).await?;
+        let reply = self.run(invoke(call.script, &cmd, &mut conn)).await?;
         let reply = integers(reply)?;
         let (at, rest) = time_of(&reply)?;
         Ok((at, rest.to_vec()))

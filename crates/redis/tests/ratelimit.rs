@@ -259,15 +259,22 @@ async fn verdicts_equal_the_memory_store_at_the_redis_time() {
         .unwrap()
         .as_nanos() as u64
         | 1;
+    every_differential_policy(Coalescing::Off, seed, 0x9E37_79B9, 300).await;
+}
+
+/// `differential_on` for every policy of [`differential_policies`] at once, seeds `seed + i ×
+/// step`.
+async fn every_differential_policy(coalescing: Coalescing, seed: u64, step: u64, ops: usize) {
     let tasks: Vec<_> = differential_policies()
         .into_iter()
         .enumerate()
         .map(|(i, (name, policy))| {
-            tokio::spawn(differential(
+            tokio::spawn(differential_on(
+                coalescing,
                 name,
                 policy,
-                seed.wrapping_add(i as u64 * 0x9E37_79B9),
-                300,
+                seed.wrapping_add(i as u64 * step),
+                ops,
                 30,
             ))
         })
@@ -281,24 +288,7 @@ async fn verdicts_equal_the_memory_store_at_the_redis_time() {
 /// in the single-decision script).
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn coalesced_verdicts_equal_the_memory_store_at_the_redis_time() {
-    let seed = 0x5EED_C0A1_E5CE_0001_u64;
-    let tasks: Vec<_> = differential_policies()
-        .into_iter()
-        .enumerate()
-        .map(|(i, (name, policy))| {
-            tokio::spawn(differential_on(
-                Coalescing::Standalone,
-                name,
-                policy,
-                seed.wrapping_add(i as u64),
-                200,
-                30,
-            ))
-        })
-        .collect();
-    for t in tasks {
-        t.await.unwrap();
-    }
+    every_differential_policy(Coalescing::Standalone, 0x5EED_C0A1_E5CE_0001, 1, 200).await;
 }
 
 /// Concurrent decisions on a coalescing store (so several in one script call, at one Redis

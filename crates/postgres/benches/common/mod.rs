@@ -116,7 +116,11 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
 /// A pool of `connections` connections to [`url`], all opened now, with sqlx's default
 /// options (a ping before each statement).
 pub(crate) async fn pool(connections: usize) -> palisade_postgres::sqlx::PgPool {
-    pool_with(palisade_postgres::sqlx::postgres::PgPoolOptions::new(), connections).await
+    pool_with(
+        palisade_postgres::sqlx::postgres::PgPoolOptions::new(),
+        connections,
+    )
+    .await
 }
 
 /// The same with [`palisade_postgres::pool_options`] (no ping before each statement).

@@ -127,7 +127,9 @@ pub(crate) fn process_cpu() -> (f64, f64) {
 
 /// CPU seconds the Redis server has used since it started (`INFO cpu`: `used_cpu_sys` +
 /// `used_cpu_user`, every thread).
-pub(crate) async fn server_cpu(conn: &mut palisade_redis::redis::aio::MultiplexedConnection) -> f64 {
+pub(crate) async fn server_cpu(
+    conn: &mut palisade_redis::redis::aio::MultiplexedConnection,
+) -> f64 {
     let info: String = palisade_redis::redis::cmd("INFO")
         .arg("cpu")
         .query_async(conn)
@@ -152,7 +154,14 @@ pub(crate) async fn script_calls(
         .unwrap_or_default();
     info.lines()
         .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
-        .filter_map(|l| l.split_once("calls=")?.1.split(',').next()?.parse::<f64>().ok())
+        .filter_map(|l| {
+            l.split_once("calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
         .sum()
 }
 
