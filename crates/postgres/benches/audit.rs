@@ -90,6 +90,11 @@ async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f
          $4, $5)"
     )
     .into();
+    // Tenants of this call only: (tenant, seq) never repeats across calls and pools.
+    let call = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..CONNECTIONS)
@@ -97,7 +102,7 @@ async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f
             let (pool, sql) = (pool.clone(), sql.clone());
             tokio::spawn(async move {
                 let mut n = 0u64;
-                let tenant = format!("sqlx-plain-{i}");
+                let tenant = format!("sqlx-plain-{call:x}-{i}");
                 let base = (started.elapsed().as_nanos() as i64) << 8;
                 while Instant::now() < deadline {
                     sqlx::query(AssertSqlSafe(sql.to_string()))

@@ -187,9 +187,11 @@ static SCRIPTS: LazyLock<Scripts> = LazyLock::new(|| Scripts {
 /// # Scripts
 ///
 /// The Lua sources are in the crate's `lua/` directory: a prelude (helpers and the server's
-/// clock), one function per algorithm, and a driver that reads the block and the state
-/// (`TIME`, one `MGET`), decides, and writes (one `SET … PX`, when admitted): three Redis
-/// commands per decision. A policy whose limits share one algorithm runs that algorithm's script
+/// clock), one function per algorithm, `decide` (`lua/decide.lua`: reads the block and the
+/// state with one `MGET`, decides, and writes with one `SET … PX` when admitted) and a driver
+/// (`lua/driver.lua`, one decision per call: three Redis commands with `TIME`). With
+/// [`with_coalescing`](Self::with_coalescing), decisions that wait at the same time run in one
+/// call of `lua/batch.lua` (every algorithm, one `TIME`, then `decide` for each). A policy whose limits share one algorithm runs that algorithm's script
 /// (prelude + algorithm + driver); a policy mixing algorithms runs the combined script.
 /// [`block`](RateLimitStore::block) runs a script of its own (a compare, then `SET … PX`);
 /// [`unblock`](RateLimitStore::unblock) is `DEL` of the block, then `ZREM` from the index. Scripts are called by SHA (`EVALSHA`) and
