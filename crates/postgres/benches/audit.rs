@@ -13,6 +13,9 @@
 //!   ≥ 0.7.
 //! * **sqlx plain INSERT**: the same row through sqlx from `CONNECTIONS` tasks (the sink's
 //!   client library without the chain), to tell the chain's cost from the client's.
+//! * the sink and the sqlx plain INSERT again on a pool from
+//!   [`palisade_postgres::pool_options`] (no ping before each statement, where sqlx's default
+//!   pings every connection it hands out).
 //! * **verify**: the chain of the contended run read back and verified (events per second of
 //!   `verify` alone, in memory).
 //!
@@ -87,6 +90,11 @@ async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f
          $4, $5)"
     )
     .into();
+    // Tenants of this call only: (tenant, seq) never repeats across calls and pools.
+    let call = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let started = Instant::now();
     let deadline = started + duration;
     let tasks: Vec<_> = (0..CONNECTIONS)
@@ -94,7 +102,7 @@ async fn drive_plain(pool: &sqlx::PgPool, schema: &str, duration: Duration) -> f
             let (pool, sql) = (pool.clone(), sql.clone());
             tokio::spawn(async move {
                 let mut n = 0u64;
-                let tenant = format!("sqlx-plain-{i}");
+                let tenant = format!("sqlx-plain-{call:x}-{i}");
                 let base = (started.elapsed().as_nanos() as i64) << 8;
                 while Instant::now() < deadline {
                     sqlx::query(AssertSqlSafe(sql.to_string()))
@@ -159,9 +167,25 @@ fn main() {
         .unwrap();
         let script =
             include_str!("audit_plain_insert.sql").replace("__SCHEMA__", &schema);
+        let pool_np = palisade_postgres::pool_options()
+            .max_connections(CONNECTIONS as u32)
+            .min_connections(CONNECTIONS as u32)
+            .connect(&url())
+            .await
+            .unwrap();
+        let sink_np: Arc<dyn AuditSink> = Arc::new(
+            PostgresAuditSink::new(pool_np.clone(), testing::test_sealer())
+                .with_schema(&schema)
+                .unwrap()
+                .with_timeout(Duration::from_secs(30))
+                .unwrap(),
+        );
         let sink: Arc<dyn AuditSink> = Arc::new(sink);
         let per_task: Vec<_> = (0..CONNECTIONS)
             .map(|i| testing::unique_tenant(&format!("bench-{i}")))
+            .collect();
+        let per_task_np: Vec<_> = (0..CONNECTIONS)
+            .map(|i| testing::unique_tenant(&format!("bench-np-{i}")))
             .collect();
         let one = vec![testing::unique_tenant("bench-one")];
 
@@ -184,10 +208,14 @@ fn main() {
 
         drive(sink.clone(), &per_task, Duration::from_millis(500)).await;
         let (mut ours, mut contended, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
+        drive(sink_np.clone(), &per_task_np, Duration::from_millis(500)).await;
         let mut plain = Vec::new();
+        let (mut ours_np, mut plain_np) = (Vec::new(), Vec::new());
         for _ in 0..rounds {
             ours.push(drive(sink.clone(), &per_task, measure).await);
             plain.push(drive_plain(&pool, &schema, measure).await);
+            ours_np.push(drive(sink_np.clone(), &per_task_np, measure).await);
+            plain_np.push(drive_plain(&pool_np, &schema, measure).await);
             contended.push(drive(sink.clone(), &one, measure).await);
             let script = script.clone();
             if let Some(tps) = tokio::task::spawn_blocking(move || pgbench(&script, CONNECTIONS, measure))
@@ -218,6 +246,20 @@ fn main() {
         summary("palisade postgres, all tasks on 1 tenant", &contended);
         let (p, pm) = summary("sqlx plain INSERT, same width", &plain);
         let (t, tm) = summary("pgbench plain INSERT, same width", &theirs);
+        let (o2, o2m) = summary("palisade postgres, pool_options()", &ours_np);
+        let (p2, p2m) = summary("sqlx plain INSERT, pool_options()", &plain_np);
+        if t > 0.0 && tm > 0.0 {
+            println!(
+                "  ratio palisade (pool_options()) / plain INSERT: best {:.2}, median {:.2}",
+                o2 / t,
+                o2m / tm
+            );
+            println!(
+                "  ratio sqlx plain INSERT (pool_options()) / pgbench: best {:.2}, median {:.2}",
+                p2 / t,
+                p2m / tm
+            );
+        }
         if t > 0.0 && tm > 0.0 {
             println!(
                 "  ratio palisade / plain INSERT: best {:.2}, median {:.2}",

@@ -3,14 +3,15 @@
 //! * **palisade**: [`PostgresRateLimitStore`] deciding GCRA and fixed window from
 //!   `CONNECTIONS` tasks on a pool of `CONNECTIONS` connections, keys drawn round-robin from
 //!   `KEYS` distinct keys, a quota far above what the run reaches (every request admitted and
-//!   written).
+//!   written): on a pool with sqlx's default options (a ping before each statement), then on
+//!   one from [`palisade_postgres::pool_options`] (no ping).
 //! * **pgbench**: the same statement (`SELECT … FROM "<schema>".ratelimit_apply(…)` with the
 //!   same key bytes, policy id and limit parameters, a random key of the `KEYS`), from
 //!   `CONNECTIONS` connections (`-M prepared`, `-j 2`): the server's ceiling for that statement
 //!   with libpq's client, so the ratio is what the Rust side (sqlx, the pool, decoding the
 //!   reply into a verdict) costs on top.
 //!
-//! Phases of `MEASURE` alternate palisade / pgbench for `ROUNDS` rounds; the table gives the
+//! Phases of `MEASURE` alternate palisade / palisade without the ping / pgbench for `ROUNDS` rounds; the table gives the
 //! best and the median round. The server is `PALISADE_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/test`), in a schema of its own, dropped at the end.
 //!
@@ -31,7 +32,7 @@ use palisade_postgres::PostgresRateLimitStore;
 use palisade_ratelimit::{AlgorithmKind, Key, Limit, Policy, Quota, RateLimitStore};
 
 mod common;
-use common::{pgbench, phases, pool, runtime, summary, unique_schema};
+use common::{pgbench, phases, pool, pool_unpinged, runtime, summary, unique_schema};
 
 const CONNECTIONS: usize = 16;
 const KEYS: u64 = 10_000;
@@ -97,6 +98,11 @@ fn main() {
             .unwrap();
         store.migrate().await.unwrap();
         let store = Arc::new(store);
+        let unpinged = Arc::new(
+            PostgresRateLimitStore::new(pool_unpinged(CONNECTIONS).await)
+                .with_schema(&schema)
+                .unwrap(),
+        );
 
         let mut table = Vec::new();
         for kind in [AlgorithmKind::Gcra, AlgorithmKind::FixedWindow] {
@@ -109,9 +115,11 @@ fn main() {
             );
             let script = pgbench_script(&schema, &policy);
             drive(store.clone(), policy.clone(), Duration::from_millis(500)).await;
-            let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+            drive(unpinged.clone(), policy.clone(), Duration::from_millis(500)).await;
+            let (mut ours, mut ours_np, mut theirs) = (Vec::new(), Vec::new(), Vec::new());
             for _ in 0..rounds {
                 ours.push(drive(store.clone(), policy.clone(), measure).await);
+                ours_np.push(drive(unpinged.clone(), policy.clone(), measure).await);
                 let script = script.clone();
                 if let Some(tps) =
                     tokio::task::spawn_blocking(move || pgbench(&script, CONNECTIONS, measure))
@@ -121,21 +129,27 @@ fn main() {
                     theirs.push(tps);
                 }
             }
-            table.push((kind, ours, theirs));
+            table.push((kind, ours, ours_np, theirs));
         }
 
         println!(
             "\nPostgreSQL rate-limit decisions per second, {CONNECTIONS} connections, {} s phases, {rounds} rounds",
             measure.as_secs_f64()
         );
-        for (kind, ours, theirs) in &table {
-            let (o, om) = summary(&format!("palisade {kind}"), ours);
+        for (kind, ours, ours_np, theirs) in &table {
+            let (o, om) = summary(&format!("palisade {kind}, sqlx default pool"), ours);
+            let (n, nm) = summary(&format!("palisade {kind}, pool_options()"), ours_np);
             let (t, tm) = summary(&format!("pgbench, same statement ({kind})"), theirs);
             if t > 0.0 && tm > 0.0 {
                 println!(
-                    "  ratio palisade / pgbench: best {:.2}, median {:.2}",
+                    "  ratio palisade / pgbench, sqlx default pool: best {:.2}, median {:.2}",
                     o / t,
                     om / tm
+                );
+                println!(
+                    "  ratio palisade / pgbench, pool_options():    best {:.2}, median {:.2}",
+                    n / t,
+                    nm / tm
                 );
             }
         }

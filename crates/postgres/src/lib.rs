@@ -36,6 +36,7 @@ mod calls;
 mod error;
 #[cfg(feature = "otp")]
 mod otp;
+mod pool;
 #[cfg(feature = "ratelimit")]
 mod quarantine;
 #[cfg(feature = "ratelimit")]
@@ -53,6 +54,7 @@ pub use auth::{DEFAULT_AUTH_TIMEOUT, PostgresApiKeyStore};
 pub use error::PostgresStoreError;
 #[cfg(feature = "otp")]
 pub use otp::{DEFAULT_OTP_TIMEOUT, PostgresChallengeStore};
+pub use pool::pool_options;
 #[cfg(feature = "ratelimit")]
 pub use ratelimit::{DEFAULT_RATELIMIT_TIMEOUT, PostgresRateLimitStore};
 #[cfg(feature = "rbac")]

@@ -3,15 +3,17 @@
 //! * **palisade**: [`RedisRateLimitStore`] deciding GCRA and fixed window, `CONCURRENCY`
 //!   requests in flight on one multiplexed connection (redis-rs pipelines them), keys drawn
 //!   round-robin from `KEYS` distinct keys, a quota far above what the run reaches (every
-//!   request is admitted and written).
+//!   request is admitted and written); then the same store with
+//!   [`Coalescing::Standalone`] (the decisions waiting at the same time sent as one script
+//!   call).
 //! * **redis-benchmark**: `EVALSHA` of the trivial script `return 1` with one key, from
 //!   `CONCURRENCY` connections: the server's ceiling for one script call per request.
 //! * **rate-limiter-flexible** (Node, `RateLimiterRedis` on ioredis, its fixed window): installed
 //!   from npm into the target directory when `node` and `npm` are on the PATH, skipped
 //!   otherwise; driven like palisade (`benches/rate-limiter-flexible/bench.js`).
 //! * **flood**: 90% of requests come from keys already refused (100 abusive keys over their
-//!   quota, 900 others under it): the store alone, then behind a [`FallbackStore`] with its
-//!   over-limit shield, which answers refused keys locally until their retry time.
+//!   quota, 900 others under it): the store alone, coalescing, then behind a [`FallbackStore`]
+//!   with its over-limit shield, which answers refused keys locally until their retry time.
 //!
 //! Phases of `MEASURE` each alternate between contenders for `ROUNDS` rounds (A/B/C/D, A/B/C/D,
 //! …) so that drift on a shared machine hits each alike; the table gives the best and the
@@ -37,10 +39,13 @@ use palisade_ratelimit::{
     AlgorithmKind, FallbackMode, FallbackStore, Key, Limit, MemoryStore, Policy, Quota,
     RateLimitStore,
 };
-use palisade_redis::{DEFAULT_TIMEOUT, RedisRateLimitStore};
+use palisade_redis::{Coalescing, DEFAULT_TIMEOUT, RedisRateLimitStore};
 
 mod common;
-use common::{evalsha_ceiling, phases, ratio, run_id, runtime, summary, url};
+use common::{
+    CpuCost, evalsha_ceiling, phases, process_cpu, ratio, run_id, runtime, script_calls,
+    server_cpu, summary, url,
+};
 
 const CONCURRENCY: usize = 50;
 const KEYS: u64 = 10_000;
@@ -55,7 +60,7 @@ async fn drive(
     policy: Arc<Policy>,
     duration: Duration,
     key_of: Arc<dyn Fn(u64) -> Key + Send + Sync>,
-) -> (f64, u64) {
+) -> (f64, u64, u64) {
     let next = Arc::new(AtomicU64::new(0));
     let admitted = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
@@ -90,6 +95,7 @@ async fn drive(
     (
         total as f64 / started.elapsed().as_secs_f64(),
         admitted.load(Ordering::Relaxed),
+        total,
     )
 }
 
@@ -137,7 +143,7 @@ fn install_peer() -> Option<PathBuf> {
 }
 
 /// rate-limiter-flexible's decisions per second over `duration`.
-fn rate_limiter_flexible(dir: &Path, duration: Duration, run: u64) -> Option<f64> {
+fn rate_limiter_flexible(dir: &Path, duration: Duration, run: u64) -> Option<(f64, f64)> {
     let out = Command::new("node")
         .arg("bench.js")
         .current_dir(dir)
@@ -159,7 +165,7 @@ fn rate_limiter_flexible(dir: &Path, duration: Duration, run: u64) -> Option<f64
     let json = text.lines().last()?;
     let decisions: f64 = field(json, "decisions")?;
     let secs: f64 = field(json, "secs")?;
-    Some(decisions / secs)
+    Some((decisions / secs, decisions))
 }
 
 /// A number field of a one-line JSON object.
@@ -176,12 +182,14 @@ fn main() {
     let (measure, rounds) = phases(Duration::from_millis(300), MEASURE, ROUNDS);
     runtime().block_on(async move {
         let run = run_id();
-        let store = RedisRateLimitStore::connect(&url(), DEFAULT_TIMEOUT)
+        let base = RedisRateLimitStore::connect(&url(), DEFAULT_TIMEOUT)
             .await
             .expect("Redis (PALISADE_REDIS_URL) must answer (.ci/services)")
             .with_prefix(format!("palisade-bench-{run}:"))
             .unwrap();
-        let store: Arc<dyn RateLimitStore> = Arc::new(store);
+        let coalesced: Arc<dyn RateLimitStore> =
+            Arc::new(base.clone().with_coalescing(Coalescing::Standalone));
+        let store: Arc<dyn RateLimitStore> = Arc::new(base);
         let keys: Arc<dyn Fn(u64) -> Key + Send + Sync> = Arc::new(|i| Key::from(i % KEYS));
         let gcra = Arc::new(open_policy(AlgorithmKind::Gcra, run));
         let fixed = Arc::new(open_policy(AlgorithmKind::FixedWindow, run));
@@ -201,23 +209,59 @@ fn main() {
         // Warm-up: connections open, scripts loaded.
         drive(store.clone(), gcra.clone(), WARM_UP, keys.clone()).await;
         drive(store.clone(), fixed.clone(), WARM_UP, keys.clone()).await;
+        drive(coalesced.clone(), gcra.clone(), WARM_UP, keys.clone()).await;
 
         let (mut r_gcra, mut r_fixed, mut r_ceiling, mut r_peer) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut r_gcra_c, mut r_fixed_c) = (Vec::new(), Vec::new());
+        let mut batch_sizes = Vec::new();
+        let mut info = palisade_redis::redis::Client::open(url())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let (mut cpu_gcra, mut cpu_gcra_c, mut cpu_ceiling, mut cpu_peer) = (
+            CpuCost::default(),
+            CpuCost::default(),
+            CpuCost::default(),
+            CpuCost::default(),
+        );
         for _ in 0..rounds {
-            r_gcra.push(drive(store.clone(), gcra.clone(), measure, keys.clone()).await.0);
+            let (s0, (c0, _)) = (server_cpu(&mut info).await, process_cpu());
+            let (rate, _, n) = drive(store.clone(), gcra.clone(), measure, keys.clone()).await;
+            let (s1, (c1, _)) = (server_cpu(&mut info).await, process_cpu());
+            cpu_gcra.add(n as f64, s1 - s0, c1 - c0);
+            r_gcra.push(rate);
             r_fixed.push(drive(store.clone(), fixed.clone(), measure, keys.clone()).await.0);
+            let calls0 = script_calls(&mut info).await;
+            let (s0, (c0, _)) = (server_cpu(&mut info).await, process_cpu());
+            let (rate, _, n) = drive(coalesced.clone(), gcra.clone(), measure, keys.clone()).await;
+            let (s1, (c1, _)) = (server_cpu(&mut info).await, process_cpu());
+            cpu_gcra_c.add(n as f64, s1 - s0, c1 - c0);
+            batch_sizes.push(n as f64 / (script_calls(&mut info).await - calls0).max(1.0));
+            r_gcra_c.push(rate);
+            r_fixed_c.push(
+                drive(coalesced.clone(), fixed.clone(), measure, keys.clone())
+                    .await
+                    .0,
+            );
             let last = r_gcra.last().copied().unwrap_or(50_000.0);
             let requests = (last * measure.as_secs_f64()).max(10_000.0) as u64;
+            let (s0, (_, k0)) = (server_cpu(&mut info).await, process_cpu());
             if let Some(rps) = evalsha_ceiling(CONCURRENCY, requests, KEYS, sha.clone()).await {
+                let (s1, (_, k1)) = (server_cpu(&mut info).await, process_cpu());
+                cpu_ceiling.add(requests as f64, s1 - s0, k1 - k0);
                 r_ceiling.push(rps);
             }
+            let (s0, (_, k0)) = (server_cpu(&mut info).await, process_cpu());
             if let Some(dir) = peer.clone()
-                && let Some(rps) =
+                && let Some((rps, n)) =
                     tokio::task::spawn_blocking(move || rate_limiter_flexible(&dir, measure, run))
                         .await
                         .unwrap()
             {
+                let (s1, (_, k1)) = (server_cpu(&mut info).await, process_cpu());
+                cpu_peer.add(n, s1 - s0, k1 - k0);
                 r_peer.push(rps);
             }
         }
@@ -246,12 +290,22 @@ fn main() {
             FallbackStore::new(store.clone(), MemoryStore::new(), FallbackMode::FailClosed)
                 .with_shield(10_000),
         );
-        let (mut r_flood, mut r_shield) = (Vec::new(), Vec::new());
+        let (mut r_flood, mut r_flood_c, mut r_shield) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..rounds {
             r_flood.push(
                 drive(store.clone(), flood_policy.clone(), measure, flood_keys.clone())
                     .await
                     .0,
+            );
+            r_flood_c.push(
+                drive(
+                    coalesced.clone(),
+                    flood_policy.clone(),
+                    measure,
+                    flood_keys.clone(),
+                )
+                .await
+                .0,
             );
             r_shield.push(
                 drive(shielded.clone(), flood_policy.clone(), measure, flood_keys.clone())
@@ -266,10 +320,32 @@ fn main() {
         );
         let (g, gm) = summary("palisade GCRA", &r_gcra);
         let (f, fm) = summary("palisade fixed window", &r_fixed);
+        let (gc, gcm) = summary("palisade GCRA, coalesced", &r_gcra_c);
+        let (fc, fcm) = summary("palisade fixed window, coalesced", &r_fixed_c);
         let (c, cm) = summary("redis-benchmark EVALSHA `return 1` (ceiling)", &r_ceiling);
         let (p, pm) = summary("rate-limiter-flexible RateLimiterRedis", &r_peer);
         let (fl, flm) = summary("flood, 90% refused keys: store alone", &r_flood);
+        let (flc, flcm) = summary("flood, 90% refused keys: coalesced", &r_flood_c);
         let (sh, shm) = summary("flood, 90% refused keys: with the shield", &r_shield);
+        println!("\nCPU per decision (all rounds; client: this process, or the peer tool's)");
+        let t_g = cpu_gcra.print("palisade GCRA");
+        let t_gc = cpu_gcra_c.print("palisade GCRA, coalesced");
+        let t_c = cpu_ceiling.print("redis-benchmark EVALSHA `return 1`");
+        let t_p = cpu_peer.print("rate-limiter-flexible");
+        println!(
+            "total CPU per decision, ceiling / GCRA {:.2}, / GCRA coalesced {:.2}; rate-limiter-flexible / GCRA {:.2}, / GCRA coalesced {:.2}",
+            ratio(t_c, t_g),
+            ratio(t_c, t_gc),
+            ratio(t_p, t_g),
+            ratio(t_p, t_gc)
+        );
+        println!(
+            "decisions per script call, GCRA coalesced: {:?}",
+            batch_sizes
+                .iter()
+                .map(|b| (b * 10.0).round() / 10.0)
+                .collect::<Vec<_>>()
+        );
         println!("\nratios (best / best, median / median)");
         println!(
             "GCRA / EVALSHA ceiling          {:.2}  {:.2}",
@@ -290,6 +366,31 @@ fn main() {
             "fixed / rate-limiter-flexible   {:.2}  {:.2}",
             ratio(f, p),
             ratio(fm, pm)
+        );
+        println!(
+            "GCRA coalesced / EVALSHA ceiling {:.2}  {:.2}",
+            ratio(gc, c),
+            ratio(gcm, cm)
+        );
+        println!(
+            "fixed coalesced / EVALSHA ceiling {:.2}  {:.2}",
+            ratio(fc, c),
+            ratio(fcm, cm)
+        );
+        println!(
+            "GCRA coalesced / rate-limiter-flexible {:.2}  {:.2}",
+            ratio(gc, p),
+            ratio(gcm, pm)
+        );
+        println!(
+            "fixed coalesced / rate-limiter-flexible {:.2}  {:.2}",
+            ratio(fc, p),
+            ratio(fcm, pm)
+        );
+        println!(
+            "flood: coalesced / store alone  {:.2}  {:.2}",
+            ratio(flc, fl),
+            ratio(flcm, flm)
         );
         println!(
             "flood: shield / store alone     {:.2}  {:.2}",

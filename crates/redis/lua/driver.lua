@@ -1,79 +1,13 @@
--- The driver: one decision for a policy on a key.
+-- The driver of one decision per script call: KEYS[1] the key's state for the policy, KEYS[2]
+-- its block, ARGV the decision's arguments (decide.lua).
 --
--- KEYS[1]: the key's state for the policy, a string: the states of its limits in order,
--- separated by '|'; KEYS[2]: the key's block (decimal ns since the epoch of its end).
--- ARGV[1]: cost; ARGV[2]: penalty block, decimal ns ('0' for none); ARGV[3]: number of limits
--- n; then per limit 5 values: algorithm code (1 gcra, 2 token bucket, 3 leaky bucket,
--- 4 fixed window, 5 sliding log, 6 sliding counter) and 4 integer parameters.
---
--- Reply: {now s, now us, 1, block left s, block left ns} when the key is blocked, else
--- {now s, now us, 0, then per limit: allowed (1/0), remaining, reset_after ns, retry_after ns}.
--- The state is written only when every limit admits (all charged; one SET with PX = when the
--- newest state becomes new again); a refusal writes nothing but the penalty block.
+-- Reply: {now s, now us, then decide's reply}: {now s, now us, 1, block left s, block left ns}
+-- when the key is blocked, else {now s, now us, 0, then per limit: allowed (1/0), remaining,
+-- reset_after ns, retry_after ns}.
 --
 -- Redis commands per decision: TIME, MGET (block and state: one slot), and SET … PX when
 -- admitted.
-local cost = tonumber(ARGV[1])
-local n = tonumber(ARGV[3])
-if cost == nil or n == nil or n < 1 then
-  return redis.error_reply('script: bad arguments')
-end
-
-local got = redis.call('MGET', KEYS[2], KEYS[1])
-local until_s, until_n = split(got[1])
-if until_s and (until_s > now_s or (until_s == now_s and until_n > now_n)) then
-  local ds, dn = until_s - now_s, until_n - now_n
-  if dn < 0 then dn = dn + E9; ds = ds - 1 end
-  return {now_s, now_us, 1, ds, dn}
-end
-
-local stored = got[2]
-local raw = {}
-if stored then
-  if n == 1 then
-    raw[1] = stored
-  else
-    local i = 1
-    for part in string.gmatch(stored .. '|', '([^|]*)|') do
-      if i > n then break end
-      raw[i] = part
-      i = i + 1
-    end
-  end
-end
--- Each algorithm is `function(state or nil, 4 parameters, cost)` returning admitted, remaining,
--- reset after (ns), retry after (ns), the new state (text) and when it expires (ns from now).
-local out = {now_s, now_us, 0}
-local states = {}
-local ttl_ns = 0
-local all = true
-for i = 1, n do
-  local base = 3 + (i - 1) * 5
-  local alg = ALGORITHMS[tonumber(ARGV[base + 1])]
-  if alg == nil then return redis.error_reply('script: unknown algorithm') end
-  local v = raw[i]
-  if v == '' then v = nil end
-  local ok, remaining, reset, retry, state, expires = alg(v, tonumber(ARGV[base + 2]),
-    tonumber(ARGV[base + 3]), tonumber(ARGV[base + 4]), tonumber(ARGV[base + 5]), cost)
-  local o = 3 + (i - 1) * 4
-  out[o + 1] = ok and 1 or 0
-  out[o + 2] = remaining
-  out[o + 3] = reset
-  out[o + 4] = retry
-  if ok then
-    states[i] = state
-    if expires > ttl_ns then ttl_ns = expires end
-  else
-    all = false
-  end
-end
-
-if all then
-  local ttl = cdiv(ttl_ns, 1000000)
-  if ttl < 1 then ttl = 1 end
-  redis.call('SET', KEYS[1], table.concat(states, '|'), 'PX', fmt(ttl))
-elseif ARGV[2] ~= '0' then
-  set_block(KEYS[2], ARGV[2])
-end
-
+local out = {now_s, now_us}
+local last, err = decide(KEYS[1], KEYS[2], 0, out, 2)
+if last == nil then return redis.error_reply(err) end
 return out

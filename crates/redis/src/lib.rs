@@ -14,6 +14,8 @@
 )]
 
 mod client;
+#[cfg(feature = "ratelimit")]
+mod coalesce;
 mod error;
 #[cfg(feature = "otp")]
 mod otp;
@@ -25,6 +27,8 @@ mod ratelimit;
 mod replay;
 
 pub use client::{DEFAULT_TIMEOUT, connect_cluster};
+#[cfg(feature = "ratelimit")]
+pub use coalesce::{Coalescing, IN_FLIGHT, MAX_BATCH};
 pub use error::RedisStoreError;
 #[cfg(feature = "otp")]
 pub use otp::{

@@ -278,7 +278,7 @@ mod ratelimit {
     use async_trait::async_trait;
     use palisade_ratelimit::testing::Harness;
     use palisade_ratelimit::{Key, KeyBuilder, Limit, Policy, Quota, RateLimitStore};
-    use palisade_redis::RedisRateLimitStore;
+    use palisade_redis::{Coalescing, RedisRateLimitStore};
 
     use super::*;
 
@@ -302,6 +302,20 @@ mod ratelimit {
         ClusterHarness {
             store: Arc::new(store().await),
         }
+    }
+
+    /// A store coalescing waiting decisions per slot ([`Coalescing::PerSlot`]).
+    async fn per_slot_harness() -> ClusterHarness {
+        ClusterHarness {
+            store: Arc::new(store().await.with_coalescing(Coalescing::PerSlot)),
+        }
+    }
+
+    /// The conformance suite, its concurrent cases included, with per-slot coalescing: no
+    /// call crosses a slot.
+    mod per_slot {
+        use super::per_slot_harness;
+        palisade_ratelimit::conformance_suite!(per_slot_harness);
     }
 
     #[async_trait]
@@ -337,11 +351,20 @@ mod ratelimit {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn eight_tasks_admit_exactly_the_quota_of_each_of_100_keys() {
+        exact_admission(Coalescing::Off).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn eight_tasks_admit_exactly_the_quota_with_per_slot_coalescing() {
+        exact_admission(Coalescing::PerSlot).await;
+    }
+
+    async fn exact_admission(coalescing: Coalescing) {
         const TASKS: usize = 8;
         const CALLS: usize = 2_500;
         const KEYS: usize = 100;
         const QUOTA: u64 = 100;
-        let store = Arc::new(store().await);
+        let store = Arc::new(store().await.with_coalescing(coalescing));
         // 100 per day with a burst of 100: nothing refills during the test.
         let policy = Arc::new(
             Policy::single(

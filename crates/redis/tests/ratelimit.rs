@@ -25,7 +25,7 @@ use palisade_ratelimit::{
 };
 use palisade_redis::redis::{self, aio::ConnectionManager};
 use palisade_redis::{
-    DEFAULT_RATELIMIT_PREFIX, DEFAULT_TIMEOUT, RedisRateLimitStore, RedisStoreError,
+    Coalescing, DEFAULT_RATELIMIT_PREFIX, DEFAULT_TIMEOUT, RedisRateLimitStore, RedisStoreError,
 };
 
 fn url() -> String {
@@ -62,6 +62,11 @@ async fn store() -> RedisRateLimitStore {
         .unwrap()
 }
 
+/// The same, coalescing the decisions that wait at the same time into one script call.
+async fn coalescing_store() -> RedisRateLimitStore {
+    store().await.with_coalescing(Coalescing::Standalone)
+}
+
 // ---------------------------------------------------------------------------------------------
 // 1. The conformance suite.
 
@@ -86,9 +91,21 @@ async fn harness() -> RedisHarness {
     }
 }
 
+async fn coalescing_harness() -> RedisHarness {
+    RedisHarness {
+        store: Arc::new(coalescing_store().await),
+    }
+}
+
 mod conformance {
     use super::harness;
     palisade_ratelimit::conformance_suite!(harness);
+}
+
+/// The same suite, its concurrent cases included, on a coalescing store.
+mod conformance_coalesced {
+    use super::coalescing_harness;
+    palisade_ratelimit::conformance_suite!(coalescing_harness);
 }
 
 #[async_trait]
@@ -103,6 +120,11 @@ impl PenaltyBoxHarness for RedisHarness {
 mod quarantine {
     use super::harness;
     palisade_ratelimit::penalty_box_suite!(harness);
+}
+
+mod quarantine_coalesced {
+    use super::coalescing_harness;
+    palisade_ratelimit::penalty_box_suite!(coalescing_harness);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -196,7 +218,18 @@ impl TimedStore for Timed {
 
 /// `testing::differential` on three keys of a fresh prefix, with pauses of up to `sleep_ms`.
 async fn differential(name: &'static str, policy: Policy, seed: u64, ops: usize, sleep_ms: u64) {
-    let store = Timed(store().await);
+    differential_on(Coalescing::Off, name, policy, seed, ops, sleep_ms).await;
+}
+
+async fn differential_on(
+    coalescing: Coalescing,
+    name: &'static str,
+    policy: Policy,
+    seed: u64,
+    ops: usize,
+    sleep_ms: u64,
+) {
+    let store = Timed(store().await.with_coalescing(coalescing));
     let keys: Vec<Key> = (0..3)
         .map(|i| KeyBuilder::new("differential").str(name).u64(i).build())
         .collect();
@@ -226,15 +259,22 @@ async fn verdicts_equal_the_memory_store_at_the_redis_time() {
         .unwrap()
         .as_nanos() as u64
         | 1;
+    every_differential_policy(Coalescing::Off, seed, 0x9E37_79B9, 300).await;
+}
+
+/// `differential_on` for every policy of [`differential_policies`] at once, seeds `seed + i ×
+/// step`.
+async fn every_differential_policy(coalescing: Coalescing, seed: u64, step: u64, ops: usize) {
     let tasks: Vec<_> = differential_policies()
         .into_iter()
         .enumerate()
         .map(|(i, (name, policy))| {
-            tokio::spawn(differential(
+            tokio::spawn(differential_on(
+                coalescing,
                 name,
                 policy,
-                seed.wrapping_add(i as u64 * 0x9E37_79B9),
-                300,
+                seed.wrapping_add(i as u64 * step),
+                ops,
                 30,
             ))
         })
@@ -242,6 +282,103 @@ async fn verdicts_equal_the_memory_store_at_the_redis_time() {
     for t in tasks {
         t.await.unwrap();
     }
+}
+
+/// The differential test through the coalescing path (one decision at a time: each goes alone,
+/// in the single-decision script).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn coalesced_verdicts_equal_the_memory_store_at_the_redis_time() {
+    every_differential_policy(Coalescing::Standalone, 0x5EED_C0A1_E5CE_0001, 1, 200).await;
+}
+
+/// Concurrent decisions on a coalescing store (so several in one script call, at one Redis
+/// `TIME`) equal the same decisions made one by one by the memory store at the instant each
+/// returned. The order of the decisions within one call is the order they reached the queue,
+/// which callers do not see; each key has one policy and one cost, so the verdicts of one key at
+/// one instant are the same sequence whatever that order: for each key and instant, the same
+/// multiset of verdicts, penalty blocks included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_coalesced_decisions_equal_sequential_ones() {
+    use AlgorithmKind::*;
+    let store = Arc::new(coalescing_store().await);
+    let policies = Arc::new([
+        Policy::single(lim("g", Gcra, 20, 60_000, Some(20))).unwrap(),
+        Policy::new([
+            lim("g", Gcra, 30, 60_000, Some(15)),
+            lim("f", FixedWindow, 25, 3_600_000, None),
+            lim("s", SlidingWindowCounter, 28, 60_000, None),
+        ])
+        .unwrap()
+        .with_block(Duration::from_secs(30)),
+        Policy::single(lim("t", TokenBucket, 15, 60_000, Some(12))).unwrap(),
+    ]);
+    let keys: Arc<Vec<Key>> = Arc::new(
+        (0..9u64)
+            .map(|i| KeyBuilder::new("coalesced").u64(i).build())
+            .collect(),
+    );
+    // Key k: policy k mod 3, cost 1 or 2 (k / 3 mod 2).
+    let call_of = |k: usize| (k % 3, 1 + (k / 3) as u32 % 2);
+    // 600 decisions from 60 tasks at once.
+    let tasks: Vec<_> = (0..60usize)
+        .map(|t| {
+            let (store, policies, keys) = (store.clone(), policies.clone(), keys.clone());
+            tokio::spawn(async move {
+                let mut out = Vec::new();
+                for i in 0..10usize {
+                    let k = (t * 7 + i) % keys.len();
+                    let (p, cost) = call_of(k);
+                    let (verdict, at) = store
+                        .apply_timed(&keys[k], &policies[p], cost)
+                        .await
+                        .unwrap_or_else(|e| panic!("decision {i} of task {t}: {e}"));
+                    out.push((at, k, verdict));
+                }
+                out
+            })
+        })
+        .collect();
+    let mut groups: std::collections::BTreeMap<(Timestamp, usize), Vec<Verdict>> =
+        Default::default();
+    let mut decisions = 0;
+    for t in tasks {
+        for (at, k, verdict) in t.await.unwrap() {
+            groups.entry((at, k)).or_default().push(verdict);
+            decisions += 1;
+        }
+    }
+    let instants: std::collections::BTreeSet<Timestamp> = groups.keys().map(|g| g.0).collect();
+    assert!(
+        instants.len() < decisions / 2,
+        "coalesced: {decisions} decisions at {} instants",
+        instants.len()
+    );
+    let model = palisade_ratelimit::MemoryStore::new();
+    let mut tally = [0usize; 3];
+    for ((at, k), verdicts) in groups {
+        let (p, cost) = call_of(k);
+        let mut expected = Vec::new();
+        for _ in 0..verdicts.len() {
+            let want = model.apply_at(&keys[k], &policies[p], cost, at).unwrap();
+            expected.push(format!("{want:?}"));
+        }
+        let mut got: Vec<String> = verdicts.iter().map(|v| format!("{v:?}")).collect();
+        for v in &verdicts {
+            tally[match v.cause() {
+                Cause::Blocked => 2,
+                _ if v.is_allowed() => 0,
+                _ => 1,
+            }] += 1;
+        }
+        expected.sort();
+        got.sort();
+        assert_eq!(got, expected, "key {k} at {at:?}");
+    }
+    let [admitted, refused, blocked] = tally;
+    assert!(
+        admitted > 30 && refused > 30 && blocked > 30,
+        "{admitted} admitted, {refused} refused, {blocked} blocked"
+    );
 }
 
 /// Quotas close to the precision bound (2^52 ns, about 52 days), where the scripts' exact
@@ -317,6 +454,10 @@ async fn verdicts_equal_the_memory_store_near_the_precision_bound() {
 // 3. Concurrency: exact admission across tasks, stores and connections.
 
 async fn concurrent_exact(kind: AlgorithmKind) {
+    concurrent_exact_on(kind, Coalescing::Off).await;
+}
+
+async fn concurrent_exact_on(kind: AlgorithmKind, coalescing: Coalescing) {
     // Each task has two connections of its own (16 in all) and alternates between them.
     let mut conns = Vec::new();
     for _ in 0..16 {
@@ -352,6 +493,7 @@ async fn concurrent_exact(kind: AlgorithmKind) {
                     .unwrap()
                     .with_timeout(TEST_TIMEOUT)
                     .unwrap()
+                    .with_coalescing(coalescing)
             });
             let (policy, keys) = (policy.clone(), keys.clone());
             tokio::spawn(async move {
@@ -385,6 +527,44 @@ async fn twenty_thousand_racing_decisions_admit_exactly_the_quota_gcra() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_thousand_racing_decisions_admit_exactly_the_quota_fixed_window() {
     concurrent_exact(AlgorithmKind::FixedWindow).await;
+}
+
+/// The same race on coalescing stores: 16 stores, each batching its own task's decisions
+/// with those of the tasks that share it... one task per pair of stores, so the batches
+/// come from the racing stores' queues and the keys collide across batches.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_coalesced_decisions_admit_exactly_the_quota() {
+    concurrent_exact_on(AlgorithmKind::Gcra, Coalescing::Standalone).await;
+    concurrent_exact_on(AlgorithmKind::SlidingWindowLog, Coalescing::Standalone).await;
+}
+
+/// Many tasks on one coalescing store and its clones, racing on 20 keys: exactly the quota.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_coalescing_store_shared_by_many_tasks_admits_exactly_the_quota() {
+    let store = coalescing_store().await;
+    let policy = Arc::new(
+        Policy::single(Limit::gcra("shared", Quota::per_hour(40).unwrap()).unwrap()).unwrap(),
+    );
+    let tasks: Vec<_> = (0..64u64)
+        .map(|t| {
+            let (store, policy) = (store.clone(), policy.clone());
+            tokio::spawn(async move {
+                let mut admitted = 0u64;
+                for i in 0..50u64 {
+                    let key = Key::from((t * 7 + i) % 20);
+                    if store.apply(&key, &policy, 1).await.unwrap().is_allowed() {
+                        admitted += 1;
+                    }
+                }
+                admitted
+            })
+        })
+        .collect();
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 20 * 40);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -113,9 +113,26 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// A pool of `connections` connections to [`url`], all opened now.
+/// A pool of `connections` connections to [`url`], all opened now, with sqlx's default
+/// options (a ping before each statement).
 pub(crate) async fn pool(connections: usize) -> palisade_postgres::sqlx::PgPool {
-    palisade_postgres::sqlx::postgres::PgPoolOptions::new()
+    pool_with(
+        palisade_postgres::sqlx::postgres::PgPoolOptions::new(),
+        connections,
+    )
+    .await
+}
+
+/// The same with [`palisade_postgres::pool_options`] (no ping before each statement).
+pub(crate) async fn pool_unpinged(connections: usize) -> palisade_postgres::sqlx::PgPool {
+    pool_with(palisade_postgres::pool_options(), connections).await
+}
+
+async fn pool_with(
+    options: palisade_postgres::sqlx::postgres::PgPoolOptions,
+    connections: usize,
+) -> palisade_postgres::sqlx::PgPool {
+    options
         .max_connections(connections as u32)
         .min_connections(connections as u32)
         .connect(&url())

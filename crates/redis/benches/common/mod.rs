@@ -105,3 +105,96 @@ pub(crate) async fn evalsha_ceiling(
     .await
     .unwrap()
 }
+
+/// CPU seconds used so far by this process (`self`) and by the children it waited for
+/// (`children`: redis-benchmark, node), from `/proc/self/stat` (Linux; clock ticks of 1/100 s,
+/// the kernel's `USER_HZ`). Zeros elsewhere.
+pub(crate) fn process_cpu() -> (f64, f64) {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return (0.0, 0.0);
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return (0.0, 0.0);
+    };
+    let f: Vec<f64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0.0))
+        .collect();
+    let tick = |i: usize| f.get(i).copied().unwrap_or(0.0) / 100.0;
+    // After the command's ')': state is field 3, utime 14, stime 15, cutime 16, cstime 17.
+    (tick(11) + tick(12), tick(13) + tick(14))
+}
+
+/// CPU seconds the Redis server has used since it started (`INFO cpu`: `used_cpu_sys` +
+/// `used_cpu_user`, every thread).
+pub(crate) async fn server_cpu(
+    conn: &mut palisade_redis::redis::aio::MultiplexedConnection,
+) -> f64 {
+    let info: String = palisade_redis::redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(conn)
+        .await
+        .unwrap_or_default();
+    info.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(k, _)| *k == "used_cpu_sys" || *k == "used_cpu_user")
+        .filter_map(|(_, v)| v.trim().parse::<f64>().ok())
+        .sum()
+}
+
+/// Script calls the Redis server has run since its statistics were reset (`INFO
+/// commandstats`: the calls of `EVALSHA` and `EVAL`).
+pub(crate) async fn script_calls(
+    conn: &mut palisade_redis::redis::aio::MultiplexedConnection,
+) -> f64 {
+    let info: String = palisade_redis::redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(conn)
+        .await
+        .unwrap_or_default();
+    info.lines()
+        .filter(|l| l.starts_with("cmdstat_evalsha:") || l.starts_with("cmdstat_eval:"))
+        .filter_map(|l| {
+            l.split_once("calls=")?
+                .1
+                .split(',')
+                .next()?
+                .parse::<f64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// CPU spent per decision by the server and by the client, summed over a contender's rounds.
+#[derive(Default)]
+pub(crate) struct CpuCost {
+    pub(crate) decisions: f64,
+    pub(crate) server: f64,
+    pub(crate) client: f64,
+}
+
+impl CpuCost {
+    /// Adds one phase: `decisions` made, server and client CPU seconds.
+    pub(crate) fn add(&mut self, decisions: f64, server: f64, client: f64) {
+        self.decisions += decisions;
+        self.server += server;
+        self.client += client;
+    }
+
+    /// Prints µs of server, client and total CPU per decision; returns the total.
+    pub(crate) fn print(&self, name: &str) -> f64 {
+        let per = |s: f64| {
+            if self.decisions > 0.0 {
+                s * 1e6 / self.decisions
+            } else {
+                f64::NAN
+            }
+        };
+        let (s, c) = (per(self.server), per(self.client));
+        println!(
+            "{name:<44} server {s:>6.2} µs   client {c:>6.2} µs   total {:>6.2} µs",
+            s + c
+        );
+        s + c
+    }
+}
