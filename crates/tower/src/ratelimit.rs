@@ -308,9 +308,11 @@ impl Limiter {
 
     fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
         for (name, value) in RateLimitHeaders::new(&self.policy, verdict).to_pairs(self.style) {
+            // `try_from(String)` keeps the string's buffer (`from_str` would copy it); the
+            // same bytes are checked.
             if let (Ok(name), Ok(value)) = (
                 HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::from_str(&value),
+                HeaderValue::try_from(value),
             ) {
                 into.insert(name, value);
             }

@@ -283,7 +283,7 @@ fn count_delivery(provider: &'static str, outcome: &'static str) {
 
 /// The configuration shared by every clone of a service.
 struct Shared<S> {
-    /// Loaded once per request: a request finishes on the verifier it loaded, whatever is
+    /// Loaded for each signature check, which finishes on the verifier it loaded, whatever is
     /// swapped in meanwhile.
     verifier: Arc<ArcSwap<Verifier<S>>>,
     report_only: bool,
@@ -428,7 +428,7 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
     /// A layer verifying with whatever verifier `verifiers` holds when a request is checked:
     /// store a new [`Verifier`] in it (new secrets: `ArcSwap::store`, or a
     /// `palisade_secrets::Rotation`) and the next requests verify with it, without a restart.
-    /// Each request loads the verifier once: a request being verified finishes on the one it
+    /// Each signature check loads the verifier once: a request being verified finishes on the one it
     /// loaded. Keep the old secret in the new verifier (secrets are tried in order, newest
     /// first) until the provider signs with the new one only.
     pub fn rotating(verifiers: Arc<ArcSwap<Verifier<S>>>) -> Self {
@@ -664,8 +664,10 @@ impl<S: Scheme + 'static> Shared<S> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        let verifier = self.verifier.load_full();
-        let provider = verifier.scheme().provider().as_str();
+        // A guard, not an `Arc` clone (`load_full`): no reference count bounced between cores
+        // on every request. Guards are not held across an `await`: the provider is read now,
+        // the verifier loaded again for the synchronous check below.
+        let provider = self.verifier.load().scheme().provider().as_str();
         let (parts, body) = req.into_parts();
         let declared = parts
             .headers
@@ -694,7 +696,7 @@ impl<S: Scheme + 'static> Shared<S> {
             }
         };
         let started = Instant::now();
-        let outcome = self.verify(&verifier, &parts, &body);
+        let outcome = self.verify(&self.verifier.load(), &parts, &body);
         metrics::histogram!(telemetry::METRIC_WEBHOOK_SIGNATURE_SECONDS, "provider" => provider)
             .record(started.elapsed().as_secs_f64());
         let verified = match outcome {

@@ -16,6 +16,11 @@
 //! and load generator share one tokio runtime (and the machine's cores).
 //!
 //! `cargo bench -p webhook-gateway --bench throughput`
+//!
+//! With `-- --in-process gateway|bare N` it runs N requests through the router in process
+//! instead (no sockets, one thread), for a profiler: `valgrind --tool=callgrind
+//! --toggle-collect='*run_in_process*' target/release/deps/throughput-* --in-process gateway
+//! 2000`.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -32,12 +37,15 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::routing::post;
 use bytes::Bytes;
 use http::StatusCode;
-use palisade_webhook::{AnyScheme, Message, Provider, SecretString, Verifier};
+use palisade_webhook::{AnyScheme, Message, Provider, SecretString, SignedHeaders, Verifier};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tower::Service;
 use webhook_gateway::{Config, DEMO_SECRETS, RateLimitConfig, RouteConfig, build, serve};
 
 const CONNECTIONS: usize = 32;
@@ -99,7 +107,8 @@ impl Pool {
     }
 }
 
-fn sign_pool(n: usize, first_id: usize, addr_host: &str) -> Vec<Vec<u8>> {
+/// `n` distinct Stripe deliveries numbered from `first_id`: the body and its signature headers.
+fn sign_deliveries(n: usize, first_id: usize) -> Vec<(String, SignedHeaders)> {
     let template = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("samples")
@@ -117,6 +126,15 @@ fn sign_pool(n: usize, first_id: usize, addr_host: &str) -> Vec<Vec<u8>> {
         .map(|id| {
             let body = template.replacen(original, &format!("\"id\": \"evt_bench_{id:012}\""), 1);
             let headers = verifier.sign(&Message::new(body.as_bytes())).unwrap();
+            (body, headers)
+        })
+        .collect()
+}
+
+fn sign_pool(n: usize, first_id: usize, addr_host: &str) -> Vec<Vec<u8>> {
+    sign_deliveries(n, first_id)
+        .into_iter()
+        .map(|(body, headers)| {
             let mut req = format!(
                 "POST {PATH} HTTP/1.1\r\nHost: {addr_host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n",
                 body.len()
@@ -129,6 +147,64 @@ fn sign_pool(n: usize, first_id: usize, addr_host: &str) -> Vec<Vec<u8>> {
             req.into_bytes()
         })
         .collect()
+}
+
+/// The same deliveries as in-process requests (with the `ConnectInfo` `serve` would attach).
+fn in_process_pool(n: usize) -> Vec<http::Request<Body>> {
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    sign_deliveries(n, 0)
+        .into_iter()
+        .map(|(body, headers)| {
+            let mut req = http::Request::post(PATH)
+                .header("host", "127.0.0.1")
+                .header("content-type", "application/json");
+            for (name, value) in headers.iter() {
+                req = req.header(name, value);
+            }
+            req.extension(ConnectInfo(peer))
+                .body(Body::from(body))
+                .unwrap()
+        })
+        .collect()
+}
+
+/// Every request of `pool` through `router`, in process, on `runtime` (each must answer 200).
+/// Not inlined: `valgrind --tool=callgrind --toggle-collect='*run_in_process*'` counts only
+/// this.
+#[inline(never)]
+fn run_in_process(
+    runtime: &tokio::runtime::Runtime,
+    router: &Router,
+    pool: Vec<http::Request<Body>>,
+) {
+    runtime.block_on(async {
+        for req in pool {
+            let res = router.clone().call(req).await.unwrap();
+            assert_eq!(res.status(), StatusCode::OK);
+            drop(axum::body::to_bytes(res.into_body(), 1024).await.unwrap());
+        }
+    });
+}
+
+/// `--in-process gateway|bare N`: N requests in process, no sockets, on one thread: the
+/// harness of the per-layer profile (perf, callgrind).
+fn in_process(which: &str, n: usize) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let router = match which {
+        "gateway" => runtime.block_on(build(&config())).unwrap(),
+        "bare" => bare_router(),
+        other => panic!("--in-process gateway|bare, not {other}"),
+    };
+    let pool = in_process_pool(n);
+    let start = Instant::now();
+    run_in_process(&runtime, &router, pool);
+    let elapsed = start.elapsed();
+    #[allow(clippy::cast_precision_loss)]
+    let per = elapsed.as_secs_f64() * 1e6 / n as f64;
+    println!("{which}: {n} requests in process, {per:.2} µs each");
 }
 
 #[derive(Default, Clone, Copy)]
@@ -269,14 +345,18 @@ async fn start_gateway() -> SocketAddr {
     addr
 }
 
-async fn start_bare() -> SocketAddr {
-    let router = Router::new().route(
+fn bare_router() -> Router {
+    Router::new().route(
         PATH,
         post(|body: Bytes| async move {
             drop(body);
             (StatusCode::OK, "accepted")
         }),
-    );
+    )
+}
+
+async fn start_bare() -> SocketAddr {
+    let router = bare_router();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -295,6 +375,13 @@ fn fmt_cpu(cpu: Option<f64>) -> String {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--in-process") {
+        let which = args.get(i + 1).map_or("gateway", String::as_str);
+        let n = args.get(i + 2).map_or(10_000, |n| n.parse().unwrap());
+        in_process(which, n);
+        return;
+    }
     let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

@@ -223,8 +223,8 @@ fn scrub(value: &mut Value, key: Option<&str>, found: &mut Vec<String>) {
 /// when the value has the shape of one (8 to 15 digits with phone formatting), `+` and its
 /// digits, so that a number the metadata does not know is masked rather than kept.
 fn keyed_phone(key: &str, value: &str) -> Option<String> {
-    let key = key.to_ascii_lowercase();
-    if !PHONE_KEYS.contains(&key.as_str()) {
+    // PHONE_KEYS are lower-case ASCII: no lower-cased copy of every key is needed.
+    if !PHONE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
         return None;
     }
     let digits: String = value.chars().filter(char::is_ascii_digit).collect();
@@ -298,6 +298,18 @@ fn phone_in(candidate: &str) -> Option<String> {
 /// libphonenumber's matcher does not cut a number out of a longer run either.
 fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
     let bytes = s.as_bytes();
+    // Every candidate holds at least `CANDIDATE_DIGITS.start()` digits of `s`: most strings of
+    // a payload have fewer, and are done with here.
+    let min = *CANDIDATE_DIGITS.start();
+    if bytes
+        .iter()
+        .filter(|b| b.is_ascii_digit())
+        .take(min)
+        .count()
+        < min
+    {
+        return Vec::new();
+    }
     let mut spans = Vec::new();
     let mut start = None;
     for (i, b) in bytes.iter().enumerate() {

@@ -33,7 +33,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Extension, State};
+use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use http::header::CONTENT_TYPE;
@@ -435,12 +435,18 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Gateway, Gat
             _ => ContentTypeLayer::json(),
         };
         let route_name: Arc<str> = Arc::from(name.as_str());
+        // The request itself, not `Extension` + `HeaderMap` extractors: those clone the
+        // verified webhook and every header; the handler only reads them.
         let handler = post(
-            move |State(state): State<Arc<AppState>>,
-                  Extension(webhook): Extension<VerifiedWebhook>,
-                  headers: HeaderMap| {
+            move |State(state): State<Arc<AppState>>, req: axum::extract::Request| {
                 let route = Arc::clone(&route_name);
-                async move { accept(&state, &route, &webhook, &headers) }
+                async move {
+                    let (parts, _) = req.into_parts();
+                    match parts.extensions.get::<VerifiedWebhook>() {
+                        Some(webhook) => accept(&state, &route, webhook, &parts.headers),
+                        None => not_verified(),
+                    }
+                }
             },
         );
         let handler = match &route.rate_limit {
@@ -520,12 +526,30 @@ fn accept(
         phones = event.phones.len(),
         "event accepted"
     );
-    let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
-    if events.list.len() >= MAX_EVENTS {
-        events.list.pop_front();
-    }
-    events.list.push_back(event);
+    // The oldest event, once full, is freed after the lock is released: dropping its payload
+    // (a JSON tree) is not work the other workers should queue behind.
+    let dropped = {
+        let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
+        let dropped = if events.list.len() >= MAX_EVENTS {
+            events.list.pop_front()
+        } else {
+            None
+        };
+        events.list.push_back(event);
+        dropped
+    };
+    drop(dropped);
     (StatusCode::OK, "accepted").into_response()
+}
+
+/// The answer when the webhook layer handed over no [`VerifiedWebhook`] (it always does: this
+/// is what axum's `Extension` extractor would answer).
+fn not_verified() -> Response {
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Missing request extension: the webhook layer did not verify this request",
+    )
+        .into_response()
 }
 
 /// The stored events as JSON (the caller checked the bearer token).
