@@ -27,6 +27,8 @@ mod origin;
 mod query;
 mod ratelimit;
 mod response;
+#[cfg(feature = "axum")]
+pub mod serve;
 pub mod telemetry;
 mod webhook;
 

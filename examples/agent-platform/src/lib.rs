@@ -31,12 +31,10 @@ mod routes;
 mod state;
 mod tier;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use tokio::net::TcpListener;
 
 pub use config::{
     Config, DEFAULT_LISTEN, DEFAULT_SCHEMA, DEMO_LEGACY_TOKEN, Limits, SECRET_NAMES, Secrets, Ssrf,
@@ -110,46 +108,5 @@ fn check_listen(config: &Config) -> Result<(), StartError> {
     }
 }
 
-/// Serves `router` on `listener` (with the peer address for rate limits and audit) until
-/// `shutdown` completes, then lets the requests in flight finish.
-///
-/// # Errors
-/// The server's I/O error.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), StartError> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
-}
+/// The router served with the peer address the layers read, stopped gracefully.
+pub use palisade_tower::serve::{serve, shutdown_signal};

@@ -25,7 +25,6 @@ mod config;
 mod events;
 mod reload;
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -50,7 +49,6 @@ use palisade_tower::{
 };
 use palisade_webhook::twilio::PublicUrl;
 use palisade_webhook::{AnyScheme, Provider, WebhookError};
-use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 pub use config::{
@@ -587,46 +585,5 @@ async fn metrics_route(State(state): State<Arc<AppState>>) -> Response {
     }
 }
 
-/// Serves `router` on `listener` (with the peer address for rate limiting) until `shutdown`
-/// completes, then finishes the requests in flight.
-///
-/// # Errors
-/// The server's I/O error.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> Result<(), GatewayError> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    Ok(())
-}
-
-/// Completes on Ctrl-C (SIGINT) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
-}
+/// The router served with the peer address the layers read, stopped gracefully.
+pub use palisade_tower::serve::{serve, shutdown_signal};
