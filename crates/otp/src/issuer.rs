@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_ratelimit::{KeyBuilder, Policy, RateLimitStore};
+use palisade_telemetry::OTP_LOCKED;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::challenge::{Challenge, CheckOutcome, NewChallenge, SubjectKey};
@@ -147,9 +148,26 @@ impl Challenges {
     /// # Errors
     ///
     /// Store failures only; every refusal is a [`CheckOutcome`].
+    ///
+    /// # Events
+    ///
+    /// The wrong answer that uses the last attempt (`Wrong { attempts_left: 0 }`) emits
+    /// palisade-telemetry's `otp.locked` (level WARN, target `palisade_otp`) with the key's
+    /// tenant and purpose; never the subject (it may be a phone number) nor the code.
     pub async fn verify(&self, key: &SubjectKey, typed: &str) -> Result<CheckOutcome, OtpError> {
         let code = self.policy.code.normalize(typed);
         let candidates = self.peppers.candidates(key, code.as_bytes());
-        self.store.check_and_count(key, &candidates).await
+        let outcome = self.store.check_and_count(key, &candidates).await?;
+        if matches!(outcome, CheckOutcome::Wrong { attempts_left: 0 }) {
+            tracing::event!(
+                name: OTP_LOCKED,
+                target: "palisade_otp",
+                tracing::Level::WARN,
+                event = OTP_LOCKED,
+                tenant = key.tenant(),
+                purpose = key.purpose(),
+            );
+        }
+        Ok(outcome)
     }
 }

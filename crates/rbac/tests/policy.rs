@@ -12,6 +12,7 @@ use palisade_rbac::{
     Assignments, Explanation, Location, Policy, PolicyCompiler, PolicyError, Principal, Problem,
     Refusal, RoleName, ScopeSet, SharedPolicy, SubjectId, TenantId, lint_toml,
 };
+use palisade_telemetry::testing::CapturedEvents;
 
 const ISSUE_POLICY: &str = r#"[roles.admin]
 inherits = ["agent"]
@@ -341,46 +342,13 @@ fn hot_reload_swaps_whole_policies_and_keeps_the_old_on_error() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// A subscriber that keeps (name, target, fields) of every event.
-#[derive(Default, Clone)]
-struct Events(std::sync::Arc<std::sync::Mutex<Vec<(String, String, String)>>>);
-
-impl tracing::Subscriber for Events {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        struct Fields(String);
-        impl tracing::field::Visit for Fields {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                self.0 += &format!("{}={:?} ", field.name(), value);
-            }
-        }
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        let m = event.metadata();
-        self.0
-            .lock()
-            .unwrap()
-            .push((m.name().to_owned(), m.target().to_owned(), fields.0));
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn refusals_emit_authz_denied_and_allows_do_not() {
     let p = Policy::from_toml(ISSUE_POLICY).unwrap();
     let a = tenant("acme");
     let user =
         Principal::new(a.clone(), SubjectId::new("u-7").unwrap()).with_roles([role("agent")]);
-    let events = Events::default();
-    tracing::subscriber::with_default(events.clone(), || {
+    let log = CapturedEvents::during(|| {
         assert!(
             p.authorize(&a, &user, &"calls:read".parse().unwrap())
                 .is_allowed()
@@ -390,11 +358,11 @@ fn refusals_emit_authz_denied_and_allows_do_not() {
                 .is_allowed()
         );
     });
-    let seen = events.0.lock().unwrap().clone();
+    let seen = log.lines();
     assert_eq!(seen.len(), 1, "{seen:?}");
-    let (name, target, fields) = &seen[0];
-    assert_eq!(name, palisade_telemetry::AUTHZ_DENIED);
-    assert_eq!(target, "palisade_rbac");
+    assert_eq!(log.count(palisade_telemetry::AUTHZ_DENIED), 1);
+    let fields = &seen[0];
+    assert!(fields.starts_with(" INFO palisade_rbac:"), "{fields}");
     for want in [
         "event=\"authz.denied\"",
         "tenant=acme",

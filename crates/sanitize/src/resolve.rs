@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 
-use crate::url::{BlockReason, CheckedUrl, UrlError, UrlPolicy};
+use crate::url::{BlockReason, CheckedUrl, UrlError, UrlPolicy, report_blocked};
 
 /// Resolves a checked URL's host and checks every address of the answer against `policy`.
 ///
@@ -50,7 +50,7 @@ pub async fn resolve_name(
     host: &str,
     port: u16,
 ) -> Result<Vec<SocketAddr>, UrlError> {
-    policy.check_name(host)?;
+    policy.check_name(host).inspect_err(report_blocked)?;
     let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
         .await
         .map_err(|source| UrlError::Resolve {
@@ -69,7 +69,8 @@ pub async fn resolve_name(
             .map_err(|block| BlockReason::ResolvesTo {
                 host: host.to_owned(),
                 block,
-            })?;
+            })
+            .inspect_err(report_blocked)?;
     }
     Ok(addrs)
 }

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use url::{Host, Url};
 
+use palisade_telemetry::URL_BLOCKED;
+
 use crate::ip::{IpBlock, check_ip};
 
 /// The host name suffixes refused by default (the name itself and every name under it):
@@ -191,6 +193,49 @@ pub enum BlockReason {
         /// The refused address.
         block: IpBlock,
     },
+}
+
+impl BlockReason {
+    /// A fixed label naming the reason (`"scheme"`, `"address"`, `"resolves_to"`, …): the
+    /// `reason` field of the `url.blocked` event and a bounded metric label. It holds no part
+    /// of the URL.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            Self::TooLong { .. } => "too_long",
+            Self::ControlCharacter { .. } => "control_character",
+            Self::Scheme { .. } => "scheme",
+            Self::UserInfo => "user_info",
+            Self::NoHost => "no_host",
+            Self::NoPort => "no_port",
+            Self::Port { .. } => "port",
+            Self::HostNotAllowed { .. } => "host_not_allowed",
+            Self::BlockedName { .. } => "blocked_name",
+            Self::SingleLabelName { .. } => "single_label_name",
+            Self::IpLiteral { .. } => "ip_literal",
+            Self::InvalidHost { .. } => "invalid_host",
+            Self::Address(_) => "address",
+            Self::ResolvesTo { .. } => "resolves_to",
+        }
+    }
+}
+
+/// Emits palisade-telemetry's `url.blocked` event (level WARN, target `palisade_sanitize`)
+/// for a refused URL or address: the reason's [label](BlockReason::label) only, never the URL
+/// or its host, which may carry a credential or a customer's address.
+pub(crate) fn report_blocked(reason: &BlockReason) {
+    tracing::event!(
+        name: URL_BLOCKED,
+        target: "palisade_sanitize",
+        tracing::Level::WARN,
+        event = URL_BLOCKED,
+        reason = reason.label(),
+    );
+}
+
+fn report_url_error(error: &UrlError) {
+    if let UrlError::Blocked { reason } = error {
+        report_blocked(reason);
+    }
 }
 
 impl fmt::Display for BlockReason {
@@ -450,6 +495,10 @@ impl UrlPolicy {
     /// [`UrlError::Parse`] for a string that is no URL, [`UrlError::Blocked`] with the
     /// [`BlockReason`] for a URL the policy refuses.
     pub fn check(&self, input: &str) -> Result<CheckedUrl, UrlError> {
+        self.check_input(input).inspect_err(report_url_error)
+    }
+
+    fn check_input(&self, input: &str) -> Result<CheckedUrl, UrlError> {
         if input.len() > self.max_len {
             return Err(BlockReason::TooLong {
                 len: input.len(),
@@ -473,7 +522,7 @@ impl UrlPolicy {
     /// # Errors
     /// [`UrlError::Blocked`] with the [`BlockReason`].
     pub fn check_url(&self, url: &Url) -> Result<CheckedUrl, UrlError> {
-        let (port, ip) = self.verify(url)?;
+        let (port, ip) = self.verify(url).inspect_err(report_blocked)?;
         Ok(CheckedUrl {
             url: url.clone(),
             port,

@@ -17,7 +17,10 @@
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![no_std]
+#![cfg_attr(not(feature = "testing"), no_std)]
+
+#[cfg(feature = "testing")]
+pub mod testing;
 
 // Events emitted by palisade-tower (webhook, rate limit, query credential, media type).
 

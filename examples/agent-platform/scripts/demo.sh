@@ -84,6 +84,7 @@ check "third wrong attempt says attempts_left 0" '[ "$(field "[\"attempts_left\"
 req POST /auth/otp/verify "${json[@]}" -d "{\"tenant\":\"acme\",\"phone\":\"4155550102\",\"code\":\"$code\"}"
 step "SMS code: the right code after the lock is refused" 429
 check "refused because the challenge is locked (not the route limit)" 'grep -q "code locked" "$tmp/body"'
+check "log has otp.locked" 'grep -aq otp.locked "$LOG"'
 
 # --- Who is calling: retired token, no credential, API keys with scopes -------------------
 req GET /calls -H "$(auth "$LEGACY_TOKEN")"

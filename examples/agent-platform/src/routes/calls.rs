@@ -64,13 +64,9 @@ pub(crate) fn check_audio_url(
 }
 
 fn blocked(tenant: &str, e: &UrlError) -> ApiError {
-    tracing::warn!(
-        name: "url.blocked",
-        event = palisade_telemetry::URL_BLOCKED,
-        tenant,
-        reason = %e,
-        "outbound URL refused"
-    );
+    // palisade-sanitize has emitted `url.blocked` (its reason label, no URL); this line adds
+    // the tenant that asked.
+    tracing::info!(tenant, "audio_url refused");
     ApiError::Unprocessable(format!("audio_url refused: {e}"))
 }
 

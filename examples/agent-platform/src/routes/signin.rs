@@ -228,33 +228,17 @@ pub(crate) async fn otp_verify(
         .verify(&key, body.code.expose_secret())
         .await
         .map_err(ApiError::store)?;
-    let locked = || {
-        tracing::warn!(
-            name: "otp.locked",
-            event = palisade_telemetry::OTP_LOCKED,
-            tenant = tenant.as_str(),
-            purpose = SMS_PURPOSE,
-            "one-time code locked after its last attempt"
-        );
-    };
+    // palisade-otp emits `otp.locked` itself when the last attempt is used.
     match outcome {
         CheckOutcome::Verified => Ok((
             StatusCode::OK,
             token_response(session(&state, tenant.as_str(), id, &role)?),
         )),
-        CheckOutcome::Wrong { attempts_left } => {
-            if attempts_left == 0 {
-                locked();
-            }
-            Ok((
-                StatusCode::UNAUTHORIZED,
-                Json(json!({ "error": "wrong code", "attempts_left": attempts_left })),
-            ))
-        }
-        CheckOutcome::Locked => {
-            locked();
-            Err(ApiError::TooManyRequests("code locked: request a new one"))
-        }
+        CheckOutcome::Wrong { attempts_left } => Ok((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({ "error": "wrong code", "attempts_left": attempts_left })),
+        )),
+        CheckOutcome::Locked => Err(ApiError::TooManyRequests("code locked: request a new one")),
         _ => Err(ApiError::Unauthorized),
     }
 }
