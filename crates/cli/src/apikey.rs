@@ -11,9 +11,9 @@
 
 use clap::Subcommand;
 use palisade_auth::{ApiKey, ApiKeyPrefix};
-use secrecy::ExposeSecret;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::Outcome;
+use crate::{Outcome, parse_secret};
 
 /// `palisade apikey` sub-commands.
 #[derive(Debug, Subcommand)]
@@ -28,8 +28,8 @@ pub(crate) enum Command {
     /// Check a key's format and checksum (no lookup): `valid` or `invalid: <reason>`.
     Check {
         /// The key.
-        #[arg(value_name = "KEY")]
-        key: String,
+        #[arg(value_name = "KEY", value_parser = parse_secret)]
+        key: SecretString,
     },
 }
 
@@ -46,7 +46,7 @@ pub(crate) fn run(cmd: Command) -> Outcome {
                 Err(e) => Outcome::Usage(e.to_string()),
             }
         }
-        Command::Check { key } => match ApiKey::parse(key.trim()) {
+        Command::Check { key } => match ApiKey::parse(key.expose_secret().trim()) {
             Ok(_) => Outcome::Ok("valid\n".into()),
             Err(e) => Outcome::Invalid(e.to_string()),
         },

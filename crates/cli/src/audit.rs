@@ -17,8 +17,9 @@ use palisade_audit::{
     public_key_from_hex, verify_with_checkpoints,
 };
 use palisade_rbac::TenantId;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::Outcome;
+use crate::{Outcome, parse_secret};
 
 /// `palisade audit …`
 #[derive(Debug, Subcommand)]
@@ -42,8 +43,8 @@ pub(crate) struct LogArgs {
     #[arg(long, value_name = "FILE")]
     log: PathBuf,
     /// The chain key, 32 bytes in hex.
-    #[arg(long, value_name = "K")]
-    key_hex: String,
+    #[arg(long, value_name = "K", value_parser = parse_secret)]
+    key_hex: SecretString,
 }
 
 #[derive(Debug, Args)]
@@ -84,15 +85,15 @@ pub(crate) struct CheckpointArgs {
     #[command(flatten)]
     log: LogArgs,
     /// The Ed25519 signing key (32-byte seed), hex.
-    #[arg(long, value_name = "S")]
-    signing_key_hex: String,
+    #[arg(long, value_name = "S", value_parser = parse_secret)]
+    signing_key_hex: SecretString,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct PublicKeyArgs {
     /// The Ed25519 signing key (32-byte seed), hex.
-    #[arg(long, value_name = "S")]
-    signing_key_hex: String,
+    #[arg(long, value_name = "S", value_parser = parse_secret)]
+    signing_key_hex: SecretString,
 }
 
 pub(crate) fn run(cmd: Command) -> Outcome {
@@ -100,10 +101,12 @@ pub(crate) fn run(cmd: Command) -> Outcome {
         Command::Append(args) => append(&args),
         Command::Verify(args) => verify(&args),
         Command::Checkpoint(args) => checkpoint(&args),
-        Command::PublicKey(args) => match CheckpointSigner::from_hex(&args.signing_key_hex) {
-            Ok(s) => Outcome::Ok(format!("{}\n", hex::encode(s.public_key().as_bytes()))),
-            Err(e) => Outcome::Usage(e.to_string()),
-        },
+        Command::PublicKey(args) => {
+            match CheckpointSigner::from_hex(args.signing_key_hex.expose_secret()) {
+                Ok(s) => Outcome::Ok(format!("{}\n", hex::encode(s.public_key().as_bytes()))),
+                Err(e) => Outcome::Usage(e.to_string()),
+            }
+        }
     }
 }
 
@@ -136,7 +139,8 @@ fn append(args: &AppendArgs) -> Outcome {
     };
     let result = (|| -> Result<(), String> {
         let draft = draft().map_err(|e| e.to_string())?;
-        let sealer = Sealer::new(keys(&args.log.key_hex).map_err(|e| e.to_string())?);
+        let sealer =
+            Sealer::new(keys(args.log.key_hex.expose_secret()).map_err(|e| e.to_string())?);
         // Refused before the file is even opened.
         sealer.check(&draft).map_err(|e| e.to_string())?;
         let sink = JsonlSink::open(&args.log.log, sealer, FsyncPolicy::Always)
@@ -200,7 +204,7 @@ fn check_all(
 }
 
 fn verify(args: &VerifyArgs) -> Outcome {
-    let keys = match keys(&args.log.key_hex) {
+    let keys = match keys(args.log.key_hex.expose_secret()) {
         Ok(k) => k,
         Err(e) => return Outcome::Usage(e.to_string()),
     };
@@ -248,8 +252,8 @@ fn verify(args: &VerifyArgs) -> Outcome {
 
 fn checkpoint(args: &CheckpointArgs) -> Outcome {
     let (keys, signer) = match (
-        keys(&args.log.key_hex),
-        CheckpointSigner::from_hex(&args.signing_key_hex),
+        keys(args.log.key_hex.expose_secret()),
+        CheckpointSigner::from_hex(args.signing_key_hex.expose_secret()),
     ) {
         (Ok(k), Ok(s)) => (k, s),
         (Err(e), _) | (_, Err(e)) => return Outcome::Usage(e.to_string()),

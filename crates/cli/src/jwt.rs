@@ -18,7 +18,7 @@ use clap::{Args, Subcommand};
 use palisade_auth::{JwtValidation, KeySet, VerifyingKey};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::Outcome;
+use crate::{Outcome, parse_secret};
 
 /// `palisade jwt` sub-commands.
 #[derive(Debug, Subcommand)]
@@ -33,8 +33,8 @@ pub(crate) enum Command {
 #[command(group(clap::ArgGroup::new("key").required(true).args(["hs256_secret", "jwks"])))]
 pub(crate) struct VerifyArgs {
     /// The token (compact JWS).
-    #[arg(long, value_name = "T")]
-    token: String,
+    #[arg(long, value_name = "T", value_parser = parse_secret)]
+    token: SecretString,
     /// The HS256 shared secret (its raw bytes, at least 32). HS256 only.
     #[arg(long, value_name = "S", value_parser = parse_secret)]
     hs256_secret: Option<SecretString>,
@@ -53,11 +53,6 @@ pub(crate) struct VerifyArgs {
     /// Clock-skew allowance for exp, nbf and iat, in seconds.
     #[arg(long, value_name = "SECONDS", default_value_t = 0)]
     leeway: u64,
-}
-
-/// Parses `--hs256-secret` straight into a [`SecretString`] (redacted in `Debug`).
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value.to_owned()))
 }
 
 /// Runs a `palisade jwt` sub-command.
@@ -93,7 +88,7 @@ pub(crate) fn run(cmd: Command) -> Outcome {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     });
-    match validation.verify(&keys, args.token.trim(), now) {
+    match validation.verify(&keys, args.token.expose_secret().trim(), now) {
         Ok(claims) => Outcome::Ok(format!("{}\n", claims.to_json())),
         Err(e) => Outcome::Invalid(e.to_string()),
     }

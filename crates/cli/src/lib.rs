@@ -56,6 +56,13 @@ mod rbac;
 mod url;
 mod webhook;
 
+/// Parses a secret argument (a key, a token, a seed) straight into a
+/// [`SecretString`](secrecy::SecretString): zeroized on drop, redacted in the argument
+/// structs' `Debug`.
+fn parse_secret(value: &str) -> Result<secrecy::SecretString, std::convert::Infallible> {
+    Ok(secrecy::SecretString::from(value))
+}
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -211,6 +218,39 @@ mod tests {
             assert!(debug.contains("REDACTED"), "{debug}");
             // What is not secret is still shown.
             assert!(debug.contains("WEBHOOK_SECRET"), "{debug}");
+        }
+    }
+
+    /// The same for the audit keys, an API key being checked and a JWT being verified.
+    #[test]
+    fn debug_redacts_audit_keys_api_keys_and_tokens() {
+        let chain = "11".repeat(32);
+        let seed = "22".repeat(32);
+        let api_key = "pk_0123456789abcdef_secretpart";
+        let token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJl";
+        let cases: [&[&str]; 4] = [
+            &[
+                "audit",
+                "checkpoint",
+                "--log",
+                "a.jsonl",
+                "--key-hex",
+                &chain,
+                "--signing-key-hex",
+                &seed,
+            ],
+            &["audit", "public-key", "--signing-key-hex", &seed],
+            &["apikey", "check", api_key],
+            &["jwt", "verify", "--token", token, "--hs256-secret", &chain],
+        ];
+        for args in cases {
+            let cli = Cli::try_parse_from(std::iter::once("palisade").chain(args.iter().copied()))
+                .unwrap();
+            let debug = format!("{cli:?}");
+            for secret in [&chain[..], &seed[..], api_key, token] {
+                assert!(!debug.contains(secret), "{debug}");
+            }
+            assert!(debug.contains("REDACTED"), "{debug}");
         }
     }
 }

@@ -12,7 +12,7 @@ use palisade_otp::{Algorithm, DEFAULT_STEP, Hotp, KeyUri, OtpSecret, Totp};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
-use crate::Outcome;
+use crate::{Outcome, parse_secret};
 
 /// `palisade otp …`
 #[derive(Debug, Subcommand)]
@@ -93,10 +93,6 @@ pub(crate) struct UriArgs {
     /// The secret in base32 (default: a new random 20-byte secret).
     #[arg(long, value_name = "B", value_parser = parse_secret)]
     secret_base32: Option<SecretString>,
-}
-
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value))
 }
 
 pub(crate) fn run(cmd: Command) -> Outcome {

@@ -8,7 +8,7 @@ use palisade_webhook::{
     AnyScheme, Message, Provider, Request, SecretString, Tolerance, Verifier, WebhookError,
 };
 
-use crate::Outcome;
+use crate::{Outcome, parse_secret};
 
 /// The providers offered on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -67,12 +67,6 @@ pub(crate) struct SecretArgs {
     /// Name of an environment variable holding a secret (repeatable).
     #[arg(long = "secret-env", value_name = "VAR")]
     secret_envs: Vec<String>,
-}
-
-/// Parses a `--secret` value straight into a [`SecretString`] (zeroized on drop, redacted
-/// in `Debug`).
-fn parse_secret(value: &str) -> Result<SecretString, std::convert::Infallible> {
-    Ok(SecretString::from(value))
 }
 
 /// Arguments of `palisade webhook verify`.
