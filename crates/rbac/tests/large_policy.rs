@@ -117,31 +117,44 @@ fn rules(defs: &[Def]) -> Vec<(usize, Effect, Scope)> {
     out
 }
 
-/// The expected explanation: denies first; the lowest held role whose closure has a matching
-/// rule, and that closure's first matching rule in file order.
-fn expected(defs: &[Def], held: &[usize], permission: &Permission) -> Explanation {
-    let rules = rules(defs);
-    let mut held = held.to_vec();
-    held.sort_unstable();
-    held.dedup();
-    for effect in [Effect::Deny, Effect::Grant] {
-        for &h in &held {
-            let closure = closure(defs, h);
-            if let Some((role, _, scope)) = rules
-                .iter()
-                .find(|(r, e, s)| *e == effect && closure.contains(r) && s.matches(permission))
-            {
-                let held = RoleName::new(name(h)).unwrap();
-                let role = RoleName::new(name(*role)).unwrap();
-                let scope = scope.clone();
-                return match effect {
-                    Effect::Deny => Explanation::Denied { held, role, scope },
-                    Effect::Grant => Explanation::Granted { held, role, scope },
-                };
-            }
+/// The file read directly: each role's closure and the rules in file order.
+struct Model {
+    closures: Vec<Vec<usize>>,
+    rules: Vec<(usize, Effect, Scope)>,
+}
+
+impl Model {
+    fn new(defs: &[Def]) -> Self {
+        Self {
+            closures: (0..defs.len()).map(|r| closure(defs, r)).collect(),
+            rules: rules(defs),
         }
     }
-    Explanation::NoGrant
+
+    /// The expected explanation: denies first; the lowest held role whose closure has a
+    /// matching rule, and that closure's first matching rule in file order.
+    fn expected(&self, held: &[usize], permission: &Permission) -> Explanation {
+        let mut held = held.to_vec();
+        held.sort_unstable();
+        held.dedup();
+        for effect in [Effect::Deny, Effect::Grant] {
+            for &h in &held {
+                let closure = &self.closures[h];
+                if let Some((role, _, scope)) = self.rules.iter().find(|(r, e, s)| {
+                    *e == effect && closure.contains(r) && s.matches(permission)
+                }) {
+                    let held = RoleName::new(name(h)).unwrap();
+                    let role = RoleName::new(name(*role)).unwrap();
+                    let scope = scope.clone();
+                    return match effect {
+                        Effect::Deny => Explanation::Denied { held, role, scope },
+                        Effect::Grant => Explanation::Granted { held, role, scope },
+                    };
+                }
+            }
+        }
+        Explanation::NoGrant
+    }
 }
 
 fn permissions() -> Vec<Permission> {
@@ -174,6 +187,7 @@ fn held_sets() -> Vec<Vec<usize>> {
 }
 
 fn check_all(policy: &Policy, defs: &[Def]) {
+    let model = Model::new(defs);
     let perms = permissions();
     let mut allowed = 0;
     let mut denied = 0;
@@ -186,7 +200,7 @@ fn check_all(policy: &Policy, defs: &[Def]) {
         assert_eq!(set.len(), distinct.len(), "{held:?}");
         assert_eq!(set.is_empty(), held.is_empty(), "{held:?}");
         for perm in &perms {
-            let want = expected(defs, &held, perm);
+            let want = model.expected(&held, perm);
             let got = policy.check_roles(&set, perm);
             assert_eq!(got.explain(policy), want, "roles {held:?}, `{perm}`");
             assert_eq!(
@@ -253,9 +267,10 @@ fn members_in_and_out_of_their_tenant() {
         global_roles: Vec::new(),
     };
     let member = policy.member(&home, &assignments);
+    let model = Model::new(&defs);
     assert_eq!(member.tenant(), &home);
     for perm in permissions() {
-        let want = expected(&defs, &held, &perm);
+        let want = model.expected(&held, &perm);
         let d = policy.check(&home, &member, &perm);
         assert_eq!(d.explain(&policy), want, "`{perm}`");
         if let Some(id) = policy.permission_id(&perm) {
