@@ -283,3 +283,47 @@ fn members_in_and_out_of_their_tenant() {
         assert_eq!(other.explain(&policy), Explanation::NotInTenant);
     }
 }
+
+#[test]
+fn a_global_role_in_a_later_word_joins_the_tenant_roles() {
+    // 100 roles, r099 global: its bit lies in the second word, the tenant role's in the first.
+    let mut text = String::new();
+    for i in 0..100 {
+        let global = if i == 99 { "global = true\n" } else { "" };
+        text.push_str(&format!("[roles.{}]\n{global}grants = [\"p:{i:03}\"]\n", name(i)));
+    }
+    let policy = Policy::from_toml(&text).unwrap();
+    let home = TenantId::new("home").unwrap();
+    let away = TenantId::new("away").unwrap();
+    let assignments = Assignments {
+        tenant_roles: vec![RoleName::new(name(0)).unwrap()],
+        global_roles: vec![RoleName::new(name(99)).unwrap()],
+    };
+    let member = policy.member(&home, &assignments);
+    let perm = |i: usize| Permission::new(&format!("p:{i:03}")).unwrap();
+    let granted = |i: usize| Explanation::Granted {
+        held: RoleName::new(name(i)).unwrap(),
+        role: RoleName::new(name(i)).unwrap(),
+        scope: Scope::new(&format!("p:{i:03}")).unwrap(),
+    };
+    // At home: both roles count.
+    assert_eq!(policy.check(&home, &member, &perm(0)).explain(&policy), granted(0));
+    assert_eq!(policy.check(&home, &member, &perm(99)).explain(&policy), granted(99));
+    assert!(!policy.check(&home, &member, &perm(50)).is_allowed());
+    // Elsewhere: only the global role.
+    assert_eq!(policy.check(&away, &member, &perm(99)).explain(&policy), granted(99));
+    assert_eq!(
+        policy.check(&away, &member, &perm(0)).explain(&policy),
+        Explanation::NoGrant
+    );
+    // A global role assigned as a tenant role, or a tenant role as a global one, counts for
+    // nothing.
+    let swapped = Assignments {
+        tenant_roles: vec![RoleName::new(name(99)).unwrap()],
+        global_roles: vec![RoleName::new(name(0)).unwrap()],
+    };
+    let member = policy.member(&home, &swapped);
+    for i in [0, 99] {
+        assert!(!policy.check(&home, &member, &perm(i)).is_allowed(), "{i}");
+    }
+}
