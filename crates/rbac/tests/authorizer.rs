@@ -54,10 +54,19 @@ async fn world() -> World {
         .assign(&w.ta, &w.alice, &customer)
         .await
         .unwrap();
-    w.assignments.assign(&w.ta, &w.bob, &customer).await.unwrap();
-    w.relations.set_owner(&w.mine, &w.ta, &w.alice).await.unwrap();
+    w.assignments
+        .assign(&w.ta, &w.bob, &customer)
+        .await
+        .unwrap();
+    w.relations
+        .set_owner(&w.mine, &w.ta, &w.alice)
+        .await
+        .unwrap();
     w.relations.set_owner(&w.bobs, &w.ta, &w.bob).await.unwrap();
-    w.relations.set_owner(&w.in_b, &w.tb, &w.alice).await.unwrap();
+    w.relations
+        .set_owner(&w.in_b, &w.tb, &w.alice)
+        .await
+        .unwrap();
     w
 }
 
@@ -143,7 +152,10 @@ async fn revealing_existence_answers_403_for_others_records() {
         .await
         .unwrap();
     refused(&missing, Refusal::NotFound, Explanation::RecordNotFound);
-    assert!(format!("{authz:?}").contains("existence: Reveal"), "{authz:?}");
+    assert!(
+        format!("{authz:?}").contains("existence: Reveal"),
+        "{authz:?}"
+    );
     assert!(
         format!("{:?}", authorizer(&w)).contains("existence: Hide"),
         "{authz:?}"

@@ -11,8 +11,7 @@
 )]
 
 use palisade_rbac::{
-    Assignments, Effect, Explanation, Permission, Policy, PolicyCompiler, RoleName, Scope,
-    TenantId,
+    Assignments, Effect, Explanation, Permission, Policy, PolicyCompiler, RoleName, Scope, TenantId,
 };
 
 const ROLES: usize = 140;
@@ -140,9 +139,11 @@ impl Model {
         for effect in [Effect::Deny, Effect::Grant] {
             for &h in &held {
                 let closure = &self.closures[h];
-                if let Some((role, _, scope)) = self.rules.iter().find(|(r, e, s)| {
-                    *e == effect && closure.contains(r) && s.matches(permission)
-                }) {
+                if let Some((role, _, scope)) = self
+                    .rules
+                    .iter()
+                    .find(|(r, e, s)| *e == effect && closure.contains(r) && s.matches(permission))
+                {
                     let held = RoleName::new(name(h)).unwrap();
                     let role = RoleName::new(name(*role)).unwrap();
                     let scope = scope.clone();
@@ -192,7 +193,10 @@ fn check_all(policy: &Policy, defs: &[Def]) {
     let mut allowed = 0;
     let mut denied = 0;
     for held in held_sets() {
-        let names: Vec<RoleName> = held.iter().map(|&h| RoleName::new(name(h)).unwrap()).collect();
+        let names: Vec<RoleName> = held
+            .iter()
+            .map(|&h| RoleName::new(name(h)).unwrap())
+            .collect();
         let set = policy.role_set(&names);
         let mut distinct = held.clone();
         distinct.sort_unstable();
@@ -263,7 +267,10 @@ fn members_in_and_out_of_their_tenant() {
     let away = TenantId::new("away").unwrap();
     let held = [129usize, 3, 70];
     let assignments = Assignments {
-        tenant_roles: held.iter().map(|&h| RoleName::new(name(h)).unwrap()).collect(),
+        tenant_roles: held
+            .iter()
+            .map(|&h| RoleName::new(name(h)).unwrap())
+            .collect(),
         global_roles: Vec::new(),
     };
     let member = policy.member(&home, &assignments);
@@ -290,7 +297,10 @@ fn a_global_role_in_a_later_word_joins_the_tenant_roles() {
     let mut text = String::new();
     for i in 0..100 {
         let global = if i == 99 { "global = true\n" } else { "" };
-        text.push_str(&format!("[roles.{}]\n{global}grants = [\"p:{i:03}\"]\n", name(i)));
+        text.push_str(&format!(
+            "[roles.{}]\n{global}grants = [\"p:{i:03}\"]\n",
+            name(i)
+        ));
     }
     let policy = Policy::from_toml(&text).unwrap();
     let home = TenantId::new("home").unwrap();
@@ -307,11 +317,20 @@ fn a_global_role_in_a_later_word_joins_the_tenant_roles() {
         scope: Scope::new(&format!("p:{i:03}")).unwrap(),
     };
     // At home: both roles count.
-    assert_eq!(policy.check(&home, &member, &perm(0)).explain(&policy), granted(0));
-    assert_eq!(policy.check(&home, &member, &perm(99)).explain(&policy), granted(99));
+    assert_eq!(
+        policy.check(&home, &member, &perm(0)).explain(&policy),
+        granted(0)
+    );
+    assert_eq!(
+        policy.check(&home, &member, &perm(99)).explain(&policy),
+        granted(99)
+    );
     assert!(!policy.check(&home, &member, &perm(50)).is_allowed());
     // Elsewhere: only the global role.
-    assert_eq!(policy.check(&away, &member, &perm(99)).explain(&policy), granted(99));
+    assert_eq!(
+        policy.check(&away, &member, &perm(99)).explain(&policy),
+        granted(99)
+    );
     assert_eq!(
         policy.check(&away, &member, &perm(0)).explain(&policy),
         Explanation::NoGrant

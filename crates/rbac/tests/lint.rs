@@ -76,6 +76,10 @@ fn json_policies_are_linted_too() {
         &problems[1],
         Problem::UnreachableDeny { scope, .. } if scope.as_str() == "x:y"
     ));
-    assert!(lint_json(r#"{"roles": {"a": {"denies": ["x:*"]}}}"#, None).unwrap().is_empty());
+    assert!(
+        lint_json(r#"{"roles": {"a": {"denies": ["x:*"]}}}"#, None)
+            .unwrap()
+            .is_empty()
+    );
     assert!(lint_json("{", None).is_err());
 }

@@ -51,7 +51,10 @@ fn permissions_and_scopes_read_as_written() {
     assert_eq!(from.as_str(), "admin:users:delete");
     assert!(from.is_exact());
     assert!(from.matches(&perm));
-    assert_eq!("a*".parse::<Scope>(), Err(ScopeError::PartialWildcard { segment: 0 }));
+    assert_eq!(
+        "a*".parse::<Scope>(),
+        Err(ScopeError::PartialWildcard { segment: 0 })
+    );
     assert_eq!(
         Scope::new("a:B"),
         Err(ScopeError::InvalidByte {

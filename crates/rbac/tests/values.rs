@@ -3,8 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use palisade_rbac::{
-    Existence, Explanation, IdError, Location, MAX_ID_LEN, Policy, PolicyError, Principal,
-    Refusal, RoleName, ScopeSet, SubjectId, TenantId, Verdict,
+    Existence, Explanation, IdError, Location, MAX_ID_LEN, Policy, PolicyError, Principal, Refusal,
+    RoleName, ScopeSet, SubjectId, TenantId, Verdict,
 };
 
 fn role(name: &str) -> RoleName {
@@ -43,13 +43,10 @@ fn role_names_read_and_show_as_written() {
 #[test]
 fn a_principal_keeps_what_it_was_given() {
     let scopes = ScopeSet::parse_list("calls:read bookings:*").unwrap();
-    let p = Principal::new(
-        TenantId::new("t").unwrap(),
-        SubjectId::new("s").unwrap(),
-    )
-    .with_roles([role("agent"), role("customer"), role("agent")])
-    .with_global_roles([role("operator"), role("operator"), role("auditor")])
-    .with_scopes(scopes.clone());
+    let p = Principal::new(TenantId::new("t").unwrap(), SubjectId::new("s").unwrap())
+        .with_roles([role("agent"), role("customer"), role("agent")])
+        .with_global_roles([role("operator"), role("operator"), role("auditor")])
+        .with_scopes(scopes.clone());
     assert_eq!(p.tenant().as_str(), "t");
     assert_eq!(p.subject().as_str(), "s");
     assert_eq!(p.roles(), [role("agent"), role("customer")]);
