@@ -10,8 +10,9 @@ fn roles(count: usize) -> String {
         .collect()
 }
 
-/// One role with `grants` wildcard grants and `denies` wildcard denies (wildcards are not
-/// interned, so compiling thousands of them stays cheap).
+/// One role with `grants` wildcard grants and `denies` wildcard denies, as JSON (wildcards are
+/// not interned and JSON entries carry no line to locate, so compiling thousands of them stays
+/// cheap).
 fn rules(grants: usize, denies: usize) -> String {
     let list = |prefix: &str, n: usize| {
         (0..n)
@@ -20,7 +21,7 @@ fn rules(grants: usize, denies: usize) -> String {
             .join(", ")
     };
     format!(
-        "[roles.big]\ngrants = [{}]\ndenies = [{}]\n",
+        "{{\"roles\": {{\"big\": {{\"grants\": [{}], \"denies\": [{}]}}}}}}",
         list("g", grants),
         list("d", denies)
     )
@@ -52,19 +53,19 @@ fn max_rules_grants_and_denies_compile_and_one_more_is_refused() {
     let compiler = PolicyCompiler::new().file("big.toml");
     let half = MAX_RULES / 2;
     // Grants and denies add up: half of each is exactly the limit.
-    let policy = compiler.toml(&rules(half, half)).unwrap();
+    let policy = compiler.json(&rules(half, half)).unwrap();
     assert_eq!(policy.rules().len(), MAX_RULES);
     assert_eq!(
-        too_large(compiler.toml(&rules(half + 1, half))),
+        too_large(compiler.json(&rules(half + 1, half))),
         ("grants and denies", MAX_RULES)
     );
     // Grants alone count too.
     assert_eq!(
-        too_large(compiler.toml(&rules(MAX_RULES + 1, 0))),
+        too_large(compiler.json(&rules(MAX_RULES + 1, 0))),
         ("grants and denies", MAX_RULES)
     );
     assert_eq!(
-        compiler.toml(&rules(MAX_RULES, 0)).unwrap().rules().len(),
+        compiler.json(&rules(MAX_RULES, 0)).unwrap().rules().len(),
         MAX_RULES
     );
 }
