@@ -65,3 +65,15 @@ fn a_source_read_from_toml_compiles_to_the_same_decisions() {
     );
     assert_eq!(source, PolicySource::from_json(JSON).unwrap());
 }
+
+#[test]
+fn a_json_source_syntax_error_names_its_line() {
+    let e = PolicySource::from_json("{\n\"roles\": 1\n}").unwrap_err();
+    match e {
+        PolicyError::Syntax { at, .. } => {
+            assert_eq!(at.line, Some(2));
+            assert_eq!(at.file, None);
+        }
+        other => panic!("expected Syntax, got {other:?}"),
+    }
+}

@@ -182,3 +182,18 @@ fn locations_show_the_parts_they_know() {
         "{io}"
     );
 }
+
+#[test]
+fn a_resource_ref_keeps_its_kind_and_id() {
+    let r = palisade_rbac::ResourceRef::new("bookings", "7c9e-42").unwrap();
+    assert_eq!(r.kind(), "bookings");
+    assert_eq!(r.id(), "7c9e-42");
+    assert_eq!(
+        palisade_rbac::ResourceRef::new("Bookings", "1"),
+        Err(IdError::InvalidRoleByte { byte: b'B' })
+    );
+    assert_eq!(
+        palisade_rbac::ResourceRef::new("bookings", "a b"),
+        Err(IdError::ControlOrSpace)
+    );
+}
