@@ -188,6 +188,7 @@ fn a_resource_ref_keeps_its_kind_and_id() {
     let r = palisade_rbac::ResourceRef::new("bookings", "7c9e-42").unwrap();
     assert_eq!(r.kind(), "bookings");
     assert_eq!(r.id(), "7c9e-42");
+    assert_eq!(r.to_string(), "bookings/7c9e-42");
     assert_eq!(
         palisade_rbac::ResourceRef::new("Bookings", "1"),
         Err(IdError::InvalidRoleByte { byte: b'B' })
