@@ -14,3 +14,14 @@ async fn memory_stores_pass_the_suites() {
     )
     .await;
 }
+
+/// The same suites through the `Arc<S>` forwarding impls of both traits (a store shared as
+/// `Arc<MemoryAssignmentStore>` is itself an `AssignmentStore`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shared_stores_pass_the_suites_through_arc() {
+    testing::run_all(
+        Arc::new(Arc::new(MemoryAssignmentStore::new())),
+        Arc::new(Arc::new(MemoryRelationStore::new())),
+    )
+    .await;
+}
