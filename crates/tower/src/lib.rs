@@ -27,7 +27,7 @@ mod origin;
 mod query;
 mod ratelimit;
 mod response;
-#[cfg(feature = "axum")]
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod telemetry;
 mod webhook;

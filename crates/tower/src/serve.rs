@@ -1,4 +1,4 @@
-//! Serving an axum router the way palisade-tower's layers expect (feature `axum`).
+//! Serving an axum router the way palisade-tower's layers expect (feature `serve`).
 //!
 //! [`RateLimitLayer`](crate::RateLimitLayer)'s default key and the audit and failed-attempt
 //! records read the client's address from axum's `ConnectInfo<SocketAddr>` extension (see
