@@ -13,7 +13,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(cp) = Checkpoint::from_json_line(&text) else {
         return;
     };
-    let again = Checkpoint::from_json_line(&cp.to_json_line()).expect("a printed checkpoint parses");
+    let again =
+        Checkpoint::from_json_line(&cp.to_json_line()).expect("a printed checkpoint parses");
     assert_eq!(again, cp);
     let _ = cp.verify(&cp.public_key);
     let _ = cp.head();

@@ -10,7 +10,9 @@ use palisade_otp::KeyUri;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
-    let Ok(uri) = KeyUri::parse(&text) else { return };
+    let Ok(uri) = KeyUri::parse(&text) else {
+        return;
+    };
     // Writing refuses colons in names; anything it writes parses back to the same key.
     let Ok(written) = uri.to_uri() else { return };
     let again = KeyUri::parse(&written).expect("a written URI parses");

@@ -20,14 +20,19 @@ static PASSWORDS: LazyLock<Passwords> = LazyLock::new(|| {
         .expect("a valid small policy");
     Passwords::new(policy)
         .with_pepper(Pepper::new("v2", SecretBox::from(vec![2u8; 32])).expect("pepper v2"))
-        .and_then(|p| p.with_retired_pepper(Pepper::new("v1", SecretBox::from(vec![1u8; 32])).expect("pepper v1")))
+        .and_then(|p| {
+            p.with_retired_pepper(
+                Pepper::new("v1", SecretBox::from(vec![1u8; 32])).expect("pepper v1"),
+            )
+        })
         .expect("peppers")
 });
 
 fuzz_target!(|data: &[u8]| {
     let [phc, password] = fields::<2>(data);
     let phc = String::from_utf8_lossy(phc.unwrap_or_default());
-    let password = SecretString::from(String::from_utf8_lossy(password.unwrap_or_default()).into_owned());
+    let password =
+        SecretString::from(String::from_utf8_lossy(password.unwrap_or_default()).into_owned());
 
     let verified = PASSWORDS.verify(&password, &phc);
     let rehash = PASSWORDS.needs_rehash(&phc);

@@ -10,6 +10,8 @@ use palisade_rbac::{Permission, Policy, PolicyCompiler, Problem, lint_toml};
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
+    // The JSON form of a policy goes through the same compiler: no panic either.
+    let _ = Policy::from_json(&text);
     let compiled = Policy::from_toml(&text);
     let linted = lint_toml(&text, Some("fuzz.toml"));
     let Ok(policy) = compiled else { return };
@@ -37,7 +39,10 @@ fuzz_target!(|data: &[u8]| {
                 // The same policy with nothing interned but what the rules name literally.
                 let again = PolicyCompiler::new().toml(&text).expect("compiles twice");
                 let set2 = again.role_set([role]);
-                assert_eq!(decision.is_allowed(), again.check_roles(&set2, p).is_allowed());
+                assert_eq!(
+                    decision.is_allowed(),
+                    again.check_roles(&set2, p).is_allowed()
+                );
             }
         }
     }

@@ -19,9 +19,7 @@ static SHA1: LazyLock<Verifier<Twilio>> = LazyLock::new(|| {
     fixed(Verifier::from_keys(Twilio::default(), [Key::hmac(b"12345")]).expect("one key"))
 });
 static SHA256: LazyLock<Verifier<Twilio>> = LazyLock::new(|| {
-    fixed(
-        Verifier::from_keys(Twilio::signing_sha256(), [Key::hmac(b"12345")]).expect("one key"),
-    )
+    fixed(Verifier::from_keys(Twilio::signing_sha256(), [Key::hmac(b"12345")]).expect("one key"))
 });
 
 const NAMES: [&str; 3] = [
