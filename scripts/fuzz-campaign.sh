@@ -9,7 +9,8 @@
 #      fuzz/corpus/<target>, which is committed and which CI's smoke run reads;
 #   3. appends a line of figures to fuzz/target/campaign/figures.tsv: seconds, executions,
 #      executions per second, coverage (libFuzzer's `cov`: edges; `ft`: features) at the start
-#      and at the end, the execution at which the last new input was found, the corpus size
+#      and at the end, the execution at which the last input with new coverage was found
+#      (`NEW`; `REDUCE` lines only shrink inputs), the corpus size
 #      after minimization, and the exit status (non-zero: a crash, written to
 #      fuzz/artifacts/<target>/).
 #
@@ -74,7 +75,7 @@ for t in "${targets[@]}"; do
 
     inited=$(grep -m1 -E '^#[0-9]+[[:space:]]+INITED' "$log" || true)
     done_line=$(grep -E '^#[0-9]+[[:space:]]+(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1 || true)
-    last_new=$(grep -E '^#[0-9]+[[:space:]]+(NEW|REDUCE)' "$log" | tail -n 1 | sed -E 's/^#([0-9]+).*/\1/' || true)
+    last_new=$(grep -E '^#[0-9]+[[:space:]]+NEW' "$log" | tail -n 1 | sed -E 's/^#([0-9]+).*/\1/' || true)
     field() { sed -nE "s/.*[[:space:]]$1:[[:space:]]*([0-9]+).*/\\1/p" <<<"$2"; }
     execs=$(sed -nE 's/^stat::number_of_executed_units:[[:space:]]*([0-9]+)/\1/p' "$log")
     rate=$(sed -nE 's/^stat::average_exec_per_sec:[[:space:]]*([0-9]+)/\1/p' "$log")

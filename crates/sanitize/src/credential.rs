@@ -64,4 +64,27 @@ mod tests {
         let custom = vec!["key".to_owned()];
         assert_eq!(find_credential_param("KEY=1", &custom), Some("key"));
     }
+
+    #[test]
+    fn url_query_only() {
+        let names = DEFAULT_CREDENTIAL_PARAMS;
+        let url = |s: &str| url::Url::parse(s).unwrap();
+        assert_eq!(
+            url_credential_param(&url("https://a.example/?x=1&Token=2"), &names),
+            Some("token")
+        );
+        assert_eq!(
+            url_credential_param(&url("https://a.example/?x=1"), &names),
+            None
+        );
+        assert_eq!(
+            url_credential_param(&url("https://a.example/"), &names),
+            None
+        );
+        // A credential-looking path segment or fragment is not a query parameter.
+        assert_eq!(
+            url_credential_param(&url("https://a.example/token=1#api_key=2"), &names),
+            None
+        );
+    }
 }

@@ -559,6 +559,41 @@ mod tests {
         );
     }
 
+    /// `::` and `::1` are the unspecified and loopback addresses, not IPv4-compatible ones;
+    /// every other `::a.b.c.d` is.
+    #[test]
+    fn ipv4_compatible_excludes_unspecified_and_loopback() {
+        let v = |s: &str| embedded_ipv4(s.parse().unwrap()).collect::<Vec<_>>();
+        assert_eq!(v("::"), []);
+        assert_eq!(v("::1"), []);
+        let compatible = |a, b, c, d| [(Embedding::Ipv4Compatible, Ipv4Addr::new(a, b, c, d))];
+        assert_eq!(v("::2"), compatible(0, 0, 0, 2));
+        assert_eq!(v("::1:0"), compatible(0, 1, 0, 0));
+        assert_eq!(v("::1:1"), compatible(0, 1, 0, 1));
+        assert_eq!(v("::8.8.8.8"), compatible(8, 8, 8, 8));
+        // `::1` is refused as IPv6 loopback, not as an embedded IPv4 address.
+        assert!(matches!(
+            check_ip("::1".parse().unwrap()),
+            Err(IpBlock::V6 { .. })
+        ));
+    }
+
+    #[test]
+    fn embeddings_are_named_as_their_rfcs_name_them() {
+        let names = [
+            (Embedding::Ipv4Mapped, "IPv4-mapped"),
+            (Embedding::Ipv4Compatible, "IPv4-compatible"),
+            (Embedding::SixToFour, "6to4"),
+            (Embedding::TeredoServer, "Teredo server"),
+            (Embedding::TeredoClient, "Teredo client"),
+            (Embedding::Nat64, "NAT64"),
+            (Embedding::Nat64LocalUse, "local-use NAT64"),
+        ];
+        for (embedding, name) in names {
+            assert_eq!(embedding.to_string(), name);
+        }
+    }
+
     #[test]
     fn embedded_private_is_reported_as_embedded() {
         let err = check_ip("::ffff:169.254.169.254".parse().unwrap()).unwrap_err();

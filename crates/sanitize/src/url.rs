@@ -683,6 +683,33 @@ mod tests {
         }
     }
 
+    /// What each refusal says (the error's `Display`, what a caller logs or returns).
+    #[test]
+    fn refusals_say_why() {
+        let p = UrlPolicy::new();
+        let cases = [
+            ("ftp://example.com/", "scheme \"ftp\" is not allowed"),
+            (
+                "https://user:pw@example.com/",
+                "URL carries a user name or password",
+            ),
+            ("https://example.com:8443/", "port 8443 is not allowed"),
+            (
+                "https://db.internal/",
+                "host db.internal is an internal name (under internal)",
+            ),
+        ];
+        for (url, want) in cases {
+            assert_eq!(reason(&p, url).to_string(), want, "{url}");
+            assert_eq!(
+                p.check(url).unwrap_err().to_string(),
+                format!("blocked: {want}")
+            );
+        }
+        let loopback = reason(&p, "http://127.0.0.1/").to_string();
+        assert!(loopback.starts_with("address 127.0.0.1"), "{loopback}");
+    }
+
     #[test]
     fn host_patterns() {
         assert_eq!(
@@ -801,6 +828,18 @@ mod tests {
         assert!(matches!(
             reason(&p, "https://example.com/aaaaaaaaaaaaaaaaaaaa"),
             BlockReason::TooLong { max: 30, .. }
+        ));
+        // The limit is inclusive, for a string and for a parsed URL alike.
+        let at_limit = "https://example.com/aaaaaaaaaa";
+        assert_eq!(at_limit.len(), 30);
+        assert!(p.check(at_limit).is_ok());
+        assert!(p.check_url(&Url::parse(at_limit).unwrap()).is_ok());
+        let over = Url::parse("https://example.com/aaaaaaaaaaa").unwrap();
+        assert!(matches!(
+            p.check_url(&over),
+            Err(UrlError::Blocked {
+                reason: BlockReason::TooLong { len: 31, max: 30 }
+            })
         ));
         let p = UrlPolicy::new();
         assert!(p.check("https://example.com:443/").is_ok());

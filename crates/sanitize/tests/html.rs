@@ -442,3 +442,16 @@ proptest! {
         prop_assert!(HtmlPolicy::new().url_policy(UrlPolicy::new()).clean(&input).is_ok());
     }
 }
+
+/// The cleaned HTML is the same through every accessor and conversion.
+#[test]
+fn rich_text_reads_the_same_every_way() {
+    let text = HtmlPolicy::new()
+        .clean("<b>bold</b><script>x</script>")
+        .unwrap();
+    assert_eq!(text.as_str(), "<b>bold</b>");
+    assert_eq!(text.to_string(), "<b>bold</b>");
+    assert_eq!(AsRef::<str>::as_ref(&text), "<b>bold</b>");
+    assert_eq!(String::from(text.clone()), "<b>bold</b>");
+    assert_eq!(text.into_string(), "<b>bold</b>");
+}

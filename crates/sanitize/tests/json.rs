@@ -116,6 +116,12 @@ fn limits() {
         ..l
     };
     assert_eq!(bytes.parse(b"[1,2,3]").unwrap(), json!([1, 2, 3]));
+    // Exactly the limit is allowed; one byte more is not.
+    assert_eq!(bytes.parse(b"[1,2,3,44]").unwrap(), json!([1, 2, 3, 44]));
+    assert_eq!(
+        bytes.parse(b"[1,2,3,444]"),
+        Err(JsonError::TooLarge { max: 10 })
+    );
     assert_eq!(
         bytes.parse(b"[1,2,3,4,5]"),
         Err(JsonError::TooLarge { max: 10 })
@@ -130,6 +136,25 @@ fn limits() {
         l.parse(nested.as_bytes()),
         Err(JsonError::Syntax { .. })
     ));
+}
+
+/// The pointer in an error is cut to 128 bytes (then `…`): one of exactly 128 bytes is whole.
+#[test]
+fn error_pointers_are_cut_after_128_bytes() {
+    let l = JsonLimits {
+        max_string_chars: 1,
+        ..JsonLimits::default()
+    };
+    let pointer = |key: &str| match l.check(&json!({ key: "too long" })) {
+        Err(JsonError::StringTooLong { pointer, .. }) => pointer,
+        other => panic!("{other:?}"),
+    };
+    let exact = "k".repeat(127);
+    assert_eq!(pointer(&exact), format!("/{exact}"));
+    let over = "k".repeat(128);
+    let cut = pointer(&over);
+    assert_eq!(cut, format!("/{}…", "k".repeat(124)));
+    assert!(cut.len() <= 128 + '…'.len_utf8());
 }
 
 #[test]

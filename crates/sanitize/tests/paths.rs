@@ -138,3 +138,21 @@ proptest! {
         }
     }
 }
+
+/// Only "not found" means the rest of the path is yet to be created: any other error while
+/// inspecting a component (here a component under a regular file) is returned.
+#[test]
+fn fs_errors_other_than_not_found_are_returned() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("file"), b"x").unwrap();
+    assert!(matches!(
+        safe_join_fs(dir.path(), "file/child"),
+        Err(PathError::Io(_))
+    ));
+    // A missing component is fine: the path is where a new file would go.
+    let root = dir.path().canonicalize().unwrap();
+    assert_eq!(
+        safe_join_fs(dir.path(), "new/child").unwrap(),
+        root.join("new/child")
+    );
+}

@@ -222,6 +222,7 @@ fn international_prefixes_of_the_default_region() {
 #[test]
 fn regions() {
     assert_eq!(Region::new("ca").unwrap().as_str(), "CA");
+    assert_eq!(format!("{:?}", Region::new("fr").unwrap()), "Region(FR)");
     assert_eq!("GB".parse::<Region>().unwrap().to_string(), "GB");
     for bad in ["", "C", "CAN", "ZZ", "1A", "é", "XX"] {
         assert_eq!(Region::new(bad), Err(PhoneError::UnknownRegion), "{bad}");
@@ -233,6 +234,14 @@ fn input_length_bounded_and_debug_masked() {
     let long = format!("+1 415 555 0123{}", " ".repeat(300));
     assert_eq!(
         PhoneNumber::parse(&long, None),
+        Err(PhoneError::InputTooLong)
+    );
+    // The limit is 256 bytes: exactly 256 is parsed (the spaces are punctuation).
+    let at_limit = format!("+1 415 555 0123{}", " ".repeat(256 - 15));
+    assert_eq!(at_limit.len(), 256);
+    assert_eq!(e164(&at_limit, None), "+14155550123");
+    assert_eq!(
+        PhoneNumber::parse(&format!("{at_limit} "), None),
         Err(PhoneError::InputTooLong)
     );
     let n: PhoneNumber = "+14155550123".parse().unwrap();
@@ -332,5 +341,97 @@ fn a_trunk_zero_after_the_country_code_never_reaches_e164() {
             let again = PhoneNumber::parse(number.e164(), None).unwrap();
             assert_eq!(again.e164(), number.e164(), "{region:?}");
         }
+    }
+}
+
+/// E.164 allows 15 digits: META's longest example numbers (Germany's toll-free
+/// `8001234567890`, India's premium-rate `1861123456789`) are 15 digits with their country
+/// code, and are kept whole.
+#[test]
+fn fifteen_digit_numbers_are_e164() {
+    for (input, kind, cc) in [
+        ("+49 800 1234567890", NumberType::TollFree, 49),
+        ("+91 1861 123 456789", NumberType::PremiumRate, 91),
+    ] {
+        let n = PhoneNumber::parse(input, None).unwrap();
+        assert_eq!(n.e164().len(), 16, "{input}");
+        assert_eq!(n.number_type(), Some(kind), "{input}");
+        assert_eq!(n.country_code(), cc, "{input}");
+    }
+    assert_eq!(
+        PhoneNumber::parse("+33 6 12 34 56 78", None)
+            .unwrap()
+            .country_code(),
+        33
+    );
+    assert_eq!(
+        PhoneNumber::parse("+213 551 23 45 67", None)
+            .unwrap()
+            .country_code(),
+        213
+    );
+}
+
+/// Every line type the metadata knows is reported: the example number of each type, in every
+/// territory of the real metadata bundled by the `phonenumber` crate (META), is reported as
+/// that type (libphonenumber's `ExampleNumbersTest` requires the examples to be valid and of
+/// their type; the few the `phonenumber` crate reads otherwise are counted, not failed).
+#[test]
+fn metadata_example_numbers_of_every_type() {
+    use phonenumber::metadata::{DATABASE, Descriptor, Descriptors};
+    type Get = fn(&Descriptors) -> Option<&Descriptor>;
+    let types: [(Get, NumberType); 8] = [
+        (Descriptors::toll_free, NumberType::TollFree),
+        (Descriptors::premium_rate, NumberType::PremiumRate),
+        (Descriptors::shared_cost, NumberType::SharedCost),
+        (Descriptors::personal_number, NumberType::PersonalNumber),
+        (Descriptors::voip, NumberType::Voip),
+        (Descriptors::pager, NumberType::Pager),
+        (Descriptors::uan, NumberType::Uan),
+        (Descriptors::voicemail, NumberType::Voicemail),
+    ];
+    for (get, kind) in types {
+        let (mut examples, mut typed) = (0, 0);
+        for meta in DATABASE.iter() {
+            let Some(example) = get(meta.descriptors()).and_then(Descriptor::example) else {
+                continue;
+            };
+            examples += 1;
+            let input = format!("+{}{example}", meta.country_code());
+            if let Ok(n) = PhoneNumber::parse(&input, None)
+                && n.number_type() == Some(kind)
+            {
+                typed += 1;
+            }
+        }
+        assert!(examples > 0, "{kind:?}: no example in the metadata");
+        // Most are read as their type (a few share a pattern with another type).
+        assert!(
+            typed * 10 >= examples * 8,
+            "{kind:?}: {typed} of {examples}"
+        );
+    }
+}
+
+#[test]
+fn error_reasons() {
+    let reasons = [
+        (PhoneError::NotANumber, "not a phone number"),
+        (
+            PhoneError::InvalidCountryCode,
+            "invalid country calling code",
+        ),
+        (PhoneError::TooShort, "too short for the numbering plan"),
+        (PhoneError::TooLong, "too long for the numbering plan"),
+        (
+            PhoneError::NotInNumberingPlan,
+            "not a valid number in the numbering plan",
+        ),
+        (PhoneError::InputTooLong, "input longer than 256 bytes"),
+        (PhoneError::UnknownRegion, "unknown region code"),
+    ];
+    for (error, reason) in reasons {
+        assert_eq!(error.reason(), reason);
+        assert_eq!(error.to_string(), reason);
     }
 }

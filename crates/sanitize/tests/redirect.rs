@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use palisade_sanitize::ip::IpBlock;
 use palisade_sanitize::reqwest::{Guarded, client_builder};
@@ -190,4 +191,57 @@ async fn resolver_refuses_loopback_answers() {
         resolve_and_check(&policy, &literal).await.unwrap(),
         ["93.184.216.34:8443".parse::<SocketAddr>().unwrap()]
     );
+}
+
+/// `client_builder` follows [`DEFAULT_MAX_REDIRECTS`] redirects (each one checked) and refuses
+/// the next one with [`TooManyRedirects`].
+#[tokio::test]
+async fn redirects_are_followed_up_to_the_maximum() {
+    use axum::extract::Path;
+    use palisade_sanitize::reqwest::{DEFAULT_MAX_REDIRECTS, TooManyRedirects, client_builder};
+
+    // `/hop/N` redirects to `/hop/N-1`; `/hop/0` answers.
+    let router = Router::new().route(
+        "/hop/{n}",
+        get(|Path(n): Path<usize>| async move {
+            match n.checked_sub(1) {
+                Some(next) => (
+                    StatusCode::FOUND,
+                    [(header::LOCATION, format!("/hop/{next}"))],
+                    "",
+                )
+                    .into_response(),
+                None => "arrived".into_response(),
+            }
+        }),
+    );
+    let addr = serve("127.0.0.2", router).await;
+    let policy = UrlPolicy::new()
+        .exempt_net("127.0.0.2/32".parse().unwrap())
+        .allow_any_port();
+    let client = client_builder(Arc::new(policy)).build().unwrap();
+    let get = |n: usize| {
+        client
+            .get(format!("http://127.0.0.2:{}/hop/{n}", addr.port()))
+            .send()
+    };
+
+    let body = get(DEFAULT_MAX_REDIRECTS)
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(body, "arrived");
+    let err = get(DEFAULT_MAX_REDIRECTS + 1).await.unwrap_err();
+    assert!(err.is_redirect(), "{err:?}");
+    let mut source = err.source();
+    let mut found = None;
+    while let Some(s) = source {
+        if let Some(t) = s.downcast_ref::<TooManyRedirects>() {
+            found = Some(t.max);
+        }
+        source = s.source();
+    }
+    assert_eq!(found, Some(DEFAULT_MAX_REDIRECTS), "{err:?}");
 }

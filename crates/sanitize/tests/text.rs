@@ -17,6 +17,12 @@ use proptest::prelude::*;
 fn limits_in_bytes_and_characters() {
     let s = "éé"; // 2 characters, 4 bytes
     assert_eq!(check_length(s, 4, 2), Ok(()));
+    // Limits are inclusive: exactly the limit passes, one more is refused.
+    assert_eq!(check_length("abcd", 4, 4), Ok(()));
+    assert_eq!(
+        check_length("abcde", 5, 4),
+        Err(TextError::TooManyChars { max: 4 })
+    );
     assert_eq!(
         check_length(s, 3, 2),
         Err(TextError::TooManyBytes { max: 3 })
