@@ -1,7 +1,9 @@
 //! `palisade_sanitize`'s text and rich-text cleaners on arbitrary input: none panics, and each
 //! output has the property it is for:
 //! - `escape_html`: no `<`, `>`, `"` or `'` left, and un-escaping gives the input back;
-//! - `log_line`: no line break, control character or bidi control left (CWE-117);
+//! - `log_line`: no line break, control character or bidi control (`is_bidi_control`: the
+//!   embeddings, overrides and isolates; the implicit marks LRM, RLM and ALM are kept, as
+//!   documented) left (CWE-117);
 //! - `TextCleaner::clean` (NFC; single-line NFKC): cleaning again changes nothing, and the
 //!   single-line form has no line break;
 //! - `truncate_chars` / `truncate_bytes`: a prefix within the limit, on a character boundary;
@@ -17,17 +19,13 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use palisade_sanitize::html::HtmlPolicy;
 use palisade_sanitize::text::{
-    Form, TextCleaner, escape_html, log_line, truncate_bytes, truncate_chars,
+    Form, TextCleaner, escape_html, is_bidi_control, log_line, truncate_bytes, truncate_chars,
 };
 use palisade_sanitize::url::UrlPolicy;
 
 static HTML: LazyLock<HtmlPolicy> = LazyLock::new(HtmlPolicy::new);
 static HTML_SSRF: LazyLock<HtmlPolicy> =
     LazyLock::new(|| HtmlPolicy::new().url_policy(UrlPolicy::new()));
-
-fn is_bidi_control(c: char) -> bool {
-    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{61C}')
-}
 
 fuzz_target!(|data: &[u8]| {
     let Some((&limit, rest)) = data.split_first() else {
