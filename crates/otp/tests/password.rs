@@ -40,8 +40,7 @@ fn hex(s: &str) -> Vec<u8> {
 /// strings use.
 #[test]
 fn rfc9106_argon2id_vector() {
-    let v: serde_json::Value =
-        serde_json::from_str(include_str!("vectors/argon2.json")).unwrap();
+    let v: serde_json::Value = serde_json::from_str(include_str!("vectors/argon2.json")).unwrap();
     assert_eq!(v["type"], "argon2id");
     assert_eq!(v["version"], 0x13);
     let num = |k: &str| u32::try_from(v[k].as_u64().unwrap()).unwrap();
@@ -288,7 +287,12 @@ fn too_long_passwords_are_refused_everywhere() {
 #[test]
 fn needs_rehash_cases() {
     let policy = PasswordPolicy::new(128, 2, 2).unwrap();
+    assert_eq!(
+        (policy.memory_kib(), policy.iterations(), policy.parallelism()),
+        (128, 2, 2)
+    );
     let passwords = Passwords::new(policy);
+    assert_eq!(passwords.policy(), &policy);
     let current = passwords.hash(&secret("pw")).unwrap();
     assert!(!passwords.needs_rehash(&current).unwrap());
     let salt_tag = "$c29tZXNhbHRzb21lc2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g";

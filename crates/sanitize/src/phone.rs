@@ -370,7 +370,35 @@ fn parse_plus(rest: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
     } else {
         (spaced, plain)
     };
-    parse_raw(None, &first).or_else(|e| parse_raw(None, &second).map_err(|_| e))
+    let number = parse_raw(None, &first).or_else(|e| parse_raw(None, &second).map_err(|_| e))?;
+    if number.is_valid() {
+        return Ok(number);
+    }
+    // `phonenumber` 0.3.10 strips the country's national prefix after the country code
+    // whenever what is left is not too short for the plan (`+7 816 155 03 23` loses Russia's
+    // trunk `8` and is left with 9 digits, of an invalid length), where libphonenumber strips
+    // it only when what is left is a possible length.
+    let mut digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let ext = number.extension().map(|x| x.to_string());
+    if let Some(ext) = &ext {
+        digits.truncate(digits.len().saturating_sub(ext.len()));
+    }
+    Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number))
+}
+
+/// `digits` (a country code and a national number, nothing stripped) read as written: through
+/// Denmark's international prefix `00` (Denmark has no national prefix, so `phonenumber`
+/// strips nothing from the national number), when that reading keeps every digit and is
+/// valid in the country's plan.
+fn read_as_written(digits: &str, ext: Option<&str>) -> Option<phonenumber::PhoneNumber> {
+    let mut input = format!("00{digits}");
+    if let Some(ext) = ext {
+        input.push_str(" ext ");
+        input.push_str(ext);
+    }
+    parse_raw(Some(Region(Id::DK)), &input)
+        .ok()
+        .filter(|n| n.is_valid() && format!("{}{}", n.code().value(), n.national()) == digits)
 }
 
 /// Parses `input` (ASCII digits) with the default region used for national numbers only.
@@ -393,7 +421,25 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
     }
     let number = parse_raw(Some(r), input)?;
     if number.code().source() != Source::Idd {
-        return Ok(number);
+        if number.is_valid() {
+            return Ok(number);
+        }
+        // A national number: `phonenumber` 0.3.10 can strip the national prefix twice
+        // (Russia's `8 816 155 03 23` loses both `8`s). Strip it once, read the rest as written.
+        let Some(meta) = DATABASE.by_id(r.as_str()) else {
+            return Ok(number);
+        };
+        let mut national: String = input.chars().filter(char::is_ascii_digit).collect();
+        let ext = number.extension().map(|x| x.to_string());
+        if let Some(ext) = &ext {
+            national.truncate(national.len().saturating_sub(ext.len()));
+        }
+        let national = meta
+            .national_prefix()
+            .and_then(|prefix| national.strip_prefix(prefix))
+            .unwrap_or(&national);
+        let digits = format!("{}{national}", meta.country_code());
+        return Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number));
     }
     // The international prefix, then the country code and national number, then any
     // extension's digits (the last ones of the input).

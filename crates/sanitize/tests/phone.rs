@@ -313,6 +313,33 @@ fn phonenumber_crate_pitfalls_worked_around() {
             .extension(),
         Some("7")
     );
+    // Russia's trunk prefix `8` is not stripped from a number written after `+7`, nor twice
+    // from a national number that starts with `8` after its trunk `8` (Veliky Novgorod's
+    // area code `816`): found by the fuzzing campaign (`fuzz/seeds/sanitize_phone/regress-ru-trunk-8`),
+    // where `00 7 816 155 03 23` dialled from France was accepted and its E.164 form refused.
+    assert!(
+        !phonenumber::parse(None, "+7 816 155 03 23")
+            .unwrap()
+            .is_valid()
+    );
+    for (input, r) in [
+        ("+7 816 155 03 23", None),
+        ("+78161550323", None),
+        ("007 816 155 03 23", Some("FR")),
+        ("8 816 155 03 23", Some("RU")),
+        ("8 (816) 155-03-23", Some("RU")),
+    ] {
+        assert_eq!(e164(input, r), "+78161550323", "{input}");
+    }
+    assert_eq!(
+        PhoneNumber::parse("+7 816 155 03 23", None)
+            .unwrap()
+            .number_type(),
+        Some(NumberType::FixedLine)
+    );
+    // A number that is invalid as written stays refused.
+    assert!(PhoneNumber::parse("+7 816 155 03 2", None).is_err());
+    assert!(PhoneNumber::parse("8 816 155 03 2", region("RU")).is_err());
     // `+` then digits and hyphens is not mistaken for a broken RFC 3966 number.
     assert!(phonenumber::parse(None, "+1415-555-0123").is_err());
     assert_eq!(e164("+1415-555-0123", None), "+14155550123");
