@@ -288,7 +288,11 @@ fn too_long_passwords_are_refused_everywhere() {
 fn needs_rehash_cases() {
     let policy = PasswordPolicy::new(128, 2, 2).unwrap();
     assert_eq!(
-        (policy.memory_kib(), policy.iterations(), policy.parallelism()),
+        (
+            policy.memory_kib(),
+            policy.iterations(),
+            policy.parallelism()
+        ),
         (128, 2, 2)
     );
     let passwords = Passwords::new(policy);

@@ -11,11 +11,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, ChallengePolicy, ChallengeState, ChallengeStore, Challenges, CheckOutcome,
-    CodePolicy, Hotp, MemoryChallengeStore, OtpError, OtpSecret, Pepper, Peppers, SubjectKey, Totp,
+    Algorithm, AttemptLimit, ChallengePolicy, ChallengeState, ChallengeStore, Challenges,
+    CheckOutcome, CodeHash, CodePolicy, Hotp, KeyUri, MAX_PHC_BYTES, MAX_URI_LEN,
+    MemoryChallengeStore, OtpError, OtpSecret, PasswordError, PasswordPolicy, Passwords, Pepper,
+    Peppers, SubjectKey, Totp, issue_recovery_codes,
 };
-use palisade_ratelimit::{ManualClock, Timestamp};
-use secrecy::ExposeSecret;
+use palisade_ratelimit::{
+    AlgorithmKind, Limit, ManualClock, MemoryStore, Policy as RatePolicy, Quota, Timestamp,
+};
+use secrecy::{ExposeSecret, SecretString};
 
 /// A memory store on a manual clock, and a pepper.
 fn fixture() -> (Arc<ManualClock>, Arc<MemoryChallengeStore>, Arc<Peppers>) {
@@ -271,5 +275,86 @@ async fn every_1024th_issue_sweeps() {
     assert!(
         store.get(&old).await.unwrap().is_none(),
         "the 1024th issue swept it"
+    );
+}
+
+/// A keyring finds its current and previous peppers by id, and refuses a second pepper of
+/// an id it holds. A stored hash keeps its pepper id and bytes.
+#[test]
+fn peppers_by_id_and_hashes_by_parts() {
+    let peppers = Peppers::new(Pepper::generate("p2").unwrap())
+        .with_previous(Pepper::generate("p1").unwrap())
+        .unwrap();
+    assert_eq!(peppers.get("p2").map(Pepper::id), Some("p2"));
+    assert_eq!(peppers.get("p1").map(Pepper::id), Some("p1"));
+    assert!(peppers.get("p3").is_none());
+    let twice = Peppers::new(Pepper::generate("p2").unwrap())
+        .with_previous(Pepper::generate("p2").unwrap());
+    assert!(matches!(twice, Err(OtpError::InvalidPepper(_))));
+    let key = SubjectKey::new("acme", "login", "alice");
+    let hash = peppers.hash(&key, b"123456");
+    assert_eq!(hash.pepper_id(), "p2");
+    assert_ne!(hash.mac(), &[0; 32]);
+    let stored = CodeHash::from_parts(hash.pepper_id(), *hash.mac());
+    assert_eq!((stored.pepper_id(), stored.mac()), ("p2", hash.mac()));
+    let fixed = CodeHash::from_parts("p9", [7; 32]);
+    assert_eq!((fixed.pepper_id(), fixed.mac()), ("p9", &[7; 32]));
+}
+
+/// 1 to 100 recovery codes: exactly 100 are issued, 101 are refused.
+#[tokio::test]
+async fn one_hundred_recovery_codes_at_most() {
+    let (_clock, store, peppers) = fixture();
+    let key = SubjectKey::new("acme", "login", "alice");
+    let policy = CodePolicy::crockford(16).unwrap();
+    let codes = issue_recovery_codes(&*store, &peppers, &key, policy, 100)
+        .await
+        .unwrap();
+    assert_eq!(codes.len(), 100);
+    assert!(matches!(
+        issue_recovery_codes(&*store, &peppers, &key, policy, 101).await,
+        Err(OtpError::InvalidPolicy(_))
+    ));
+}
+
+/// The limits on stored forms are inclusive: a PHC string of exactly `MAX_PHC_BYTES` and a key
+/// URI of exactly `MAX_URI_LEN` bytes are read (and judged on their content); one byte more
+/// is refused for its length.
+#[test]
+fn stored_forms_of_exactly_the_limit_are_read() {
+    let passwords = Passwords::new(PasswordPolicy::new(64, 1, 1).unwrap());
+    let password = SecretString::from("pw");
+    let too_long = |r: Result<bool, PasswordError>| matches!(r, Err(PasswordError::Malformed { ref reason }) if reason.starts_with("longer than"));
+    let phc = "x".repeat(MAX_PHC_BYTES);
+    assert!(!too_long(passwords.verify(&password, &phc)));
+    assert!(too_long(passwords.verify(&password, &format!("{phc}x"))));
+
+    let base = "otpauth://totp/Example:alice?secret=JBSWY3DPEHPK3PXP&issuer=Example&x=";
+    let uri = format!("{base}{}", "a".repeat(MAX_URI_LEN - base.len()));
+    assert_eq!(uri.len(), MAX_URI_LEN);
+    assert!(KeyUri::parse(&uri).is_ok());
+    assert!(matches!(
+        KeyUri::parse(&format!("{uri}a")),
+        Err(OtpError::InvalidUri("longer than 4096 bytes"))
+    ));
+}
+
+/// An attempt limit shows its policy, never the store.
+#[test]
+fn an_attempt_limit_shows_its_policy() {
+    let policy = RatePolicy::single(
+        Limit::new(
+            "otp-attempts",
+            AlgorithmKind::Gcra,
+            Quota::per_minute(5).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let limit = AttemptLimit::new(Arc::new(MemoryStore::new()), Arc::new(policy));
+    let debug = format!("{limit:?}");
+    assert!(
+        debug.starts_with("AttemptLimit { policy: ") && debug.contains("otp-attempts"),
+        "{debug}"
     );
 }
