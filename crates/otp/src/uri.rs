@@ -11,6 +11,7 @@ use std::fmt::Write as _;
 
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
 use secrecy::ExposeSecret;
+use zeroize::Zeroize;
 
 use crate::error::OtpError;
 use crate::hotp::{Algorithm, DEFAULT_STEP, OtpSecret};
@@ -80,7 +81,9 @@ impl KeyUri {
     /// # Errors
     ///
     /// [`OtpError::InvalidUri`] when the issuer or the account contains a colon (the format
-    /// forbids it), or the account is empty.
+    /// forbids it), the account is empty, or the URI would be longer than [`MAX_URI_LEN`]
+    /// (percent-encoding makes a non-ASCII name up to three times longer), which
+    /// [`parse`](Self::parse) would refuse: what this writes always parses back.
     pub fn to_uri(&self) -> Result<String, OtpError> {
         if self.account.is_empty() {
             return Err(OtpError::InvalidUri("empty account name"));
@@ -120,6 +123,11 @@ impl KeyUri {
             self.algorithm.uri_name(),
             self.digits
         );
+        if out.len() > MAX_URI_LEN {
+            // It holds the secret: wiped, not just dropped.
+            out.zeroize();
+            return Err(OtpError::InvalidUri("longer than 4096 bytes"));
+        }
         Ok(out)
     }
 

@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-use palisade_otp::{Algorithm, KeyUri, OtpError, OtpKind, OtpSecret};
+use palisade_otp::{Algorithm, KeyUri, MAX_URI_LEN, OtpError, OtpKind, OtpSecret};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
@@ -104,6 +104,30 @@ fn a_lone_dot_segment_account_is_refused_on_write_not_lost() {
         let back = KeyUri::parse(&u.to_uri().unwrap()).unwrap();
         assert_eq!(back.account, account);
     }
+}
+
+/// Found by the fuzzing campaign (`fuzz/seeds/otpauth_uri/regress-written-too-long`): a URI
+/// of at most 4,096 bytes whose names are non-ASCII parses, and percent-encoding them on
+/// write made a longer URI that `parse` refused. `to_uri` refuses it instead; what it writes
+/// always parses.
+#[test]
+fn a_uri_too_long_to_parse_back_is_refused_on_write() {
+    let secret = || OtpSecret::from_bytes(b"12345678901234567890");
+    // `é` is 2 bytes as text and 6 (`%C3%A9`) percent-encoded, twice over (label and
+    // parameter): 1,500 of them parse, and would be written as about 18 KB.
+    let issuer = "é".repeat(1_000);
+    let input = format!("otpauth://totp/{issuer}:alice?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ");
+    assert!(input.len() <= MAX_URI_LEN);
+    let parsed = KeyUri::parse(&input).unwrap();
+    assert!(matches!(
+        parsed.to_uri(),
+        Err(OtpError::InvalidUri("longer than 4096 bytes"))
+    ));
+    // Just under the limit once written: written, and parsed back.
+    let u = KeyUri::totp(Some("é".repeat(300)), "alice", secret());
+    let written = u.to_uri().unwrap();
+    assert!(written.len() <= MAX_URI_LEN);
+    assert_eq!(KeyUri::parse(&written).unwrap().issuer, u.issuer);
 }
 
 proptest! {
