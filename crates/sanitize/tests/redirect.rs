@@ -55,16 +55,21 @@ async fn redirector(target: String) -> SocketAddr {
     serve("127.0.0.2", router).await
 }
 
-/// The `UrlError` in a reqwest error's source chain.
-fn url_error(e: &reqwest::Error) -> Option<&UrlError> {
+/// The first error of type `T` in a reqwest error's source chain.
+fn source_of<T: std::error::Error + 'static>(e: &reqwest::Error) -> Option<&T> {
     let mut source = e.source();
     while let Some(s) = source {
-        if let Some(u) = s.downcast_ref::<UrlError>() {
+        if let Some(u) = s.downcast_ref::<T>() {
             return Some(u);
         }
         source = s.source();
     }
     None
+}
+
+/// The `UrlError` in a reqwest error's source chain.
+fn url_error(e: &reqwest::Error) -> Option<&UrlError> {
+    source_of(e)
 }
 
 /// The first hop (127.0.0.2, allowed by the test policy) redirects to 127.0.0.1: the redirect
@@ -235,13 +240,6 @@ async fn redirects_are_followed_up_to_the_maximum() {
     assert_eq!(body, "arrived");
     let err = get(DEFAULT_MAX_REDIRECTS + 1).await.unwrap_err();
     assert!(err.is_redirect(), "{err:?}");
-    let mut source = err.source();
-    let mut found = None;
-    while let Some(s) = source {
-        if let Some(t) = s.downcast_ref::<TooManyRedirects>() {
-            found = Some(t.max);
-        }
-        source = s.source();
-    }
+    let found = source_of::<TooManyRedirects>(&err).map(|t| t.max);
     assert_eq!(found, Some(DEFAULT_MAX_REDIRECTS), "{err:?}");
 }
