@@ -162,6 +162,10 @@ fn serialize(entry: &str) -> Result<HeaderValue, OriginError> {
     if entry_trimmed.contains('*') {
         return Err(invalid("patterns are not supported: list each origin"));
     }
+    // The URL parser also takes `https:/host` and `https:host`: an origin is written out.
+    if !entry_trimmed.contains("://") {
+        return Err(invalid("not an absolute URL of the form scheme://host[:port]"));
+    }
     let url = url::Url::parse(entry_trimmed)
         .map_err(|_| invalid("not an absolute URL of the form scheme://host[:port]"))?;
     if !matches!(url.scheme(), "http" | "https") {
@@ -183,6 +187,10 @@ fn serialize(entry: &str) -> Result<HeaderValue, OriginError> {
         return Err(invalid("an origin has no path"));
     }
     let serialized = url.origin().ascii_serialization();
+    // A percent-encoded `*` (`%2a`) in the host decodes to one.
+    if serialized.contains('*') {
+        return Err(invalid("patterns are not supported: list each origin"));
+    }
     HeaderValue::from_str(&serialized).map_err(|_| invalid("not a valid header value"))
 }
 
@@ -331,6 +339,12 @@ mod tests {
             "ftp://app.example.com",
             "app.example.com",
             "https://app.example.com//",
+            // Found by the fuzzing campaign (`fuzz/seeds/tower_handshake/regress-encoded-star`):
+            // the URL parser takes one slash, and decodes `%2a` in a host to `*`.
+            "https:/c%2amttps:",
+            "https://c%2a.example.com",
+            "https:/app.example.com",
+            "https:app.example.com",
         ] {
             assert!(
                 matches!(AllowedOrigins::new([bad]), Err(OriginError::Invalid { .. })),
