@@ -162,12 +162,12 @@ fn serialize(entry: &str) -> Result<HeaderValue, OriginError> {
     if entry_trimmed.contains('*') {
         return Err(invalid("patterns are not supported: list each origin"));
     }
+    let not_a_url = || invalid("not an absolute URL of the form scheme://host[:port]");
     // The URL parser also takes `https:/host` and `https:host`: an origin is written out.
     if !entry_trimmed.contains("://") {
-        return Err(invalid("not an absolute URL of the form scheme://host[:port]"));
+        return Err(not_a_url());
     }
-    let url = url::Url::parse(entry_trimmed)
-        .map_err(|_| invalid("not an absolute URL of the form scheme://host[:port]"))?;
+    let url = url::Url::parse(entry_trimmed).map_err(|_| not_a_url())?;
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("the scheme must be http or https"));
     }
