@@ -378,12 +378,22 @@ fn parse_plus(rest: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
     // whenever what is left is not too short for the plan (`+7 816 155 03 23` loses Russia's
     // trunk `8` and is left with 9 digits, of an invalid length), where libphonenumber strips
     // it only when what is left is a possible length.
-    let mut digits: String = rest.chars().filter(char::is_ascii_digit).collect();
+    let (digits, ext) = digits_and_extension(rest, &number);
+    Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number))
+}
+
+/// The ASCII digits of `input` without those of `number`'s extension (the input's last
+/// digits), and the extension.
+fn digits_and_extension(
+    input: &str,
+    number: &phonenumber::PhoneNumber,
+) -> (String, Option<String>) {
+    let mut digits: String = input.chars().filter(char::is_ascii_digit).collect();
     let ext = number.extension().map(|x| x.to_string());
     if let Some(ext) = &ext {
         digits.truncate(digits.len().saturating_sub(ext.len()));
     }
-    Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number))
+    (digits, ext)
 }
 
 /// `digits` (a country code and a national number, nothing stripped) read as written: through
@@ -429,11 +439,7 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
         let Some(meta) = DATABASE.by_id(r.as_str()) else {
             return Ok(number);
         };
-        let mut national: String = input.chars().filter(char::is_ascii_digit).collect();
-        let ext = number.extension().map(|x| x.to_string());
-        if let Some(ext) = &ext {
-            national.truncate(national.len().saturating_sub(ext.len()));
-        }
+        let (national, ext) = digits_and_extension(input, &number);
         let national = meta
             .national_prefix()
             .and_then(|prefix| national.strip_prefix(prefix))
@@ -443,11 +449,7 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
     }
     // The international prefix, then the country code and national number, then any
     // extension's digits (the last ones of the input).
-    let mut digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    let ext = number.extension().map(|x| x.to_string());
-    if let Some(ext) = &ext {
-        digits.truncate(digits.len().saturating_sub(ext.len()));
-    }
+    let (digits, ext) = digits_and_extension(input, &number);
     let idd_end = DATABASE
         .by_id(r.as_str())
         .and_then(|meta| meta.international_prefix())
