@@ -221,6 +221,10 @@ mod tests {
         assert!(ChainKey::from_hex(0, &"11".repeat(32)).is_err());
         let k = ChainKey::from_hex(1, &"11".repeat(32)).unwrap();
         assert!(!format!("{k:?}").contains("11, 11"));
+        assert_eq!(
+            format!("{k:?}"),
+            r#"ChainKey { epoch: 1, key: "[REDACTED]" }"#
+        );
         let keys = ChainKeys::new(k)
             .rotate(ChainKey::from_hex(2, &"22".repeat(32)).unwrap())
             .unwrap();
@@ -232,5 +236,23 @@ mod tests {
         );
         let again = ChainKey::from_hex(2, &"33".repeat(32)).unwrap();
         assert!(keys.with_key(again).is_err());
+    }
+
+    #[test]
+    fn macs_show_as_hex_and_hash_by_value() {
+        use std::hash::{BuildHasher, RandomState};
+        let a = ChainMac::from_bytes([0xab; KEY_LEN]);
+        let b = ChainMac::from_bytes([0xcd; KEY_LEN]);
+        assert_eq!(a.to_string(), "ab".repeat(KEY_LEN));
+        assert_eq!(
+            format!("{a:?}"),
+            format!("ChainMac({})", "ab".repeat(KEY_LEN))
+        );
+        let hasher = RandomState::new();
+        assert_eq!(
+            hasher.hash_one(a),
+            hasher.hash_one(ChainMac::from_bytes([0xab; KEY_LEN]))
+        );
+        assert_ne!(hasher.hash_one(a), hasher.hash_one(b));
     }
 }

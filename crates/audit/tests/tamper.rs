@@ -241,3 +241,82 @@ fn a_purged_chain_needs_its_anchor() {
     let err = verify_with_checkpoints(&keys(), &tenant(), None, &events, &[other]).unwrap_err();
     assert_eq!((err.seq, err.fault), (9, Fault::CheckpointMismatch));
 }
+
+#[test]
+fn a_checkpoint_verifies_only_as_signed_and_only_under_its_key() {
+    let events = chain(4);
+    let signer = CheckpointSigner::from_seed(&SecretBox::new(Box::new([7; 32])));
+    let other = CheckpointSigner::from_seed(&SecretBox::new(Box::new([8; 32])));
+    let cp = signer.sign(&tenant(), &Head::after(&events[3]), 1_764_000_000_000);
+    cp.verify(&signer.public_key()).unwrap();
+    // Checked against another key, or claiming another key.
+    assert!(matches!(
+        cp.verify(&other.public_key()),
+        Err(palisade_audit::AuditError::BadSignature)
+    ));
+    let mut claimed = cp.clone();
+    claimed.public_key = other.public_key();
+    assert!(claimed.verify(&other.public_key()).is_err());
+    // Every signed field changed after signing.
+    let changes: [fn(&mut Checkpoint); 5] = [
+        |c| c.seq += 1,
+        |c| c.epoch += 1,
+        |c| c.time_ms += 1,
+        |c| c.mac = ChainMac::from_bytes([0; 32]),
+        |c| c.tenant = TenantId::new("tenant-2").unwrap(),
+    ];
+    for (i, change) in changes.into_iter().enumerate() {
+        let mut changed = cp.clone();
+        change(&mut changed);
+        assert!(
+            matches!(
+                changed.verify(&signer.public_key()),
+                Err(palisade_audit::AuditError::BadSignature)
+            ),
+            "change {i}"
+        );
+    }
+}
+
+#[test]
+fn a_checkpoint_line_may_be_exactly_the_maximum_length() {
+    let events = chain(2);
+    let signer = CheckpointSigner::from_seed(&SecretBox::new(Box::new([7; 32])));
+    let cp = signer.sign(&tenant(), &Head::after(&events[1]), 0);
+    let line = cp.to_json_line();
+    // JSON allows whitespace after the value: pad to the limit, then one byte past it.
+    let max = palisade_audit::MAX_LINE_LEN;
+    let longest = format!("{line}{}", " ".repeat(max - line.len()));
+    assert_eq!(Checkpoint::from_json_line(&longest).unwrap(), cp);
+    let err = Checkpoint::from_json_line(&format!("{longest} ")).unwrap_err();
+    assert!(err.to_string().contains("longer than"), "{err}");
+}
+
+#[test]
+fn a_missing_anchor_is_reported_after_the_last_checkpoint_before_the_log() {
+    let events = chain(10);
+    let signer = CheckpointSigner::from_seed(&SecretBox::new(Box::new([7; 32])));
+    let at = |i: usize| signer.sign(&tenant(), &Head::after(&events[i]), 0);
+    // The log starts at seq 5; checkpoints at 2, 5 and 7, none at 4 to anchor it.
+    let (two, five, seven) = (at(1), at(4), at(6));
+    let err = verify_with_checkpoints(&keys(), &tenant(), None, &events[4..], &[seven, five, two])
+        .unwrap_err();
+    assert_eq!((err.seq, err.fault), (3, Fault::NoAnchor { first: 5 }));
+}
+
+#[test]
+fn an_anchor_listed_among_the_checkpoints_does_not_count_as_truncation() {
+    let events = chain(6);
+    let signer = CheckpointSigner::from_seed(&SecretBox::new(Box::new([7; 32])));
+    let anchor = signer.sign(&tenant(), &Head::after(&events[5]), 0);
+    // Everything up to the anchor purged, nothing after it yet.
+    let head = verify_with_checkpoints(
+        &keys(),
+        &tenant(),
+        Some(&anchor),
+        &[],
+        std::slice::from_ref(&anchor),
+    )
+    .unwrap();
+    assert_eq!(head, anchor.head());
+}
