@@ -5,12 +5,14 @@ use std::fmt;
 use std::sync::atomic::Ordering;
 
 use hmac::{Hmac, KeyInit, Mac};
+use palisade_sanitize::phone::PhoneNumber;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::buf::put_lp;
 use crate::key::{Entry, KeyStatus};
+use crate::normalize::phone_e164;
 use crate::{KeyId, Keyring, Normalizer, PiiError, derive};
 
 /// Default length of a blind index, in bits.
@@ -320,6 +322,57 @@ impl Keyring {
             .collect()
     }
 
+    /// The blind index of a phone number already parsed and validated by
+    /// [`PhoneNumber::parse`], under the primary index key: the same value as
+    /// [`Keyring::blind_index`] gives for the text it was parsed from, without parsing it a
+    /// second time (libphonenumber's parse is most of a phone's blind-index cost). For a
+    /// service that validates the number anyway, before storing or looking it up.
+    ///
+    /// ```
+    /// use palisade_pii::{BlindIndex, Keyring, Normalizer};
+    /// use palisade_sanitize::phone::{PhoneNumber, Region};
+    /// let keyring = Keyring::generate()?;
+    /// let index = BlindIndex::new("leads", "phone", Normalizer::Phone);
+    /// let typed = "(438) 900-7409";
+    /// let number = PhoneNumber::parse(typed, Some(Region::new("CA")?))?;
+    /// assert_eq!(
+    ///     keyring.blind_index_phone(&index, "tenant-42", &number)?,
+    ///     keyring.blind_index(&index, "tenant-42", "+1 438 900 7409")?,
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`PiiError::InvalidBlindIndex`] when `index` is not one part normalized by
+    /// [`Normalizer::Phone`] or [`Normalizer::PhoneIn`]; [`PiiError::Normalization`] when the
+    /// number has an extension (as the normalizer refuses one); [`PiiError::InvalidKeyset`] when
+    /// the keyring has no primary index key.
+    pub fn blind_index_phone(
+        &self,
+        index: &BlindIndex,
+        tenant: &str,
+        phone: &PhoneNumber,
+    ) -> Result<IndexValue, PiiError> {
+        if !matches!(
+            index.parts.as_slice(),
+            [Normalizer::Phone | Normalizer::PhoneIn(_)]
+        ) {
+            return Err(PiiError::InvalidBlindIndex {
+                reason: "an index of one phone part is required for a parsed phone number",
+            });
+        }
+        let e164 = phone_e164(phone)?;
+        let key = self
+            .index
+            .primary()
+            .ok_or_else(|| PiiError::keyset("no primary index key"))?;
+        self.index_canonical(key, index, tenant, |input| {
+            put_lp(input, e164.as_bytes());
+            Ok(())
+        })
+    }
+
     fn index_with(
         &self,
         key: &Entry,
@@ -332,11 +385,26 @@ impl Keyring {
                 reason: "one value per part of the index is required",
             });
         }
+        self.index_canonical(key, index, tenant, |input| {
+            for (normalizer, value) in index.parts.iter().zip(values) {
+                put_lp(input, normalizer.normalize(value)?.as_bytes());
+            }
+            Ok(())
+        })
+    }
+
+    /// The index of the canonical forms that `put` writes (each length-prefixed), after the
+    /// tenant's, under `key`.
+    fn index_canonical(
+        &self,
+        key: &Entry,
+        index: &BlindIndex,
+        tenant: &str,
+        put: impl FnOnce(&mut Vec<u8>) -> Result<(), PiiError>,
+    ) -> Result<IndexValue, PiiError> {
         let mut input = Zeroizing::new(Vec::with_capacity(64));
         put_lp(&mut *input, tenant.as_bytes());
-        for (normalizer, value) in index.parts.iter().zip(values) {
-            put_lp(&mut *input, normalizer.normalize(value)?.as_bytes());
-        }
+        put(&mut input)?;
         key.uses.fetch_add(1, Ordering::Relaxed);
         let mac = self.macs.with(
             key.id,

@@ -132,10 +132,20 @@ fn phone(value: &str, region: Option<Region>) -> Result<Zeroizing<String>, PiiEr
         reason,
     };
     let number = PhoneNumber::parse(value, region).map_err(|e| err(e.reason()))?;
-    if number.extension().is_some() {
-        return Err(err("has an extension"));
-    }
+    phone_e164(&number)?;
     Ok(Zeroizing::new(number.into_e164()))
+}
+
+/// The canonical form of an already parsed phone number: its E.164 form, refused when it
+/// has an extension (as [`Normalizer::Phone`] refuses one).
+pub(crate) fn phone_e164(number: &PhoneNumber) -> Result<&str, PiiError> {
+    if number.extension().is_some() {
+        return Err(PiiError::Normalization {
+            normalizer: "phone",
+            reason: "has an extension",
+        });
+    }
+    Ok(number.e164())
 }
 
 #[cfg(test)]

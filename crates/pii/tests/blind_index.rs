@@ -230,3 +230,63 @@ fn normalization_errors_name_no_value() {
     ));
     assert!(!err.to_string().contains("438"));
 }
+
+/// A number parsed once (`PhoneNumber::parse`) indexes as its text does through the index's
+/// normalizer, for every format and for `Phone` and `PhoneIn` indexes alike.
+#[test]
+fn a_parsed_phone_number_indexes_as_its_text() {
+    use palisade_sanitize::phone::{PhoneNumber, Region};
+    let k = Keyring::generate().unwrap();
+    let ca = Region::new("CA").unwrap();
+    let fr = Region::new("FR").unwrap();
+    let phone = BlindIndex::new("leads", "phone", Normalizer::Phone);
+    let phone_ca = BlindIndex::new("leads", "phone", Normalizer::PhoneIn(ca));
+    let short = BlindIndex::new("leads", "phone", Normalizer::Phone)
+        .with_bits(16)
+        .unwrap();
+    for (text, region) in [
+        ("+1 (438) 900-7409", None),
+        ("(438) 900-7409", Some(ca)),
+        ("00 1 438 900 7409", Some(fr)),
+        ("+44 20 7946 0958", None),
+        ("+39 02 3661 8300", None),
+        ("+7 816 155 03 23", None),
+        ("+٩٧١ ٥٠ ١٢٣ ٤٥٦٧", None),
+    ] {
+        let number = PhoneNumber::parse(text, region).unwrap();
+        for index in [&phone, &phone_ca, &short] {
+            assert_eq!(
+                k.blind_index_phone(index, "t", &number).unwrap(),
+                k.blind_index(index, "t", number.e164()).unwrap(),
+                "{text}"
+            );
+        }
+        assert_ne!(
+            k.blind_index_phone(&phone, "t", &number).unwrap(),
+            k.blind_index_phone(&phone, "u", &number).unwrap(),
+            "tenants stay separated"
+        );
+    }
+    // The normalizer refuses a number with an extension; so does the parsed path.
+    let with_ext = PhoneNumber::parse("+1 438 900 7409 ext. 12", None).unwrap();
+    assert!(matches!(
+        k.blind_index_phone(&phone, "t", &with_ext),
+        Err(PiiError::Normalization { .. })
+    ));
+    // Only an index of one phone part takes a parsed number.
+    let number = PhoneNumber::parse("+14389007409", None).unwrap();
+    for index in [
+        BlindIndex::new("leads", "phone", Normalizer::Exact),
+        BlindIndex::new("leads", "phone", Normalizer::Digits),
+        BlindIndex::compound("leads", "phone", [Normalizer::Phone, Normalizer::Text]).unwrap(),
+    ] {
+        assert!(
+            matches!(
+                k.blind_index_phone(&index, "t", &number),
+                Err(PiiError::InvalidBlindIndex { .. })
+            ),
+            "{:?}",
+            index.parts()
+        );
+    }
+}

@@ -245,29 +245,26 @@ impl PhoneNumber {
             return Err(PhoneError::InputTooLong);
         }
         let normalized = ascii_digits(input);
-        let number = parse_in(region, &normalized)?;
+        let Checked {
+            number,
+            kind,
+            valid,
+        } = read(region, &normalized)?;
         if !letters_only_after_number(region, &normalized, &number) {
             return Err(PhoneError::NotANumber);
         }
         let country_code = number.code().value();
         let national = number.national().to_string();
-        // The type is known only for a valid number. `phonenumber` 0.3.10 looks the type up
-        // without the national number's leading zeros (Italy's `02…`), where its validity
-        // check keeps them: a number it finds valid but of no type is valid, type unknown.
-        let kind = match NumberType::from_metadata(number.number_type(&DATABASE)) {
-            Some(kind) => Some(kind),
-            None if number.is_valid() => None,
-            None => {
-                let meta = number.metadata(&DATABASE).or_else(|| {
-                    DATABASE
-                        .by_code(&country_code)
-                        .and_then(|metas| metas.into_iter().next())
-                });
-                return Err(meta.map_or(PhoneError::InvalidCountryCode, |m| {
-                    invalid_reason(m, &national)
-                }));
-            }
-        };
+        if !valid {
+            let meta = number.metadata(&DATABASE).or_else(|| {
+                DATABASE
+                    .by_code(&country_code)
+                    .and_then(|metas| metas.into_iter().next())
+            });
+            return Err(meta.map_or(PhoneError::InvalidCountryCode, |m| {
+                invalid_reason(m, &national)
+            }));
+        }
         let mut e164 = String::with_capacity(1 + 3 + national.len());
         e164.push('+');
         e164.push_str(&country_code.to_string());
@@ -281,9 +278,9 @@ impl PhoneNumber {
         // theirs rightly): for those, the E.164 form must parse back to itself, or the number
         // is refused rather than stored in a form that another spelling would not match.
         if national.starts_with('0') {
-            let again = parse_in(None, &e164)
+            let again = read(None, &e164)
                 .ok()
-                .map(|n| format!("+{}{}", n.code().value(), n.national()));
+                .map(|c| format!("+{}{}", c.number.code().value(), c.number.national()));
             if again.as_deref() != Some(e164.as_str()) {
                 return Err(PhoneError::NotInNumberingPlan);
             }
@@ -340,8 +337,8 @@ fn letters_only_after_number(
         return true;
     };
     let main = body.get(..first_letter).unwrap_or("");
-    parse_in(region, main)
-        .is_ok_and(|m| m.code() == number.code() && m.national() == number.national())
+    read(region, main)
+        .is_ok_and(|m| m.number.code() == number.code() && m.number.national() == number.national())
 }
 
 /// `phonenumber::parse` with the crate's errors mapped to ours.
@@ -355,6 +352,68 @@ fn parse_raw(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNu
     })
 }
 
+/// A number as read, with its type and validity, each looked up once.
+struct Checked {
+    number: phonenumber::PhoneNumber,
+    /// The line type, where the metadata gives one.
+    kind: Option<NumberType>,
+    /// Valid in its country's plan: a type was found, or `phonenumber`'s validity check
+    /// passes. `phonenumber` 0.3.10 looks the type up without the national number's leading
+    /// zeros (Italy's `02…`), where its validity check keeps them: a number it finds valid
+    /// but of no type is valid, type unknown. Without leading zeros the two look-ups are the
+    /// same one (same digits, same metadata), so only a number of no type with leading zeros
+    /// pays for the second.
+    valid: bool,
+}
+
+impl Checked {
+    fn of(number: phonenumber::PhoneNumber) -> Self {
+        let kind = NumberType::from_metadata(number.number_type(&DATABASE));
+        let valid = kind.is_some() || (number.national().zeros() > 0 && number.is_valid());
+        Self {
+            number,
+            kind,
+            valid,
+        }
+    }
+}
+
+/// A first reading of an input, and the digits to read again as written when that reading
+/// is not valid (see [`read_as_written`]).
+struct Reading {
+    number: phonenumber::PhoneNumber,
+    /// A country code and national number, nothing stripped, and the extension.
+    as_written: Option<(String, Option<String>)>,
+}
+
+impl Reading {
+    fn only(number: phonenumber::PhoneNumber) -> Self {
+        Self {
+            number,
+            as_written: None,
+        }
+    }
+}
+
+/// Reads `input` ([`parse_in`]) and checks the reading; when it is not valid, the reading as
+/// written, if that one is valid. A valid first reading (the usual case) costs one type
+/// look-up in the metadata.
+fn read(region: Option<Region>, input: &str) -> Result<Checked, PhoneError> {
+    let Reading { number, as_written } = parse_in(region, input)?;
+    let first = Checked::of(number);
+    if first.valid {
+        return Ok(first);
+    }
+    // Read again only if the first reading dropped digits: otherwise it is the same number.
+    let read = format!("{}{}", first.number.code().value(), first.number.national());
+    Ok(as_written
+        .filter(|(digits, _)| *digits != read)
+        .and_then(|(digits, ext)| read_as_written(&digits, ext.as_deref()))
+        .map(Checked::of)
+        .filter(|again| again.valid)
+        .unwrap_or(first))
+}
+
 /// Parses an international number, `rest` following its `+`.
 ///
 /// `phonenumber` 0.3.10 reads `+` directly followed by digits and `-` as an RFC 3966
@@ -362,7 +421,12 @@ fn parse_raw(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNu
 /// code"; `+1415555-0123`: "not a number"), where a space after the `+` takes its natural
 /// parser. So `+ ` is tried first, unless the number has RFC 3966 parameters (`;ext=`); the
 /// other form if the first fails.
-fn parse_plus(rest: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
+///
+/// `phonenumber` 0.3.10 also strips the country's national prefix after the country code
+/// whenever what is left is not too short for the plan (`+7 816 155 03 23` loses Russia's
+/// trunk `8` and is left with 9 digits, of an invalid length), where libphonenumber strips
+/// it only when what is left is a possible length: the digits as written go with the reading.
+fn parse_plus(rest: &str) -> Result<Reading, PhoneError> {
     let spaced = format!("+ {rest}");
     let plain = format!("+{rest}");
     let (first, second) = if rest.contains(';') {
@@ -371,15 +435,11 @@ fn parse_plus(rest: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
         (spaced, plain)
     };
     let number = parse_raw(None, &first).or_else(|e| parse_raw(None, &second).map_err(|_| e))?;
-    if number.is_valid() {
-        return Ok(number);
-    }
-    // `phonenumber` 0.3.10 strips the country's national prefix after the country code
-    // whenever what is left is not too short for the plan (`+7 816 155 03 23` loses Russia's
-    // trunk `8` and is left with 9 digits, of an invalid length), where libphonenumber strips
-    // it only when what is left is a possible length.
-    let (digits, ext) = digits_and_extension(rest, &number);
-    Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number))
+    let as_written = digits_and_extension(rest, &number);
+    Ok(Reading {
+        number,
+        as_written: Some(as_written),
+    })
 }
 
 /// The ASCII digits of `input` without those of `number`'s extension (the input's last
@@ -398,8 +458,8 @@ fn digits_and_extension(
 
 /// `digits` (a country code and a national number, nothing stripped) read as written: through
 /// Denmark's international prefix `00` (Denmark has no national prefix, so `phonenumber`
-/// strips nothing from the national number), when that reading keeps every digit and is
-/// valid in the country's plan.
+/// strips nothing from the national number), when that reading keeps every digit. [`read`]
+/// keeps it only if it is valid in the country's plan.
 fn read_as_written(digits: &str, ext: Option<&str>) -> Option<phonenumber::PhoneNumber> {
     let mut input = format!("00{digits}");
     if let Some(ext) = ext {
@@ -408,7 +468,7 @@ fn read_as_written(digits: &str, ext: Option<&str>) -> Option<phonenumber::Phone
     }
     parse_raw(Some(Region(Id::DK)), &input)
         .ok()
-        .filter(|n| n.is_valid() && format!("{}{}", n.code().value(), n.national()) == digits)
+        .filter(|n| format!("{}{}", n.code().value(), n.national()) == digits)
 }
 
 /// Parses `input` (ASCII digits) with the default region used for national numbers only.
@@ -418,12 +478,12 @@ fn read_as_written(digits: &str, ext: Option<&str>) -> Option<phonenumber::Phone
 /// code), where libphonenumber uses the number's own country. So a number with `+` is
 /// parsed without a region, and one with the region's international prefix (`00`, `011`)
 /// is rewritten with `+` and parsed without a region.
-fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
+fn parse_in(region: Option<Region>, input: &str) -> Result<Reading, PhoneError> {
     use phonenumber::country::Source;
     let Some(r) = region else {
         return match input.trim_start().strip_prefix(['+', '\u{FF0B}']) {
             Some(rest) => parse_plus(rest),
-            None => parse_raw(None, input),
+            None => parse_raw(None, input).map(Reading::only),
         };
     };
     if let Some(rest) = input.trim_start().strip_prefix(['+', '\u{FF0B}']) {
@@ -431,13 +491,10 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
     }
     let number = parse_raw(Some(r), input)?;
     if number.code().source() != Source::Idd {
-        if number.is_valid() {
-            return Ok(number);
-        }
         // A national number: `phonenumber` 0.3.10 can strip the national prefix twice
-        // (Russia's `8 816 155 03 23` loses both `8`s). Strip it once, read the rest as written.
+        // (Russia's `8 816 155 03 23` loses both `8`s). As written: the prefix stripped once.
         let Some(meta) = DATABASE.by_id(r.as_str()) else {
-            return Ok(number);
+            return Ok(Reading::only(number));
         };
         let (national, ext) = digits_and_extension(input, &number);
         let national = meta
@@ -445,7 +502,10 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
             .and_then(|prefix| national.strip_prefix(prefix))
             .unwrap_or(&national);
         let digits = format!("{}{national}", meta.country_code());
-        return Ok(read_as_written(&digits, ext.as_deref()).unwrap_or(number));
+        return Ok(Reading {
+            number,
+            as_written: Some((digits, ext)),
+        });
     }
     // The international prefix, then the country code and national number, then any
     // extension's digits (the last ones of the input).
@@ -461,7 +521,7 @@ fn parse_in(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNum
     // number read, nothing was stripped between them: the first reading stands.
     let expected = format!("{}{}", number.code().value(), number.national());
     if digits.get(idd_end..) == Some(expected.as_str()) {
-        return Ok(number);
+        return Ok(Reading::only(number));
     }
     let rest = digits.get(idd_end..).ok_or(PhoneError::NotANumber)?;
     let mut international = rest.to_owned();

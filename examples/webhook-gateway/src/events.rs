@@ -1,11 +1,13 @@
 //! Accepted events, kept in memory with their phone numbers encrypted, blind-indexed and
-//! masked. Phone numbers are found under phone-like keys and in free text, with
-//! libphonenumber's metadata (the `phonenumber` crate).
+//! masked. Phone numbers are found under phone-like keys and in free text, and validated with
+//! libphonenumber's metadata (`palisade-sanitize`'s `PhoneNumber`).
+
+use std::sync::LazyLock;
 
 use http::HeaderMap;
 use palisade_pii::{BlindIndex, Context, Keyring, Masked, Normalizer};
+use palisade_sanitize::phone::{PhoneNumber, Region};
 use palisade_webhook::Provider;
-use phonenumber::{Mode, country};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -93,7 +95,7 @@ pub(crate) fn record(
     let phones = found
         .iter()
         .filter_map(|phone| {
-            let ciphertext = match keyring.encrypt_to_text(&ctx, phone.as_bytes()) {
+            let ciphertext = match keyring.encrypt_to_text(&ctx, phone.e164().as_bytes()) {
                 Ok(c) => c,
                 Err(error) => {
                     // Dropped rather than stored in clear.
@@ -103,13 +105,17 @@ pub(crate) fn record(
             };
             // No blind index for a number libphonenumber's metadata does not know (masked and
             // encrypted all the same, since it has the shape of one): the index's normalizer
-            // validates against the numbering plan, so it could never be looked up.
-            let blind_index = keyring
-                .blind_index(phone_index, TENANT, phone)
-                .ok()
-                .map(|v| v.to_hex());
+            // validates against the numbering plan, so it could never be looked up. A valid
+            // number was parsed once already: the index takes it as parsed.
+            let blind_index = match phone {
+                Found::Valid(number) => keyring
+                    .blind_index_phone(phone_index, TENANT, number)
+                    .ok()
+                    .map(|v| v.to_hex()),
+                Found::Shaped(_) => None,
+            };
             Some(StoredPhone {
-                masked: Masked::phone(phone).to_string(),
+                masked: Masked::phone(phone.e164()).to_string(),
                 ciphertext,
                 blind_index,
             })
@@ -192,13 +198,32 @@ fn event_id(provider: Provider, headers: &HeaderMap, payload: &Value) -> Option<
     }
 }
 
-/// Replaces every phone number in `value` by its mask, collecting the numbers (E.164) in
-/// `found`.
-fn scrub(value: &mut Value, key: Option<&str>, found: &mut Vec<String>) {
+/// A phone number found in a payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Found {
+    /// Valid in libphonenumber's metadata: blind-indexed, so events can be looked up by it.
+    Valid(PhoneNumber),
+    /// Of the shape of one only (`+` and its digits): a range newer than the metadata, masked
+    /// and encrypted all the same.
+    Shaped(String),
+}
+
+impl Found {
+    /// The E.164 form.
+    fn e164(&self) -> &str {
+        match self {
+            Self::Valid(number) => number.e164(),
+            Self::Shaped(e164) => e164,
+        }
+    }
+}
+
+/// Replaces every phone number in `value` by its mask, collecting the numbers in `found`.
+fn scrub(value: &mut Value, key: Option<&str>, found: &mut Vec<Found>) {
     match value {
         Value::String(s) => {
             if let Some(phone) = key.and_then(|k| keyed_phone(k, s)) {
-                *s = Masked::phone(&phone).to_string();
+                *s = Masked::phone(phone.e164()).to_string();
                 found.push(phone);
             } else if let Some(replaced) = replace_phones(s, found) {
                 *s = replaced;
@@ -222,7 +247,7 @@ fn scrub(value: &mut Value, key: Option<&str>, found: &mut Vec<String>) {
 /// numbers in [`DEFAULT_REGION`]), or written without its `+` (WhatsApp's `wa_id`); otherwise,
 /// when the value has the shape of one (8 to 15 digits with phone formatting), `+` and its
 /// digits, so that a number the metadata does not know is masked rather than kept.
-fn keyed_phone(key: &str, value: &str) -> Option<String> {
+fn keyed_phone(key: &str, value: &str) -> Option<Found> {
     // PHONE_KEYS are lower-case ASCII: no lower-cased copy of every key is needed.
     if !PHONE_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
         return None;
@@ -236,12 +261,13 @@ fn keyed_phone(key: &str, value: &str) -> Option<String> {
     }
     valid_phone(value)
         .or_else(|| valid_phone(&format!("+{digits}")))
-        .or_else(|| (!digits.starts_with('0')).then(|| format!("+{digits}")))
+        .map(Found::Valid)
+        .or_else(|| (!digits.starts_with('0')).then(|| Found::Shaped(format!("+{digits}"))))
 }
 
 /// The region assumed for numbers written without a country code (`(415) 555-0123`); numbers
 /// of other regions are found in their international form (`+44 20 7946 0958`).
-const DEFAULT_REGION: country::Id = country::Id::US;
+static DEFAULT_REGION: LazyLock<Option<Region>> = LazyLock::new(|| Region::new("US").ok());
 
 /// The fewest and most digits of a candidate (E.164 allows 15, plus a trunk or
 /// international prefix).
@@ -264,28 +290,26 @@ fn is_glue(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// `candidate` in E.164 when it is a phone number: [`phonenumber::parse`] (national numbers in
-/// [`DEFAULT_REGION`]) and valid per libphonenumber's metadata.
-fn valid_phone(candidate: &str) -> Option<String> {
-    let number = phonenumber::parse(Some(DEFAULT_REGION), candidate).ok()?;
-    number
-        .is_valid()
-        .then(|| number.format().mode(Mode::E164).to_string())
+/// `candidate` when it is a phone number valid per libphonenumber's metadata
+/// ([`PhoneNumber::parse`], national numbers in [`DEFAULT_REGION`]).
+fn valid_phone(candidate: &str) -> Option<PhoneNumber> {
+    PhoneNumber::parse(candidate, Some((*DEFAULT_REGION)?)).ok()
 }
 
 /// `candidate` in E.164 when it is a phone number: valid ([`valid_phone`]), or written in the
 /// international form (`+` and a country code libphonenumber knows) with 8 to 15 digits, so
 /// that a number of a range newer than the metadata is masked rather than kept in clear.
-fn phone_in(candidate: &str) -> Option<String> {
+fn phone_in(candidate: &str) -> Option<Found> {
     if let Some(phone) = valid_phone(candidate) {
-        return Some(phone);
+        return Some(Found::Valid(phone));
     }
     if !candidate.trim_start_matches('(').starts_with('+') {
         return None;
     }
     phonenumber::parse(None, candidate).ok()?;
     let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-    ((8..=15).contains(&digits.len()) && !digits.starts_with('0')).then(|| format!("+{digits}"))
+    ((8..=15).contains(&digits.len()) && !digits.starts_with('0'))
+        .then(|| Found::Shaped(format!("+{digits}")))
 }
 
 /// The phone numbers of free text: byte ranges of `s` and their E.164 form.
@@ -296,7 +320,7 @@ fn phone_in(candidate: &str) -> Option<String> {
 /// checked by [`phone_in`]. A span glued to a word (`a+12025550143`, `2024-01-01T`) holds no
 /// number, and a candidate is separated from the groups around it by a space, as
 /// libphonenumber's matcher does not cut a number out of a longer run either.
-fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
+fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, Found)> {
     let bytes = s.as_bytes();
     // Every candidate holds at least `CANDIDATE_DIGITS.start()` digits of `s`: most strings of
     // a payload have fewer, and are done with here.
@@ -415,7 +439,7 @@ fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, String)> {
 
 /// Replaces every phone number of the free text `s` ([`find_phones`]) by its mask; `None`
 /// when there is none.
-fn replace_phones(s: &str, found: &mut Vec<String>) -> Option<String> {
+fn replace_phones(s: &str, found: &mut Vec<Found>) -> Option<String> {
     let phones = find_phones(s);
     if phones.is_empty() {
         return None;
@@ -424,7 +448,7 @@ fn replace_phones(s: &str, found: &mut Vec<String>) -> Option<String> {
     let mut copied = 0;
     for (range, phone) in phones {
         out.push_str(s.get(copied..range.start).unwrap_or_default());
-        out.push_str(&Masked::phone(&phone).to_string());
+        out.push_str(&Masked::phone(phone.e164()).to_string());
         found.push(phone);
         copied = range.end;
     }
@@ -438,22 +462,31 @@ mod tests {
 
     use super::*;
 
+    /// The E.164 forms of what was found.
+    fn e164s(found: &[Found]) -> Vec<&str> {
+        found.iter().map(Found::e164).collect()
+    }
+
+    fn keyed(key: &str, value: &str) -> Option<String> {
+        keyed_phone(key, value).map(|f| f.e164().to_owned())
+    }
+
     #[test]
     fn finds_phones_in_text_and_keys() {
         let mut found = Vec::new();
         let out = replace_phones("whatsapp:+12025550143 and +14155550142.", &mut found).unwrap();
-        assert_eq!(found, ["+12025550143", "+14155550142"]);
+        assert_eq!(e164s(&found), ["+12025550143", "+14155550142"]);
         assert!(
             !out.contains("5550143") && !out.contains("5550142"),
             "{out}"
         );
         assert!(replace_phones("2024-01-01T00:00:00+00:00 a+12025550143", &mut found).is_none());
         assert_eq!(
-            keyed_phone("wa_id", "16505551234").as_deref(),
+            keyed("wa_id", "16505551234").as_deref(),
             Some("+16505551234")
         );
-        assert_eq!(keyed_phone("id", "16505551234"), None);
-        assert_eq!(keyed_phone("from", "client:alice"), None);
+        assert_eq!(keyed("id", "16505551234"), None);
+        assert_eq!(keyed("from", "client:alice"), None);
     }
 
     /// (text, the numbers in it in E.164): several formats and countries.
@@ -488,7 +521,7 @@ mod tests {
             let mut found = Vec::new();
             let out = replace_phones(text, &mut found)
                 .unwrap_or_else(|| panic!("no phone found in {text:?}"));
-            assert_eq!(found, expected, "{text:?} -> {out:?}");
+            assert_eq!(e164s(&found), expected, "{text:?} -> {out:?}");
             for phone in expected {
                 let masked = Masked::phone(phone).to_string();
                 assert!(out.contains(&masked), "{text:?} -> {out:?}");
@@ -528,16 +561,16 @@ mod tests {
     fn keyed_phones_are_normalized_with_their_region() {
         // A national number under a phone key is the default region's, not `+` its digits.
         assert_eq!(
-            keyed_phone("phone", "(415) 555-0123").as_deref(),
+            keyed("phone", "(415) 555-0123").as_deref(),
             Some("+14155550123")
         );
         assert_eq!(
-            keyed_phone("wa_id", "447700900123").as_deref(),
+            keyed("wa_id", "447700900123").as_deref(),
             Some("+447700900123")
         );
         // A number the metadata does not know is still masked under a phone key.
         assert_eq!(
-            keyed_phone("display_phone_number", "15550783881").as_deref(),
+            keyed("display_phone_number", "15550783881").as_deref(),
             Some("+15550783881")
         );
     }
