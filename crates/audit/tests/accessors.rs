@@ -124,6 +124,13 @@ fn identifiers_have_a_length_limit_and_refuse_emails_and_phone_numbers() {
         ResourceId::new(format!("{longest}x")),
         Err(AuditError::InvalidField { .. })
     ));
+    // A space (whitespace, not a control) and a bell (a control, not whitespace).
+    for bad in ["lead 9", "lead\u{7}9"] {
+        assert!(
+            matches!(ResourceId::new(bad), Err(AuditError::InvalidField { .. })),
+            "{bad:?}"
+        );
+    }
     for pii in ["jean@example.com", "+14155550123"] {
         assert!(
             matches!(ResourceId::new(pii), Err(AuditError::PlaintextPii { .. })),

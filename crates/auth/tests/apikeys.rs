@@ -295,3 +295,36 @@ fn legacy_allow_mode_is_explicit_and_time_limited() {
     assert!(LegacyTokens::new().with_sha256_hex(["abc"]).is_err());
     assert!(!format!("{window:?}").contains(&hex));
 }
+
+#[tokio::test]
+async fn methods_have_fixed_labels_and_the_authenticator_shows_no_secret() {
+    assert_eq!(Method::ApiKey.as_str(), "api_key");
+    assert_eq!(Method::Jwt.as_str(), "jwt");
+    assert_eq!(Method::LegacyToken.as_str(), "legacy_token");
+    let (auth, key, _) = authenticator(LegacyTokens::new()).await;
+    let shown = format!("{auth:?}");
+    assert!(
+        shown.starts_with("Authenticator") && shown.contains(r#"api_key_prefixes: ["pal"]"#),
+        "{shown}"
+    );
+    assert!(!shown.contains(&key), "{shown}");
+}
+
+/// A byte outside base62 in the id or the secret is a malformed key (said as such), not a
+/// checksum mismatch: the key is refused before its checksum is computed.
+#[test]
+fn a_key_with_a_byte_outside_base62_is_malformed() {
+    let key = new_key("pal");
+    let id_at = "pal_".len();
+    let secret_at = id_at + palisade_auth::ID_LEN + 1;
+    for at in [id_at, secret_at, key.len() - 1] {
+        for bad in ['-', '+', '/', '=', '!'] {
+            let mut changed = key.clone();
+            changed.replace_range(at..=at, &bad.to_string());
+            assert!(
+                matches!(ApiKey::parse(&changed), Err(AuthError::MalformedApiKey(_))),
+                "{changed}"
+            );
+        }
+    }
+}

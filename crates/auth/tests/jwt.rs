@@ -573,3 +573,26 @@ async fn file_jwks_reads_the_file() {
         Err(AuthError::JwksSource(_))
     ));
 }
+
+#[tokio::test]
+async fn a_fixed_tenant_and_a_configured_subject_claim() {
+    let claims = json!({"uid": "u-77", "sub": "ignored", "tenant": "other", "exp": EXP,
+                        "scope": "calls:delete", "permissions": ["calls:read"]});
+    let v = JwtVerifier::with_keys(hs_keys(), JwtValidation::new()).mapping(
+        ClaimMapping::new()
+            .fixed_tenant(palisade_rbac::TenantId::new("solo").unwrap())
+            .subject_claim("uid")
+            .scope_claims(["permissions"]),
+    );
+    let p = v.verify(&hs256(&claims), NOW).await.unwrap();
+    assert_eq!(p.tenant().as_str(), "solo");
+    assert_eq!(p.subject().as_str(), "u-77");
+    assert!(p.scopes().allows(&"calls:read".parse().unwrap()));
+    assert!(!p.scopes().allows(&"calls:delete".parse().unwrap()));
+    // Without the configured subject claim: refused, naming the part.
+    let missing = json!({"sub": "u1", "exp": EXP});
+    assert_eq!(
+        v.verify(&hs256(&missing), NOW).await,
+        Err(AuthError::ClaimMapping("subject"))
+    );
+}
