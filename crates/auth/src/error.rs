@@ -173,3 +173,35 @@ impl AuthError {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The server's faults (a layer answers 500/503) against the credential's (401).
+    #[test]
+    fn server_errors_are_the_servers_faults_only() {
+        for server in [
+            AuthError::JwksSource("down".into()),
+            AuthError::InvalidConfig("bad"),
+            AuthError::Random,
+            AuthError::StoreUnavailable("down".into()),
+            AuthError::InvalidPrefix("bad"),
+            AuthError::DuplicateKeyId,
+        ] {
+            assert!(server.is_server_error(), "{server:?}");
+        }
+        for client in [
+            AuthError::MissingCredential,
+            AuthError::MalformedHeader,
+            AuthError::UnsupportedCredential,
+            AuthError::LegacyTokenBlocked,
+            AuthError::ChecksumMismatch,
+            AuthError::MalformedApiKey("short"),
+            AuthError::AlgorithmNone,
+            AuthError::ClaimMapping("tenant"),
+        ] {
+            assert!(!client.is_server_error(), "{client:?}");
+        }
+    }
+}

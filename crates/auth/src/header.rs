@@ -96,4 +96,19 @@ mod tests {
         assert_eq!(parse_credential(b""), Err(AuthError::MalformedHeader));
         assert_eq!(parse_credential(b"a,b"), Err(AuthError::MalformedHeader));
     }
+
+    /// A header of exactly `MAX_HEADER_LEN` bytes is read (the longest token fits with its
+    /// scheme); one byte more is refused before anything else, whatever it holds.
+    #[test]
+    fn header_length_limit() {
+        assert_eq!(MAX_HEADER_LEN, MAX_TOKEN_LEN + 64);
+        let longest_token = "a".repeat(MAX_TOKEN_LEN);
+        assert!(parse_bearer(format!("Bearer {longest_token}").as_bytes()).is_ok());
+        let padded = |len: usize| format!("Bearer{}abcde", " ".repeat(len - 11));
+        assert_eq!(parse_bearer(padded(MAX_HEADER_LEN).as_bytes()), Ok("abcde"));
+        assert_eq!(
+            parse_bearer(padded(MAX_HEADER_LEN + 1).as_bytes()),
+            Err(AuthError::MalformedHeader)
+        );
+    }
 }
