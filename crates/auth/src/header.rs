@@ -26,11 +26,8 @@ pub fn parse_bearer(value: &[u8]) -> Result<&str, AuthError> {
     if !scheme.eq_ignore_ascii_case(b"bearer") {
         return Err(AuthError::MalformedHeader);
     }
-    let start = rest
-        .iter()
-        .position(|&b| b != b' ')
-        .ok_or(AuthError::MalformedHeader)?;
-    parse_credential(rest.get(start..).unwrap_or_default())
+    // `rest` starts with the space(s) after the scheme: `parse_credential` trims them.
+    parse_credential(rest)
 }
 
 /// A credential sent alone in a configured header (`X-API-Key: <key>`): the same
@@ -108,6 +105,15 @@ mod tests {
         assert_eq!(parse_bearer(padded(MAX_HEADER_LEN).as_bytes()), Ok("abcde"));
         assert_eq!(
             parse_bearer(padded(MAX_HEADER_LEN + 1).as_bytes()),
+            Err(AuthError::MalformedHeader)
+        );
+        let spaced = |len: usize| format!("{}abcde", " ".repeat(len - 5));
+        assert_eq!(
+            parse_credential(spaced(MAX_HEADER_LEN).as_bytes()),
+            Ok("abcde")
+        );
+        assert_eq!(
+            parse_credential(spaced(MAX_HEADER_LEN + 1).as_bytes()),
             Err(AuthError::MalformedHeader)
         );
     }
