@@ -362,4 +362,17 @@ async fn an_export_stops_at_the_requested_sequence_number() {
         matches!(err, AuditError::CheckpointMismatch { .. }),
         "{err:?}"
     );
+    // After a purge through 3, the next export starts after the anchor and stops at 6.
+    assert_eq!(sink.purge(&tenant, &cp).await.unwrap(), 3);
+    let mut out = Vec::new();
+    let next = palisade_audit::export(&sink, &tenant, 6, &signer, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    let seqs: Vec<u64> = text
+        .lines()
+        .map(|l| Event::from_json_line(l).unwrap().seq)
+        .collect();
+    assert_eq!(seqs, [4, 5, 6]);
+    assert_eq!(next.head(), Head::after(&written[5]));
 }

@@ -596,3 +596,69 @@ async fn a_fixed_tenant_and_a_configured_subject_claim() {
         Err(AuthError::ClaimMapping("subject"))
     );
 }
+
+/// A JWKS file of exactly 1 MiB is read; one byte more is refused before it is read.
+#[tokio::test]
+async fn file_jwks_reads_at_most_1_mib() {
+    use palisade_auth::{FileJwks, JwksSource as _};
+    let dir = std::env::temp_dir().join(format!("palisade-auth-jwks-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("jwks.json");
+    std::fs::write(&path, " ".repeat(1 << 20)).unwrap();
+    assert_eq!(FileJwks::new(&path).fetch().await.unwrap().len(), 1 << 20);
+    std::fs::write(&path, " ".repeat((1 << 20) + 1)).unwrap();
+    assert_eq!(
+        FileJwks::new(&path).fetch().await,
+        Err(AuthError::JwksSource("JWKS file larger than 1 MiB".into()))
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_jwks_cache_takes_a_refresh_interval_of_at_least_one_second() {
+    use palisade_auth::{FileJwks, Jwks};
+    use std::time::Duration;
+    let cache = Jwks::new(FileJwks::new("/nonexistent"))
+        .refresh_interval(Duration::from_secs(1))
+        .unwrap()
+        .unknown_kid_cooldown(Duration::from_secs(7));
+    assert_eq!(
+        format!("{cache:?}"),
+        "Jwks { refresh_interval: 1s, unknown_kid_cooldown: 7s, .. }"
+    );
+    for under in [Duration::ZERO, Duration::from_millis(999)] {
+        assert!(matches!(
+            Jwks::new(FileJwks::new("/nonexistent")).refresh_interval(under),
+            Err(AuthError::InvalidConfig(_))
+        ));
+    }
+}
+
+/// A token of exactly 16 KiB is read; one byte more is refused for its length.
+#[test]
+fn tokens_of_at_most_16_kib() {
+    use palisade_auth::{MAX_TOKEN_LEN, TokenHeader};
+    assert_eq!(MAX_TOKEN_LEN, 16 * 1024);
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256"}"#);
+    let of_len = |len: usize| format!("{header}.{}.", "A".repeat(len - header.len() - 2));
+    assert!(TokenHeader::parse(&of_len(MAX_TOKEN_LEN)).is_ok());
+    assert_eq!(
+        TokenHeader::parse(&of_len(MAX_TOKEN_LEN + 1)),
+        Err(AuthError::MalformedToken("longer than 16 KiB"))
+    );
+}
+
+#[test]
+fn verified_claims_show_their_names_only() {
+    let token = hs256(&json!({"sub": "u1", "phone": "+14155550143", "exp": EXP}));
+    let claims = JwtValidation::new()
+        .verify(&hs_keys(), &token, NOW)
+        .unwrap();
+    assert_eq!(format!("{claims:?}"), r#"["exp", "phone", "sub"]"#);
+    assert_eq!(claims.as_map().len(), 3);
+    assert_eq!(claims.as_map()["sub"], "u1");
+    assert_eq!(
+        claims.to_json(),
+        format!(r#"{{"exp":{EXP},"phone":"+14155550143","sub":"u1"}}"#)
+    );
+}
