@@ -342,3 +342,31 @@ fn map_jwt_error(kind: &ErrorKind) -> AuthError {
         _ => AuthError::InvalidSignature,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The JOSE names of RFC 7518 §3.1 and RFC 8037 §3.1, each as `jsonwebtoken` spells it
+    /// too: the name a token's `alg` header must carry for a key of that algorithm.
+    #[test]
+    fn algorithms_carry_their_jose_names() {
+        for (alg, name) in [
+            (Algorithm::HS256, "HS256"),
+            (Algorithm::HS384, "HS384"),
+            (Algorithm::HS512, "HS512"),
+            (Algorithm::ES256, "ES256"),
+            (Algorithm::ES384, "ES384"),
+            (Algorithm::RS256, "RS256"),
+            (Algorithm::RS384, "RS384"),
+            (Algorithm::RS512, "RS512"),
+            (Algorithm::PS256, "PS256"),
+            (Algorithm::PS384, "PS384"),
+            (Algorithm::PS512, "PS512"),
+            (Algorithm::EdDSA, "EdDSA"),
+        ] {
+            assert_eq!(algorithm_name(alg), name);
+            assert_eq!(name.parse::<Algorithm>().ok(), Some(alg));
+        }
+    }
+}

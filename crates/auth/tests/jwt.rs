@@ -359,6 +359,12 @@ fn attack_wrong_audience_is_refused() {
         strict().verify(&hs_keys(), &hs256(&c), NOW),
         Err(AuthError::InvalidClaim("aud"))
     );
+    // An audience configured and none in the token: refused, naming the claim.
+    c.as_object_mut().unwrap().remove("aud");
+    assert_eq!(
+        strict().verify(&hs_keys(), &hs256(&c), NOW),
+        Err(AuthError::MissingClaim("aud"))
+    );
 }
 
 #[test]
