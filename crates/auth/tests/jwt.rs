@@ -668,3 +668,78 @@ fn verified_claims_show_their_names_only() {
         format!(r#"{{"exp":{EXP},"phone":"+14155550143","sub":"u1"}}"#)
     );
 }
+
+/// NumericDate claims may be JSON floats (RFC 7519 §2: fractions allowed); negative or
+/// out-of-range numbers are invalid, not read as 0 or saturated.
+#[test]
+fn numeric_dates_may_be_fractional_and_must_be_in_range() {
+    let with_exp = |exp: Value| hs256(&json!({"sub": "u1", "exp": exp}));
+    let ok = JwtValidation::new().verify(&hs_keys(), &with_exp(json!(EXP as f64 + 0.5)), NOW);
+    assert!(ok.is_ok(), "{ok:?}");
+    for bad in [json!(-1.5), json!(1e20)] {
+        assert_eq!(
+            JwtValidation::new().verify(&hs_keys(), &with_exp(bad.clone()), NOW),
+            Err(AuthError::InvalidClaim("exp")),
+            "{bad}"
+        );
+    }
+}
+
+/// What `jsonwebtoken` reports on a signed token, mapped to this crate's errors.
+#[test]
+fn signature_library_errors_are_mapped_to_what_was_wrong() {
+    use jsonwebtoken::crypto::sign;
+    let key = EncodingKey::from_secret(hs_secret().as_bytes()).unwrap();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"HS256","typ":"JWT"}"#);
+    let signed = |payload: &[u8]| {
+        let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(payload));
+        let signature = sign(message.as_bytes(), &key, Algorithm::HS256).unwrap();
+        format!("{message}.{signature}")
+    };
+    let v = JwtValidation::new();
+    // A signature segment that is not base64url.
+    let good = signed(br#"{"sub":"u1"}"#);
+    let (message, _) = good.rsplit_once('.').unwrap();
+    assert_eq!(
+        v.verify(&hs_keys(), &format!("{message}.!!!"), NOW),
+        Err(AuthError::MalformedToken("a segment is not base64url"))
+    );
+    // A correctly signed payload that is not JSON.
+    assert_eq!(
+        v.verify(&hs_keys(), &signed(b"not json"), NOW),
+        Err(AuthError::MalformedToken(
+            "the payload is not a JSON object"
+        ))
+    );
+    // A signature of another key.
+    let other = EncodingKey::from_secret(b"another secret of thirty-two bytes!").unwrap();
+    let message = format!("{header}.{}", URL_SAFE_NO_PAD.encode(br#"{"sub":"u1"}"#));
+    let forged = sign(message.as_bytes(), &other, Algorithm::HS256).unwrap();
+    assert_eq!(
+        v.verify(&hs_keys(), &format!("{message}.{forged}"), NOW),
+        Err(AuthError::InvalidSignature)
+    );
+}
+
+#[test]
+fn keys_show_their_algorithm_and_id_only() {
+    let key = VerifyingKey::hs256(hs_secret().as_bytes())
+        .unwrap()
+        .with_kid("k1");
+    assert_eq!(
+        format!("{key:?}"),
+        r#"VerifyingKey { alg: HS256, kid: Some("k1"), .. }"#
+    );
+}
+
+#[test]
+fn a_symmetric_jwk_is_refused_as_such() {
+    let jwk: jsonwebtoken::jwk::Jwk =
+        serde_json::from_value(json!({"kty": "oct", "k": RFC7515_A1_KEY, "kid": "x"})).unwrap();
+    assert_eq!(
+        VerifyingKey::from_jwk(&jwk).err(),
+        Some(AuthError::InvalidKey(
+            "symmetric (oct) JWK refused in a key set"
+        ))
+    );
+}
