@@ -743,3 +743,37 @@ fn a_symmetric_jwk_is_refused_as_such() {
         ))
     );
 }
+
+/// A JWK's algorithm comes from its key type and curve; a declared `alg` must fit them.
+#[test]
+fn jwk_algorithms_follow_their_key_type_and_curve() {
+    use palisade_auth::Algorithm as A;
+    let jwk = |v: Value| -> jsonwebtoken::jwk::Jwk { serde_json::from_value(v).unwrap() };
+    let doc: Value = serde_json::from_str(&fixture("jwks.json")).unwrap();
+    let (rsa, p256) = (doc["keys"][0].clone(), doc["keys"][1].clone());
+    // P-384: the curve's base point G (SEC 2 §2.5.1) as the public key.
+    let p384 = json!({"kty": "EC", "crv": "P-384", "kid": "p384",
+        "x": "qofKIr6LBTeOscce8yCtdG4dO2KLp5uYWfdB4IJUKjhVAvJdv1UpbDpUXjhydgq3",
+        "y": "NhfeSpYmLG9dnpi_kpLcKfj0Hb0omhR86doxE7XwuMAKYLHOHX6BnXpDHXyQ6g5f"});
+    let key = VerifyingKey::from_jwk(&jwk(p384.clone())).unwrap();
+    assert_eq!((key.algorithm(), key.kid()), (A::ES384, Some("p384")));
+    let mut declared = p384;
+    declared["alg"] = json!("ES384");
+    assert_eq!(
+        VerifyingKey::from_jwk(&jwk(declared)).unwrap().algorithm(),
+        A::ES384
+    );
+    // A declared algorithm of another family or curve is refused.
+    let mut wrong = rsa;
+    wrong["alg"] = json!("ES256");
+    assert_eq!(
+        VerifyingKey::from_jwk(&jwk(wrong)).err(),
+        Some(AuthError::InvalidKey("JWK alg does not fit an RSA key"))
+    );
+    let mut wrong = p256;
+    wrong["alg"] = json!("ES384");
+    assert_eq!(
+        VerifyingKey::from_jwk(&jwk(wrong)).err(),
+        Some(AuthError::InvalidKey("JWK alg does not fit its curve"))
+    );
+}
