@@ -201,12 +201,10 @@ fn is_rsa(alg: Algorithm) -> bool {
     )
 }
 
-/// A JWK's `alg` as a signature algorithm (`None`: an encryption or unknown algorithm).
+/// A JWK's `alg` as an asymmetric signature algorithm (`None`: HMAC, which a key set
+/// refuses whatever the key, an encryption or an unknown algorithm: each fits no key here).
 fn key_algorithm(a: KeyAlgorithm) -> Option<Algorithm> {
     Some(match a {
-        KeyAlgorithm::HS256 => Algorithm::HS256,
-        KeyAlgorithm::HS384 => Algorithm::HS384,
-        KeyAlgorithm::HS512 => Algorithm::HS512,
         KeyAlgorithm::ES256 => Algorithm::ES256,
         KeyAlgorithm::ES384 => Algorithm::ES384,
         KeyAlgorithm::RS256 => Algorithm::RS256,

@@ -777,3 +777,58 @@ fn jwk_algorithms_follow_their_key_type_and_curve() {
         Some(AuthError::InvalidKey("JWK alg does not fit its curve"))
     );
 }
+
+/// Every RSA algorithm may be declared on an RSA JWK, EdDSA on an Ed25519 one; HMAC on
+/// none.
+#[test]
+fn declared_jwk_algorithms_are_taken() {
+    use palisade_auth::Algorithm as A;
+    let jwk = |v: Value| -> jsonwebtoken::jwk::Jwk { serde_json::from_value(v).unwrap() };
+    let doc: Value = serde_json::from_str(&fixture("jwks.json")).unwrap();
+    let (rsa, ed) = (doc["keys"][0].clone(), doc["keys"][2].clone());
+    for (name, alg) in [
+        ("RS256", A::RS256),
+        ("RS384", A::RS384),
+        ("RS512", A::RS512),
+        ("PS256", A::PS256),
+        ("PS384", A::PS384),
+        ("PS512", A::PS512),
+    ] {
+        let mut k = rsa.clone();
+        k["alg"] = json!(name);
+        assert_eq!(VerifyingKey::from_jwk(&jwk(k)).unwrap().algorithm(), alg);
+    }
+    let mut k = ed.clone();
+    k["alg"] = json!("EdDSA");
+    assert_eq!(
+        VerifyingKey::from_jwk(&jwk(k)).unwrap().algorithm(),
+        A::EdDSA
+    );
+    for hmac in ["HS256", "HS384", "HS512"] {
+        let mut k = rsa.clone();
+        k["alg"] = json!(hmac);
+        assert_eq!(
+            VerifyingKey::from_jwk(&jwk(k)).err(),
+            Some(AuthError::InvalidKey("JWK alg does not fit an RSA key"))
+        );
+    }
+}
+
+/// A JWKS document of exactly 1 MiB is read; one byte more is refused before parsing.
+#[test]
+fn jwks_documents_of_at_most_1_mib() {
+    let doc = fixture("jwks.json");
+    let doc = doc.trim_end();
+    let padded = |len: usize| format!("{doc}{}", " ".repeat(len - doc.len()));
+    assert_eq!(
+        KeySet::from_jwks_json(&padded(1 << 20))
+            .unwrap()
+            .keys()
+            .len(),
+        3
+    );
+    assert_eq!(
+        KeySet::from_jwks_json(&padded((1 << 20) + 1)).err(),
+        Some(AuthError::InvalidKey("JWKS larger than 1 MiB"))
+    );
+}
