@@ -325,7 +325,6 @@ fn numeric_date(claims: &Map<String, Value>, name: &'static str) -> Result<Optio
 
 fn map_jwt_error(kind: &ErrorKind) -> AuthError {
     match kind {
-        ErrorKind::InvalidSignature => AuthError::InvalidSignature,
         ErrorKind::InvalidAlgorithm
         | ErrorKind::MissingAlgorithm
         | ErrorKind::InvalidAlgorithmName
@@ -339,6 +338,8 @@ fn map_jwt_error(kind: &ErrorKind) -> AuthError {
             AuthError::MalformedToken("the payload is not a JSON object")
         }
         ErrorKind::InvalidToken => AuthError::MalformedToken("not a compact JWS"),
+        // `InvalidSignature`, and whatever else the library reports: refused as a bad
+        // signature (fail closed).
         _ => AuthError::InvalidSignature,
     }
 }

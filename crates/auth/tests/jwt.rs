@@ -832,3 +832,19 @@ fn jwks_documents_of_at_most_1_mib() {
         Some(AuthError::InvalidKey("JWKS larger than 1 MiB"))
     );
 }
+
+/// A JWK whose numbers are no key (an EC point off its curve) is taken into a set, and
+/// refused as unusable when a token needs it, not reported as a bad signature.
+#[test]
+fn an_unusable_key_is_reported_as_such() {
+    let jwk: jsonwebtoken::jwk::Jwk = serde_json::from_value(json!({
+        "kty": "EC", "crv": "P-256", "kid": "ec-1",
+        "x": URL_SAFE_NO_PAD.encode([1u8; 32]), "y": URL_SAFE_NO_PAD.encode([2u8; 32])
+    }))
+    .unwrap();
+    let set = KeySet::single(VerifyingKey::from_jwk(&jwk).unwrap());
+    assert_eq!(
+        strict().verify(&set, &token("es256.jwt"), NOW),
+        Err(AuthError::InvalidKey("the verifying key is unusable"))
+    );
+}
