@@ -301,6 +301,10 @@ async fn methods_have_fixed_labels_and_the_authenticator_shows_no_secret() {
     assert_eq!(Method::ApiKey.as_str(), "api_key");
     assert_eq!(Method::Jwt.as_str(), "jwt");
     assert_eq!(Method::LegacyToken.as_str(), "legacy_token");
+    assert_eq!(
+        format!("{:?}", MemoryApiKeyStore::new()),
+        "MemoryApiKeyStore { .. }"
+    );
     let (auth, key, _) = authenticator(LegacyTokens::new()).await;
     let shown = format!("{auth:?}");
     assert!(

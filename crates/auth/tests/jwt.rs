@@ -845,3 +845,14 @@ fn an_unusable_key_is_reported_as_such() {
         Err(AuthError::InvalidKey("the verifying key is unusable"))
     );
 }
+
+#[test]
+fn a_signer_keeps_its_algorithm() {
+    use palisade_auth::{Algorithm as A, JwtSigner};
+    let secret = [7u8; 64];
+    for alg in [A::HS256, A::HS384, A::HS512] {
+        let signer = JwtSigner::hmac(alg, &secret).unwrap();
+        assert_eq!(signer.algorithm(), alg);
+        assert_eq!(signer.verifying_key().unwrap().algorithm(), alg);
+    }
+}
