@@ -114,4 +114,18 @@ mod tests {
             None
         );
     }
+
+    #[test]
+    fn names_parse_in_any_case() {
+        for (name, want) in [
+            ("hex", Encoding::Hex),
+            ("HEX", Encoding::Hex),
+            ("base64", Encoding::Base64),
+            ("Base64", Encoding::Base64),
+            ("b64", Encoding::Base64),
+        ] {
+            assert_eq!(name.parse::<Encoding>().ok(), Some(want), "{name}");
+        }
+        assert!("base32".parse::<Encoding>().is_err());
+    }
 }

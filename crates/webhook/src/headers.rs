@@ -280,4 +280,41 @@ mod tests {
         let h = [("x-sig", &b"  ok \t"[..])];
         assert_eq!(optional(&h, "x-sig").unwrap(), Some("ok"));
     }
+
+    #[test]
+    fn two_spellings_of_a_known_header_may_differ_in_case_only() {
+        assert!(same_name("Webhook-Id", "webhook-id"));
+        assert!(!same_name("Webhook-Id", "webhook-ix"));
+        assert!(!same_name("Webhook-Id", "webhook-i"));
+        assert!(!same_name("Webhook-I", "webhook-id"));
+    }
+
+    /// Errors name the header as the scheme holds it, whatever the kind of name.
+    #[test]
+    fn errors_name_the_header() {
+        let repeated = [("X-Sig", "a"), ("x-sig", "b")];
+        let configured: Cow<'static, str> = Cow::Owned("X-Sig".to_owned());
+        for err in [
+            optional(&repeated, "X-Sig").unwrap_err(),
+            optional(&repeated, &configured).unwrap_err(),
+        ] {
+            assert!(
+                matches!(&err, WebhookError::MalformedHeader { name, .. } if name == "X-Sig"),
+                "{err:?}"
+            );
+        }
+        let none: [(&str, &str); 0] = [];
+        assert_eq!(
+            required(&none, &configured).unwrap_err(),
+            WebhookError::MissingHeader {
+                name: Cow::Borrowed("X-Sig")
+            }
+        );
+        assert_eq!(
+            required(&none, "X-Sig").unwrap_err(),
+            WebhookError::MissingHeader {
+                name: Cow::Borrowed("X-Sig")
+            }
+        );
+    }
 }
