@@ -78,15 +78,17 @@ fn hmac_scheme_refuses_adjacent_placeholders() {
             .template(template)
             .build()
     };
-    for bad in [
-        "{timestamp}{body}",
-        "{id}{timestamp}.{body}",
-        "{timestamp}.{id}{body}",
-        "{body}{timestamp}{id}",
+    for (bad, pair) in [
+        ("{timestamp}{body}", "`{timestamp}` and `{body}`"),
+        ("{id}{timestamp}.{body}", "`{id}` and `{timestamp}`"),
+        ("{timestamp}.{id}{body}", "`{id}` and `{body}`"),
+        ("{body}{timestamp}{id}", "`{body}` and `{timestamp}`"),
+        ("{method}{url}.{timestamp}.{id}.{body}", "`{method}` and `{url}`"),
     ] {
         match build(bad) {
             Err(WebhookError::InvalidConfig { reason }) => {
                 assert!(reason.contains("adjacent"), "{bad}: {reason}");
+                assert!(reason.contains(pair), "{bad}: {reason}");
                 assert!(reason.contains("separator"), "{bad}: {reason}");
             }
             other => panic!("{bad}: {other:?}"),
