@@ -346,3 +346,12 @@ fn secrets_shorter_than_the_provider_minimum_are_refused() {
         .is_ok()
     );
 }
+
+#[test]
+fn an_hmac_scheme_reports_its_configuration() {
+    let scheme = HmacScheme::builder("X-Acme-Signature", Algorithm::Sha512, Encoding::Base64)
+        .build()
+        .unwrap();
+    assert_eq!(scheme.signature_header(), "X-Acme-Signature");
+    assert_eq!(scheme.algorithm(), Algorithm::Sha512);
+}
