@@ -443,8 +443,10 @@ impl Scheme for HmacScheme {
             ));
         }
 
+        // `build` pairs each header with its placeholder: a configured timestamp or id header
+        // is one the template signs.
         let (timestamp_text, timestamp) = match &self.timestamp_header {
-            Some(h) if self.uses(&Part::Timestamp) => {
+            Some(h) => {
                 let text = headers::required(request.headers, h)?;
                 let raw = parse_unix_secs(text).ok_or_else(|| {
                     WebhookError::malformed(
@@ -456,14 +458,11 @@ impl Scheme for HmacScheme {
                 tolerance.check(secs, now)?;
                 (text, Some(secs))
             }
-            _ => ("", None),
+            None => ("", None),
         };
         let id = match &self.id_header {
-            Some(h) if self.uses(&Part::Id) => {
-                let id = headers::required(request.headers, h)?;
-                Some(id)
-            }
-            _ => None,
+            Some(h) => Some(headers::required(request.headers, h)?),
+            None => None,
         };
         let url = if self.uses(&Part::Url) {
             request.url.ok_or(WebhookError::MissingUrl)?
@@ -538,14 +537,11 @@ impl Scheme for HmacScheme {
             self.feed(s, message.body, &timestamp, id, method, url);
         })?;
         let mut out = SignedHeaders::default();
-        if let Some(h) = self
-            .timestamp_header
-            .as_ref()
-            .filter(|_| self.uses(&Part::Timestamp))
-        {
+        // As in `verify_lazy`: a configured header is one the template signs.
+        if let Some(h) = &self.timestamp_header {
             out.push(h.as_str(), timestamp.clone());
         }
-        if let Some(h) = self.id_header.as_ref().filter(|_| self.uses(&Part::Id)) {
+        if let Some(h) = &self.id_header {
             out.push(h.as_str(), id);
         }
         out.push(

@@ -83,7 +83,10 @@ fn hmac_scheme_refuses_adjacent_placeholders() {
         ("{id}{timestamp}.{body}", "`{id}` and `{timestamp}`"),
         ("{timestamp}.{id}{body}", "`{id}` and `{body}`"),
         ("{body}{timestamp}{id}", "`{body}` and `{timestamp}`"),
-        ("{method}{url}.{timestamp}.{id}.{body}", "`{method}` and `{url}`"),
+        (
+            "{method}{url}.{timestamp}.{id}.{body}",
+            "`{method}` and `{url}`",
+        ),
     ] {
         match build(bad) {
             Err(WebhookError::InvalidConfig { reason }) => {
