@@ -266,6 +266,11 @@ fn vapi_default_does_not_accept_the_secret_header() {
         .verify_at(&Request::new(&only_secret, forged), T)
         .unwrap();
     assert!(!ok.body_signed);
+    let lazy = header_mode
+        .verify_lazy_at(&Request::new(&only_secret, forged), T)
+        .unwrap();
+    assert!(!lazy.body_signed());
+    assert_eq!(lazy.timestamp(), None);
 }
 
 /// Empty and one-character secrets, and `whsec_` alone, are refused when the verifier is
@@ -357,4 +362,19 @@ fn an_hmac_scheme_reports_its_configuration() {
         .unwrap();
     assert_eq!(scheme.signature_header(), "X-Acme-Signature");
     assert_eq!(scheme.algorithm(), Algorithm::Sha512);
+}
+
+#[test]
+fn hmac_algorithms_by_name() {
+    for (alg, name) in [
+        (Algorithm::Sha1, "sha1"),
+        (Algorithm::Sha256, "sha256"),
+        (Algorithm::Sha512, "sha512"),
+    ] {
+        assert_eq!(alg.as_str(), name);
+        assert_eq!(name.parse::<Algorithm>().ok(), Some(alg));
+        let spelled = format!("HMAC-{}", name.to_ascii_uppercase().replace("SHA", "SHA-"));
+        assert_eq!(spelled.parse::<Algorithm>().ok(), Some(alg), "{spelled}");
+    }
+    assert!("md5".parse::<Algorithm>().is_err());
 }

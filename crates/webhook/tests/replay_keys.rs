@@ -51,6 +51,28 @@ fn same_key<S: Scheme + Clone>(
         let eager = both.verify_at(&request, T).unwrap();
         // The lazy path gives the same facts and, when asked, the same key.
         let lazy = both.verify_lazy_at(&request, T).unwrap();
+        assert_eq!(
+            (
+                lazy.provider(),
+                lazy.timestamp(),
+                lazy.secret_index(),
+                lazy.body_signed()
+            ),
+            (
+                eager.provider,
+                eager.timestamp,
+                eager.secret_index,
+                eager.body_signed
+            ),
+            "{name}: lazy accessors"
+        );
+        assert!(lazy.body_signed(), "{name}");
+        let shown = format!("{lazy:?}");
+        assert!(
+            shown.starts_with("LazyVerified {")
+                && shown.contains(&format!("secret_index: {}", eager.secret_index)),
+            "{name}: {shown}"
+        );
         assert_eq!(lazy.replay_key(), eager.replay_key, "{name}: lazy key");
         assert_eq!(lazy.into_verified(), eager, "{name}: lazy facts");
         eager
