@@ -1102,6 +1102,11 @@ mod ed25519 {
         let mut h = pairs(&signed);
         h[2].1 = format!("v1,AAAA v1a,{b64}");
         public.verify_at(&Request::new(&h, BODY), T).unwrap();
+        // After another, well-formed but wrong, v1a signature (and a repeat of it).
+        let other = B64.encode([7u8; 64]);
+        let mut h = pairs(&signed);
+        h[2].1 = format!("v1a,{other} v1a,{other} v1a,{b64}");
+        public.verify_at(&Request::new(&h, BODY), T).unwrap();
 
         // A public key cannot sign.
         assert!(matches!(
