@@ -378,3 +378,28 @@ fn hmac_algorithms_by_name() {
     }
     assert!("md5".parse::<Algorithm>().is_err());
 }
+
+/// The system clock reads the operating system's time, in milliseconds (`verify` uses it).
+#[test]
+fn the_system_clock_reads_the_time() {
+    use palisade_webhook::{Clock, SystemClock};
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let ms = || {
+        i64::try_from(
+            SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap()
+                .as_millis(),
+        )
+        .unwrap()
+    };
+    let before = ms();
+    let read = SystemClock.now_unix_millis();
+    let secs = SystemClock.now_unix_secs();
+    let after = ms();
+    assert!(
+        (before..=after).contains(&read),
+        "{before} <= {read} <= {after}"
+    );
+    assert!((before / 1000..=after / 1000).contains(&secs), "{secs}");
+}
