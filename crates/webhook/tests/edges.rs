@@ -403,3 +403,20 @@ fn the_system_clock_reads_the_time() {
     );
     assert!((before / 1000..=after / 1000).contains(&secs), "{secs}");
 }
+
+#[test]
+fn a_fixed_clock_reads_what_it_was_set_to() {
+    use palisade_webhook::{Clock, FixedClock};
+    let c = FixedClock::from_millis(1_700_000_000_250);
+    assert_eq!(c.now_unix_millis(), 1_700_000_000_250);
+    assert_eq!(c.now_unix_secs(), 1_700_000_000);
+    c.advance_millis(800);
+    assert_eq!(c.now_unix_millis(), 1_700_000_001_050);
+    c.advance(-2);
+    assert_eq!(c.now_unix_secs(), 1_699_999_999);
+    c.set(42);
+    assert_eq!(c.now_unix_millis(), 42_000);
+    assert_eq!(FixedClock::new(-1).now_unix_millis(), -1_000);
+    // Before the epoch, seconds round down (towards the past).
+    assert_eq!(FixedClock::from_millis(-1).now_unix_secs(), -1);
+}
