@@ -165,14 +165,33 @@ mod tests {
                 tolerance_secs: 300
             })
         );
-        assert!(t.check(i64::MAX, i64::MIN).is_err());
-        assert!(t.check(i64::MIN, i64::MAX).is_err());
+        // A skew that does not fit an `i64` is reported saturated, with its sign.
+        assert_eq!(
+            t.check(i64::MAX, i64::MIN),
+            Err(WebhookError::TimestampOutsideTolerance {
+                skew_secs: i64::MIN,
+                tolerance_secs: 300
+            })
+        );
+        assert_eq!(
+            t.check(i64::MIN, i64::MAX),
+            Err(WebhookError::TimestampOutsideTolerance {
+                skew_secs: i64::MAX,
+                tolerance_secs: 300
+            })
+        );
     }
 
     #[test]
     fn timestamps_are_plain_digits() {
         assert_eq!(parse_unix_secs("1614265330"), Some(1_614_265_330));
         assert_eq!(parse_unix_secs("0"), Some(0));
+        // At most 18 digits, though 19 could fit an `i64`.
+        assert_eq!(
+            parse_unix_secs("999999999999999999"),
+            Some(999_999_999_999_999_999)
+        );
+        assert_eq!(parse_unix_secs("1000000000000000000"), None);
         for bad in [
             "",
             "-1",
