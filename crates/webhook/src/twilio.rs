@@ -407,6 +407,12 @@ mod tests {
         assert_eq!(toggle_port("ftp://example.com/"), None);
         assert_eq!(toggle_port("nonsense"), None);
         assert_eq!(toggle_port("https://:443/"), None);
+        // Userinfo, empty or not, stays in the head; a host is still required after it.
+        assert_eq!(
+            toggle_port("https://@example.com/").as_deref(),
+            Some("https://@example.com:443/")
+        );
+        assert_eq!(toggle_port("https://user@:443/"), None);
         assert_eq!(without_port("https://h:8443/a?b"), "https://h/a?b");
         assert_eq!(without_port("https://[::1]:1/"), "https://[::1]/");
         assert_eq!(without_port("https://h/a:b"), "https://h/a:b");

@@ -420,3 +420,23 @@ fn a_fixed_clock_reads_what_it_was_set_to() {
     // Before the epoch, seconds round down (towards the past).
     assert_eq!(FixedClock::from_millis(-1).now_unix_secs(), -1);
 }
+
+/// Twilio signs form parameters, or a body bound by `bodySHA256`; any other body is refused
+/// as unsigned, not parsed as a form.
+#[test]
+fn twilio_refuses_a_json_body_without_body_sha256() {
+    use palisade_webhook::Twilio;
+    let v = Verifier::new(Twilio::default(), [secret("twilio-auth-token-0123456789")]).unwrap();
+    let body = br#"{"CallSid":"CA1"}"#;
+    let url = "https://hooks.example.com/twilio";
+    let signed = v.sign(&Message::new(b"").url(url)).unwrap();
+    let mut headers: Vec<(String, String)> = signed
+        .iter()
+        .map(|(n, v)| (n.to_owned(), v.to_owned()))
+        .collect();
+    headers.push(("Content-Type".to_owned(), "application/json".to_owned()));
+    assert_eq!(
+        v.verify(&Request::new(&headers, body).with_url(url)),
+        Err(WebhookError::UnsignedBody)
+    );
+}
