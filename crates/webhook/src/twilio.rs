@@ -162,7 +162,8 @@ fn announced_algorithm(headers: &dyn Headers) -> Result<Algorithm, WebhookError>
 struct PortSplit<'a> {
     scheme: &'a str,
     head: &'a str,
-    port: Option<&'a str>,
+    /// Whether the authority ends with a `:port` (between `head` and `tail`).
+    has_port: bool,
     tail: &'a str,
 }
 
@@ -185,7 +186,7 @@ fn split_port(url: &str) -> Option<PortSplit<'_>> {
     Some(PortSplit {
         scheme,
         head: url.get(..head_len)?,
-        port: port_colon.and_then(|i| host_port.get(i + 1..)),
+        has_port: port_colon.is_some(),
         tail,
     })
 }
@@ -195,11 +196,11 @@ fn split_port(url: &str) -> Option<PortSplit<'_>> {
 /// scheme has no default port.
 pub fn toggle_port(url: &str) -> Option<String> {
     let p = split_port(url)?;
-    let port = match (p.port, p.scheme.to_ascii_lowercase().as_str()) {
-        (Some(_), _) => "",
-        (None, "https") => ":443",
-        (None, "http") => ":80",
-        (None, _) => return None,
+    let port = match (p.has_port, p.scheme.to_ascii_lowercase().as_str()) {
+        (true, _) => "",
+        (false, "https") => ":443",
+        (false, "http") => ":80",
+        (false, _) => return None,
     };
     Some(format!("{}{port}{}", p.head, p.tail))
 }
@@ -208,7 +209,7 @@ pub fn toggle_port(url: &str) -> Option<String> {
 /// variant that verifies the same signature, so they share one replay key.
 fn without_port(url: &str) -> Cow<'_, str> {
     match split_port(url) {
-        Some(p) if p.port.is_some() => Cow::Owned(format!("{}{}", p.head, p.tail)),
+        Some(p) if p.has_port => Cow::Owned(format!("{}{}", p.head, p.tail)),
         _ => Cow::Borrowed(url),
     }
 }

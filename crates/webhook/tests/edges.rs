@@ -439,4 +439,13 @@ fn twilio_refuses_a_json_body_without_body_sha256() {
         v.verify(&Request::new(&headers, body).with_url(url)),
         Err(WebhookError::UnsignedBody)
     );
+    // No body at all (a status callback by GET): the URL alone is signed.
+    v.verify(&Request::new(&headers, b"").with_url(url))
+        .unwrap();
+    // Signing refuses a `bodySHA256` that is not the body's.
+    let wrong = format!("{url}?bodySHA256={}", "0".repeat(64));
+    assert_eq!(
+        v.sign(&Message::new(body).url(&wrong)).err(),
+        Some(WebhookError::BodyHashMismatch)
+    );
 }
