@@ -332,3 +332,17 @@ fn a_key_with_a_byte_outside_base62_is_malformed() {
         }
     }
 }
+
+#[test]
+fn legacy_tokens_show_counts_not_hashes() {
+    let empty = LegacyTokens::new();
+    assert!(empty.is_empty());
+    let tokens = LegacyTokens::new()
+        .with_token(b"old-shared-token-one")
+        .with_token(b"old-shared-token-two");
+    assert!(!tokens.is_empty());
+    assert_eq!(
+        format!("{tokens:?}"),
+        "LegacyTokens { count: 2, allow_until: None }"
+    );
+}

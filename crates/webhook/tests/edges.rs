@@ -449,3 +449,56 @@ fn twilio_refuses_a_json_body_without_body_sha256() {
         Some(WebhookError::BodyHashMismatch)
     );
 }
+
+/// What the public types show: names, hex keys, lengths (never a body), header lines.
+#[test]
+fn public_values_show_what_they_hold() {
+    use palisade_webhook::{Provider, StandardWebhooks, Tolerance};
+    assert_eq!(Provider::Stripe.to_string(), "stripe");
+    assert_eq!(Provider::Standard.to_string(), "standard");
+    let v = Verifier::new(
+        StandardWebhooks,
+        [secret("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")],
+    )
+    .unwrap()
+    .with_tolerance(Tolerance::symmetric(60));
+    assert_eq!(v.tolerance(), Tolerance::symmetric(60));
+    // Signing without an id makes a fresh `msg_` id of 32 hex digits each time.
+    let a = v.sign(&Message::new(b"{}").timestamp(T)).unwrap();
+    let b = v.sign(&Message::new(b"{}").timestamp(T)).unwrap();
+    let id = |h: &palisade_webhook::SignedHeaders| h.get("webhook-id").unwrap().to_owned();
+    assert_ne!(id(&a), id(&b));
+    for h in [&a, &b] {
+        let id = id(h);
+        let hex = id.strip_prefix("msg_").unwrap();
+        assert!(
+            hex.len() == 32 && hex.bytes().all(|c| c.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+    // Headers display one `name: value` line each.
+    let shown = a.to_string();
+    assert_eq!(shown.lines().count(), 3, "{shown}");
+    assert!(
+        shown.starts_with(&format!("webhook-id: {}\n", id(&a))),
+        "{shown}"
+    );
+    // A request shows the body's length, never the body.
+    let request = Request::new(&a, b"secret body").with_method("POST");
+    assert_eq!(request.body(), b"secret body");
+    let shown = format!("{request:?}");
+    assert!(
+        shown.contains("body_len: 11") && !shown.contains("secret body"),
+        "{shown}"
+    );
+    let message = Message::new(b"secret body").timestamp(T);
+    let shown = format!("{message:?}");
+    assert!(
+        shown.contains("body_len: 11") && !shown.contains("secret body"),
+        "{shown}"
+    );
+    // A replay key shows as hex.
+    let key = v.verify_at(&Request::new(&a, b"{}"), T).unwrap().replay_key;
+    assert_eq!(key.to_string(), key.to_hex());
+    assert_eq!(format!("{key:?}"), format!("ReplayKey({})", key.to_hex()));
+}
