@@ -290,3 +290,54 @@ fn a_parsed_phone_number_indexes_as_its_text() {
         );
     }
 }
+
+/// An index reports its configuration; its values show as hex and hash by value.
+#[test]
+fn an_index_and_its_values_show_what_they_are() {
+    use std::hash::{BuildHasher, RandomState};
+    let k = Keyring::generate().unwrap();
+    let compound = BlindIndex::compound(
+        "leads",
+        "country_last4",
+        [Normalizer::Text, Normalizer::LastDigits(4)],
+    )
+    .unwrap()
+    .with_bits(24)
+    .unwrap();
+    assert_eq!(compound.table(), "leads");
+    assert_eq!(compound.column(), "country_last4");
+    assert_eq!(
+        compound.parts(),
+        [Normalizer::Text, Normalizer::LastDigits(4)]
+    );
+    assert_eq!(compound.bits(), 24);
+    // The longest index (256 bits) displays whole.
+    let full = BlindIndex::new("leads", "email", Normalizer::Email)
+        .with_bits(256)
+        .unwrap();
+    let a = k.blind_index(&full, "t", "jean@example.com").unwrap();
+    let b = k.blind_index(&full, "t", "marie@example.com").unwrap();
+    assert_eq!(a.to_string(), a.to_hex());
+    assert_eq!(a.to_string().len(), 64);
+    assert_eq!(
+        format!("{a:?}"),
+        format!("IndexValue({}, 256 bits)", a.to_hex())
+    );
+    let hasher = RandomState::new();
+    assert_eq!(hasher.hash_one(&a), hasher.hash_one(a.clone()));
+    assert_ne!(hasher.hash_one(&a), hasher.hash_one(&b));
+}
+
+#[test]
+fn algorithms_by_name() {
+    use palisade_pii::Algorithm;
+    for (alg, name) in [
+        (Algorithm::Aes256Gcm, "aes-256-gcm"),
+        (Algorithm::Aes256GcmSiv, "aes-256-gcm-siv"),
+    ] {
+        assert_eq!(alg.to_string(), name);
+        assert_eq!(name.parse::<Algorithm>().unwrap(), alg);
+        assert_eq!(name.to_ascii_uppercase().parse::<Algorithm>().unwrap(), alg);
+    }
+    assert!("aes-128-gcm".parse::<Algorithm>().is_err());
+}
