@@ -400,3 +400,28 @@ fn many_fields_each_keep_their_own_derived_key() {
     let from_b: Vec<_> = fields.iter().rev().map(|f| index(&b, f)).collect();
     assert!(from_a.iter().eq(from_b.iter().rev()));
 }
+
+/// An `Encrypted<T>` field: equal to its clone only, shown as its envelope, flagged for
+/// re-encryption once the primary key changes, and named in serde's error.
+#[test]
+fn an_encrypted_field_compares_shows_and_rotates_as_its_envelope() {
+    let mut k = Keyring::generate().unwrap();
+    let ctx = Context::new("tenant", "leads", "phone", "lead-1");
+    let value = SecretString::from("+14389007409");
+    let a: Encrypted<SecretString> = Encrypted::encrypt(&k, &ctx, &value).unwrap();
+    let b: Encrypted<SecretString> = Encrypted::encrypt(&k, &ctx, &value).unwrap();
+    assert_eq!(a, a.clone());
+    assert_ne!(a, b, "a fresh nonce each time");
+    assert_eq!(a.to_string(), a.envelope().to_text());
+    assert_eq!(format!("{a:?}"), format!("Encrypted({:?})", a.envelope()));
+    assert!(!a.needs_reencrypt(&k));
+    let id = k.add_key(Algorithm::Aes256Gcm).unwrap();
+    k.promote(KeyPurpose::Encryption, id).unwrap();
+    assert!(a.needs_reencrypt(&k));
+    assert!(!a.reencrypt(&k, &ctx).unwrap().needs_reencrypt(&k));
+    let err = serde_json::from_str::<Encrypted<SecretString>>("42").unwrap_err();
+    assert!(
+        err.to_string().contains("a `pii1.` envelope string"),
+        "{err}"
+    );
+}
