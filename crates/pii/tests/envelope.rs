@@ -425,3 +425,43 @@ fn an_encrypted_field_compares_shows_and_rotates_as_its_envelope() {
         "{err}"
     );
 }
+
+/// The text form has one spelling: a last base64url character that sets bits past the
+/// encoded bytes (RFC 4648 §3.5) is refused, for both partial-group lengths.
+#[test]
+fn a_text_envelope_with_trailing_bits_set_is_refused() {
+    let k = Keyring::generate().unwrap();
+    let ctx = Context::new("tenant", "leads", "phone", "lead-1");
+    let mut tails = std::collections::BTreeSet::new();
+    for len in 0..6 {
+        let text = k.encrypt_to_text(&ctx, &vec![b'x'; len]).unwrap();
+        let body_len = text.len() - "pii1.".len();
+        tails.insert(body_len % 4);
+        if body_len % 4 == 0 {
+            continue;
+        }
+        // The alphabet's next character differs in the lowest bit: always a trailing bit.
+        let last = *text.as_bytes().last().unwrap();
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let i = ALPHABET.iter().position(|&c| c == last).unwrap();
+        let mut changed = text.clone();
+        changed.pop();
+        changed.push(char::from(ALPHABET[i + 1]));
+        assert!(
+            matches!(
+                k.decrypt_text(&ctx, &changed),
+                Err(PiiError::MalformedEnvelope { .. })
+            ),
+            "{changed}"
+        );
+        assert!(Envelope::parse(&changed).is_err(), "{changed}");
+    }
+    assert!(tails.contains(&2) && tails.contains(&3), "{tails:?}");
+}
+
+#[test]
+fn key_ids_display_as_their_number() {
+    let id = palisade_pii::KeyId::new(42).unwrap();
+    assert_eq!(id.to_string(), "42");
+    assert_eq!(id.get(), 42);
+}
