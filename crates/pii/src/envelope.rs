@@ -329,6 +329,35 @@ impl std::str::FromStr for Envelope {
 mod tests {
     use super::*;
 
+    /// The last character of unpadded base64url, against the bits it must leave clear: 4 of
+    /// them after 2 characters of a group, 2 after 3, none after a whole group.
+    #[test]
+    fn canonical_tails() {
+        for (body, ok) in [
+            ("", true),
+            ("AAAA", true),
+            ("AA", true),
+            ("AB", false),
+            ("AQ", true),
+            ("Ag", true),
+            ("Ah", false),
+            ("Aw", true),
+            ("A0", false),
+            ("AAE", true),
+            ("AAF", false),
+            ("AAc", true),
+            ("AAd", false),
+            ("AA0", true),
+            ("AA1", false),
+            ("AA8", true),
+            ("AA-", false),
+            ("AA_", false),
+            ("AA=", false),
+        ] {
+            assert_eq!(canonical_tail(body.as_bytes()), ok, "{body:?}");
+        }
+    }
+
     fn sample() -> Envelope {
         let mut bytes = vec![VERSION, 1, 0, 0, 0, 7];
         bytes.extend_from_slice(&[9; NONCE_LEN]);
