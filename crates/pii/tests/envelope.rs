@@ -465,3 +465,18 @@ fn key_ids_display_as_their_number() {
     assert_eq!(id.to_string(), "42");
     assert_eq!(id.get(), 42);
 }
+
+/// The default rotation threshold is half the random-nonce limit of AES-GCM (2^31 of 2^32):
+/// a fresh keyring does not ask for rotation after a few encryptions.
+#[test]
+fn the_default_rotation_threshold_is_half_the_nonce_limit() {
+    use palisade_pii::{DEFAULT_ROTATION_THRESHOLD, GCM_RANDOM_NONCE_LIMIT};
+    assert_eq!(DEFAULT_ROTATION_THRESHOLD, 1 << 31);
+    assert_eq!(DEFAULT_ROTATION_THRESHOLD * 2, GCM_RANDOM_NONCE_LIMIT);
+    let k = Keyring::generate().unwrap();
+    let ctx = Context::new("tenant", "leads", "phone", "lead-1");
+    for _ in 0..3 {
+        k.encrypt(&ctx, b"x").unwrap();
+    }
+    assert!(!k.needs_rotation());
+}
