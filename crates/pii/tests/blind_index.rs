@@ -324,8 +324,9 @@ fn an_index_and_its_values_show_what_they_are() {
         format!("IndexValue({}, 256 bits)", a.to_hex())
     );
     let hasher = RandomState::new();
-    assert_eq!(hasher.hash_one(&a), hasher.hash_one(a.clone()));
-    assert_ne!(hasher.hash_one(&a), hasher.hash_one(&b));
+    let copy = a;
+    assert_eq!(hasher.hash_one(a), hasher.hash_one(copy));
+    assert_ne!(hasher.hash_one(a), hasher.hash_one(b));
 }
 
 #[test]

@@ -437,7 +437,7 @@ fn a_text_envelope_with_trailing_bits_set_is_refused() {
         let text = k.encrypt_to_text(&ctx, &vec![b'x'; len]).unwrap();
         let body_len = text.len() - "pii1.".len();
         tails.insert(body_len % 4);
-        if body_len % 4 == 0 {
+        if body_len.is_multiple_of(4) {
             continue;
         }
         // The alphabet's next character differs in the lowest bit: always a trailing bit.
