@@ -53,7 +53,8 @@ impl Claims {
         &self.0
     }
 
-    /// The claims as one line of JSON (keys sorted).
+    /// The claims as one line of JSON (keys in `serde_json`'s map order: sorted, or as in the
+    /// token when its `preserve_order` feature is on in the build).
     pub fn to_json(&self) -> String {
         Value::Object(self.0.clone()).to_string()
     }
