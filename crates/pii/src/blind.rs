@@ -272,10 +272,7 @@ impl Keyring {
         tenant: &str,
         values: &[&str],
     ) -> Result<IndexValue, PiiError> {
-        let key = self
-            .index
-            .primary()
-            .ok_or_else(|| PiiError::keyset("no primary index key"))?;
+        let key = self.primary_index_key()?;
         self.index_with(key, index, tenant, values)
     }
 
@@ -363,14 +360,18 @@ impl Keyring {
             });
         }
         let e164 = phone_e164(phone)?;
-        let key = self
-            .index
-            .primary()
-            .ok_or_else(|| PiiError::keyset("no primary index key"))?;
+        let key = self.primary_index_key()?;
         self.index_canonical(key, index, tenant, |input| {
             put_lp(input, e164.as_bytes());
             Ok(())
         })
+    }
+
+    /// The key new blind indexes are computed under.
+    fn primary_index_key(&self) -> Result<&Entry, PiiError> {
+        self.index
+            .primary()
+            .ok_or_else(|| PiiError::keyset("no primary index key"))
     }
 
     fn index_with(
