@@ -327,11 +327,8 @@ impl Limit {
         cost: u32,
     ) -> Result<Decision, RateLimitError> {
         let n = check_cost(cost, self.capacity())?;
-        let now = now.as_unix_nanos();
-        if !self.owns(state) {
-            return Ok(self.decide_checked(&self.new_state(), now, n));
-        }
-        Ok(self.decide_checked(state, now, n))
+        // A state of another algorithm is decided as a new one by `decide_checked`.
+        Ok(self.decide_checked(state, now.as_unix_nanos(), n))
     }
 
     /// The decision for a request of `cost` at `now`, applied to `state`: an admission charges

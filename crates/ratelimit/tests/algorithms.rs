@@ -366,3 +366,124 @@ fn access_lists_screen() {
     assert!(lists.screen(&Key::from("c")).is_none());
     assert!(AccessList::new().is_empty());
 }
+
+/// The stable algorithm numbers that the Redis script and the Postgres function read
+/// (`AlgorithmKind::code`): renumbering one would make a store run another algorithm.
+#[test]
+fn algorithm_codes_are_stable() {
+    let table = [
+        (AlgorithmKind::Gcra, 1, "gcra"),
+        (AlgorithmKind::TokenBucket, 2, "token-bucket"),
+        (AlgorithmKind::LeakyBucket, 3, "leaky-bucket"),
+        (AlgorithmKind::FixedWindow, 4, "fixed-window"),
+        (AlgorithmKind::SlidingWindowLog, 5, "sliding-window-log"),
+        (AlgorithmKind::SlidingWindowCounter, 6, "sliding-window-counter"),
+    ];
+    for (kind, code, name) in table {
+        assert_eq!(kind.code(), code, "{kind}");
+        assert_eq!(kind.as_str(), name);
+    }
+}
+
+/// `Limit::parameters`, the integers a server-side store computes with, for every algorithm:
+/// GCRA's T and τ, the buckets' exact scaled rate, and nothing else set.
+#[test]
+fn limit_parameters_per_algorithm() {
+    // 4 per second, burst 6: T = 250 ms, τ = 6 × T; buckets: gcd(1e9, 4) = 4, so a token is
+    // 250,000,000 scaled units, 1 unit accrues per ns, and 6 tokens are 1.5e9 units.
+    let quota = Quota::per_second(4).unwrap().with_burst(6).unwrap();
+    let gcra = Limit::new("g", AlgorithmKind::Gcra, quota)
+        .unwrap()
+        .parameters();
+    assert_eq!(gcra.kind, AlgorithmKind::Gcra);
+    assert_eq!((gcra.limit, gcra.period_nanos, gcra.capacity), (4, 1_000_000_000, 6));
+    assert_eq!(gcra.emission_interval_nanos, 250_000_000);
+    assert_eq!(gcra.tolerance_nanos, 1_500_000_000);
+    assert_eq!((gcra.bucket_unit, gcra.bucket_rate, gcra.bucket_cap), (0, 0, 0));
+
+    for kind in [AlgorithmKind::TokenBucket, AlgorithmKind::LeakyBucket] {
+        let p = Limit::new("b", kind, quota).unwrap().parameters();
+        assert_eq!(p.kind, kind);
+        assert_eq!((p.limit, p.period_nanos, p.capacity), (4, 1_000_000_000, 6));
+        assert_eq!(
+            (p.bucket_unit, p.bucket_rate, p.bucket_cap),
+            (250_000_000, 1, 1_500_000_000),
+            "{kind}"
+        );
+        assert_eq!((p.emission_interval_nanos, p.tolerance_nanos), (0, 0), "{kind}");
+    }
+
+    // 3 per 7 s: gcd(7e9, 3) = 1, so a token is 7e9 units and 3 units accrue per ns.
+    let odd = Quota::new(3, Duration::from_secs(7)).unwrap();
+    let p = Limit::new("b", AlgorithmKind::TokenBucket, odd)
+        .unwrap()
+        .parameters();
+    assert_eq!((p.bucket_unit, p.bucket_rate, p.bucket_cap), (7_000_000_000, 3, 21_000_000_000));
+
+    let window = Quota::per_minute(100).unwrap();
+    for kind in [
+        AlgorithmKind::FixedWindow,
+        AlgorithmKind::SlidingWindowLog,
+        AlgorithmKind::SlidingWindowCounter,
+    ] {
+        let p = Limit::new("w", kind, window).unwrap().parameters();
+        assert_eq!((p.kind, p.limit, p.capacity), (kind, 100, 100));
+        assert_eq!(p.period_nanos, 60_000_000_000);
+        assert_eq!(
+            (
+                p.emission_interval_nanos,
+                p.tolerance_nanos,
+                p.bucket_unit,
+                p.bucket_rate,
+                p.bucket_cap
+            ),
+            (0, 0, 0, 0, 0),
+            "{kind}"
+        );
+    }
+}
+
+/// A state of another algorithm (a policy whose limit changed algorithm) is decided and
+/// charged as a new state of this one, and replaced by it.
+#[test]
+fn a_state_of_another_algorithm_starts_afresh() {
+    let gcra = Limit::new("l", AlgorithmKind::Gcra, Quota::per_second(1).unwrap()).unwrap();
+    let bucket =
+        Limit::new("l", AlgorithmKind::TokenBucket, Quota::per_second(1).unwrap()).unwrap();
+    let mut state = bucket.new_state();
+    let decided = gcra.decide(&state, at(T0), 1).unwrap();
+    assert!(decided.is_allowed());
+    assert_eq!(state, bucket.new_state(), "decide changes nothing");
+    let applied = gcra.apply(&mut state, at(T0), 1).unwrap();
+    assert_eq!(applied, decided);
+    assert_eq!(std::mem::discriminant(&state), std::mem::discriminant(&gcra.new_state()));
+    assert_ne!(state, gcra.new_state(), "the admission was charged");
+    // The quota of 1 is spent: the next request in the same instant is refused.
+    assert!(!gcra.apply(&mut state, at(T0), 1).unwrap().is_allowed());
+}
+
+/// `Limit::expires_at`, the instant from which a store may forget a key (the memory store's
+/// sweep, the Redis and Postgres TTLs), for every algorithm after one admission at `T0`:
+/// 4 per second, so one unit of cost is 250 ms.
+#[test]
+fn expiry_of_a_charged_state_per_algorithm() {
+    let second = 1_000 * MS;
+    let table = [
+        (AlgorithmKind::Gcra, T0 + 250 * MS),
+        (AlgorithmKind::TokenBucket, T0 + 250 * MS),
+        (AlgorithmKind::LeakyBucket, T0 + 250 * MS),
+        (AlgorithmKind::FixedWindow, T0 + second),
+        (AlgorithmKind::SlidingWindowLog, T0 + second),
+        (AlgorithmKind::SlidingWindowCounter, T0 + 2 * second),
+    ];
+    for (kind, expected) in table {
+        let limit = Limit::new("l", kind, Quota::per_second(4).unwrap()).unwrap();
+        let mut state = limit.new_state();
+        assert!(
+            limit.expires_at(&state).as_unix_nanos() <= T0,
+            "{kind}: a new state is already forgettable"
+        );
+        assert!(limit.apply(&mut state, at(T0), 1).unwrap().is_allowed());
+        assert_eq!(limit.expires_at(&state).as_unix_nanos(), expected, "{kind}");
+    }
+}
