@@ -487,3 +487,35 @@ fn expiry_of_a_charged_state_per_algorithm() {
         assert_eq!(limit.expires_at(&state).as_unix_nanos(), expected, "{kind}");
     }
 }
+
+/// Two decisions are equal when every observable part is (verdict, limit, remaining, reset,
+/// retry), and hash alike then: the stores' differential and conformance tests compare
+/// decisions with `==`, so an equality that ignored a part would let them pass on a wrong
+/// answer.
+#[test]
+fn decisions_compare_and_hash_by_every_part() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    fn hash(d: &Decision) -> u64 {
+        let mut h = DefaultHasher::new();
+        d.hash(&mut h);
+        h.finish()
+    }
+    let s = Duration::from_secs;
+    let base = Decision::refused(10, 2, s(30), s(5));
+    let same = Decision::refused(10, 2, s(30), s(5));
+    assert_eq!(base, same);
+    assert_eq!(hash(&base), hash(&same));
+    let others = [
+        Decision::allowed(10, 2, s(30)),
+        Decision::refused(11, 2, s(30), s(5)),
+        Decision::refused(10, 3, s(30), s(5)),
+        Decision::refused(10, 2, s(31), s(5)),
+        Decision::refused(10, 2, s(30), s(6)),
+    ];
+    for other in others {
+        assert_ne!(base, other, "{other:?}");
+        assert_ne!(hash(&base), hash(&other), "{other:?}");
+    }
+    assert_eq!(Decision::allowed(1, 0, s(1)), Decision::allowed(1, 0, s(1)));
+}
