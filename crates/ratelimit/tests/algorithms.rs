@@ -518,4 +518,9 @@ fn decisions_compare_and_hash_by_every_part() {
         assert_ne!(hash(&base), hash(&other), "{other:?}");
     }
     assert_eq!(Decision::allowed(1, 0, s(1)), Decision::allowed(1, 0, s(1)));
+    assert_eq!(
+        format!("{base:?}"),
+        "Decision { allowed: false, limit: 10, remaining: 2, reset_after: 30s, \
+         retry_after: Some(5s) }"
+    );
 }
