@@ -524,3 +524,60 @@ fn decisions_compare_and_hash_by_every_part() {
          retry_after: Some(5s) }"
     );
 }
+
+/// `retry_after_secs` rounds up and is `None` for an admission.
+#[test]
+fn retry_after_in_whole_seconds_rounds_up() {
+    let s = Duration::from_secs;
+    let refused = |retry| Decision::refused(1, 0, s(60), retry);
+    assert_eq!(refused(Duration::from_millis(5_500)).retry_after_secs(), Some(6));
+    assert_eq!(refused(s(7)).retry_after_secs(), Some(7));
+    assert_eq!(refused(Duration::from_nanos(1)).retry_after_secs(), Some(1));
+    assert_eq!(Decision::allowed(1, 1, s(60)).retry_after_secs(), None);
+}
+
+/// Which errors are store failures (a fallback store may answer instead) and which any store
+/// would return for the same call.
+#[test]
+fn store_failures_are_unavailable_and_timeout_only() {
+    let failures = [
+        RateLimitError::Unavailable {
+            store: "redis",
+            reason: "connection refused".into(),
+        },
+        RateLimitError::Timeout {
+            store: "postgres",
+            after: Duration::from_millis(50),
+        },
+    ];
+    for e in failures {
+        assert!(e.is_store_failure(), "{e}");
+    }
+    let callers = [
+        RateLimitError::InvalidCost {
+            cost: 0,
+            capacity: 10,
+        },
+        RateLimitError::KeyCapReached { cap: 10 },
+        RateLimitError::UnknownTier { tier: "pro" },
+        RateLimitError::InvalidQuota { reason: "limit 0" },
+        RateLimitError::InvalidPolicy { reason: "empty" },
+    ];
+    for e in callers {
+        assert!(!e.is_store_failure(), "{e}");
+    }
+}
+
+/// An admission binds to the limit with the least remaining, and between equals to the one
+/// with the longest reset (the one a client must wait longest for).
+#[test]
+fn an_admission_binds_to_the_longest_reset_among_equals() {
+    let s = Duration::from_secs;
+    let v = Verdict::from_decisions(vec![
+        Decision::allowed(10, 4, s(1)),
+        Decision::allowed(100, 4, s(60)),
+        Decision::allowed(10, 7, s(3_600)),
+    ]);
+    assert_eq!(v.cause(), Cause::Admitted);
+    assert_eq!(v.binding().unwrap().0, 1);
+}

@@ -318,3 +318,30 @@ async fn a_slow_primary_times_out_to_the_secondary() {
         Cause::FailedClosed
     );
 }
+
+/// A full shield evicts the refusals that end soonest, an eighth of a shard at a time, and
+/// keeps the rest: it stays close to its capacity under a flood of refused keys.
+#[tokio::test]
+async fn a_full_shield_evicts_an_eighth_not_everything() {
+    let clock = clock();
+    let store = FallbackStore::new(
+        MemoryStore::with_clock(clock.clone()),
+        MemoryStore::new(),
+        FallbackMode::FailClosed,
+    )
+    .with_shield(800)
+    .with_clock(clock.clone());
+    let p = gcra(1);
+    for i in 0..2_000u64 {
+        let key = Key::from(i);
+        assert!(store.check(&key, &p, 1).await.unwrap().is_allowed());
+        assert!(!store.check(&key, &p, 1).await.unwrap().is_allowed());
+    }
+    let held = store.shielded();
+    // Every shard received more keys than it holds; each keeps at least 7/8 of its share.
+    assert!((700..=1_100).contains(&held), "{held} refusals shielded");
+    assert_eq!(
+        format!("{store:?}"),
+        format!("FallbackStore {{ mode: FailClosed, shielded: Some({held}), .. }}")
+    );
+}
