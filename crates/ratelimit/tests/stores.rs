@@ -345,3 +345,23 @@ async fn a_full_shield_evicts_an_eighth_not_everything() {
         format!("FallbackStore {{ mode: FailClosed, shielded: Some({held}), .. }}")
     );
 }
+
+/// The shield answers with the primary's own refusal: only a limit's refusal under a penalty
+/// box becomes a block; any other refusal with a retry time (here a fail-closed answer of a
+/// primary that is itself a fallback store) is repeated as it was.
+#[tokio::test]
+async fn the_shield_repeats_a_refusal_that_is_not_a_limit_as_it_was() {
+    let clock = clock();
+    let failing = FallbackStore::new(FailingStore, FailingStore, FallbackMode::FailClosed)
+        .with_fail_closed_retry(Duration::from_secs(30));
+    let store = FallbackStore::new(failing, MemoryStore::new(), FallbackMode::FailOpen)
+        .with_shield(100)
+        .with_clock(clock.clone());
+    let p = gcra(1).with_block(Duration::from_secs(600));
+    let key = Key::from("k");
+    for _ in 0..2 {
+        let v = store.check(&key, &p, 1).await.unwrap();
+        assert_eq!(v.cause(), Cause::FailedClosed);
+    }
+    assert_eq!(store.shielded(), 1, "the second answer came from the shield");
+}
