@@ -200,6 +200,14 @@ mod tests {
         assert_eq!(mask(Mask::Phone, "+33 1 23 45 67 89"), "+3******6789");
         assert_eq!(mask(Mask::Phone, "555-1234"), "*******");
         assert_eq!(mask(Mask::Phone, "12"), "***");
+        // 8 digits, the shortest number shown in part; 7 and fewer are all stars.
+        assert_eq!(mask(Mask::Phone, "1234-5678"), "1***5678");
+        assert_eq!(mask(Mask::Phone, "123-4567"), "*******");
+        // `Debug` is the masked value, quoted, never the value.
+        assert_eq!(
+            format!("{:?}", Masked::new(Mask::Phone, "+14389007409")),
+            "\"+1******7409\""
+        );
         assert_eq!(
             mask(Mask::Email, "jean.tremblay@example.com"),
             "j***@example.com"

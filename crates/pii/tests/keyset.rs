@@ -8,7 +8,7 @@
 
 use palisade_pii::{
     Algorithm, Context, EnvKeyProvider, FileKeyProvider, Kek, KeyProvider, KeyPurpose, KeyStatus,
-    Keyring, PiiError,
+    Keyring, MAX_KEYS, PiiError,
 };
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -310,4 +310,47 @@ fn base64_url_decode(s: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// A list of keys may hold `MAX_KEYS` keys, not one more.
+#[test]
+fn a_keyset_holds_at_most_max_keys_per_list() {
+    let dev = Keyring::generate().unwrap().to_json_unprotected().unwrap();
+    let with_index_keys = |n: usize| {
+        tamper(dev.expose_secret(), |d| {
+            let first = d["index_keys"][0].clone();
+            let list = d["index_keys"].as_array_mut().unwrap();
+            for id in 2..=n {
+                let mut k = first.clone();
+                k["id"] = id.into();
+                k["status"] = "active".into();
+                list.push(k);
+            }
+        })
+    };
+    assert!(Keyring::from_json_unprotected(&with_index_keys(MAX_KEYS)).is_ok());
+    let err = Keyring::from_json_unprotected(&with_index_keys(MAX_KEYS + 1))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("too many keys"), "{err}");
+}
+
+/// serde's message is kept when what it quotes is short (at most 24 characters: a field
+/// or status name), and replaced by a position when it could be key material.
+#[test]
+fn keyset_errors_quote_short_values_only() {
+    let dev = Keyring::generate().unwrap().to_json_unprotected().unwrap();
+    let status = |s: &str| {
+        let json = tamper(dev.expose_secret(), |d| {
+            d["encryption_keys"][0]["status"] = s.into()
+        });
+        Keyring::from_json_unprotected(&json).unwrap_err().to_string()
+    };
+    let short = "z".repeat(24);
+    assert!(status(&short).contains(&short), "{}", status(&short));
+    assert!(status("zombie").contains("`zombie`"));
+    let long = "z".repeat(25);
+    let err = status(&long);
+    assert!(!err.contains(&long), "{err}");
+    assert!(err.contains("line 1 column"), "{err}");
 }
