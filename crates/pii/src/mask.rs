@@ -200,6 +200,9 @@ mod tests {
         assert_eq!(mask(Mask::Phone, "+33 1 23 45 67 89"), "+3******6789");
         assert_eq!(mask(Mask::Phone, "555-1234"), "*******");
         assert_eq!(mask(Mask::Phone, "12"), "***");
+        // 16 characters, the shortest secret whose end is shown.
+        assert_eq!(mask(Mask::Secret, "0123456789abcdef"), "****cdef");
+        assert_eq!(mask(Mask::Secret, "0123456789abcde"), "********");
         // 8 digits, the shortest number shown in part; 7 and fewer are all stars.
         assert_eq!(mask(Mask::Phone, "1234-5678"), "1***5678");
         assert_eq!(mask(Mask::Phone, "123-4567"), "*******");

@@ -342,3 +342,21 @@ fn algorithms_by_name() {
     }
     assert!("aes-128-gcm".parse::<Algorithm>().is_err());
 }
+
+/// The normalizers' names, as errors print them.
+#[test]
+fn normalizer_names() {
+    let ca = palisade_sanitize::phone::Region::new("CA").unwrap();
+    let table = [
+        (Normalizer::Exact, "exact"),
+        (Normalizer::Text, "text"),
+        (Normalizer::Email, "email"),
+        (Normalizer::Phone, "phone"),
+        (Normalizer::PhoneIn(ca), "phone"),
+        (Normalizer::Digits, "digits"),
+        (Normalizer::LastDigits(4), "last-digits"),
+    ];
+    for (normalizer, name) in table {
+        assert_eq!(normalizer.name(), name);
+    }
+}

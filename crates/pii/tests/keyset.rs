@@ -266,6 +266,7 @@ fn env_and_file_providers() {
 
     let var = "PALISADE_PII_TEST_KEK_PROVIDER";
     // Not set: the provider says so (setting it is covered by the CLI tests).
+    assert_eq!(EnvKeyProvider::new(var).var(), var);
     let missing = EnvKeyProvider::new(var).key_encryption_key().err();
     assert!(matches!(missing, Some(PiiError::KeyProvider { .. })));
 

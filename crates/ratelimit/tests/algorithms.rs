@@ -483,8 +483,14 @@ fn expiry_of_a_charged_state_per_algorithm() {
             limit.expires_at(&state).as_unix_nanos() <= T0,
             "{kind}: a new state is already forgettable"
         );
-        assert!(limit.apply(&mut state, at(T0), 1).unwrap().is_allowed());
+        let admitted = limit.apply(&mut state, at(T0), 1).unwrap();
+        assert!(admitted.is_allowed());
         assert_eq!(limit.expires_at(&state).as_unix_nanos(), expected, "{kind}");
+        if !kind.is_window() {
+            // GCRA and the buckets are back to full capacity when the state expires.
+            assert_eq!(admitted.reset_after(), Duration::from_millis(250), "{kind}");
+            assert_eq!(admitted.remaining(), 3, "{kind}");
+        }
     }
 }
 
