@@ -212,3 +212,15 @@ fn lists_parse_and_bad_lines_are_named() {
         );
     }
 }
+
+/// The documented defaults, by value (the other tests use the constants by name).
+#[test]
+fn documented_defaults() {
+    use palisade_ratelimit::{DEFAULT_REPUTATION_CACHE, DEFAULT_REPUTATION_THRESHOLD};
+    assert_eq!(DEFAULT_BAD_TTL, Duration::from_secs(24 * 60 * 60));
+    assert_eq!(DEFAULT_CLEAN_TTL, Duration::from_secs(60 * 60));
+    assert_eq!(DEFAULT_REPUTATION_THRESHOLD, 75);
+    assert_eq!(DEFAULT_REPUTATION_CACHE, 100_000);
+    let source = ReputationFn::new(|_: IpAddr| async { Ok::<u8, ReputationError>(0) });
+    assert_eq!(format!("{source:?}"), "ReputationFn");
+}
