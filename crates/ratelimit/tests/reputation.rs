@@ -224,3 +224,18 @@ fn documented_defaults() {
     let source = ReputationFn::new(|_: IpAddr| async { Ok::<u8, ReputationError>(0) });
     assert_eq!(format!("{source:?}"), "ReputationFn");
 }
+
+/// The widest networks: `::/0` covers every IPv6 address (and no IPv4 one), `0.0.0.0/0`
+/// every IPv4 address, and a more specific entry still wins.
+#[test]
+fn default_routes_cover_their_family_only() {
+    let v6_only = StaticReputation::parse("::/0 40").unwrap();
+    let both = StaticReputation::parse("::/0 40\n0.0.0.0/0 10\n2001:db8::/32 70").unwrap();
+    rt().block_on(async {
+        assert_eq!(v6_only.score(ip("2001:db8::1")).await.unwrap(), 40);
+        assert_eq!(v6_only.score(ip("192.0.2.1")).await.unwrap(), 0);
+        assert_eq!(both.score(ip("2001:db9::1")).await.unwrap(), 40);
+        assert_eq!(both.score(ip("2001:db8::1")).await.unwrap(), 70);
+        assert_eq!(both.score(ip("192.0.2.1")).await.unwrap(), 10);
+    });
+}
