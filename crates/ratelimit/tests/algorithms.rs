@@ -587,3 +587,21 @@ fn an_admission_binds_to_the_longest_reset_among_equals() {
     assert_eq!(v.cause(), Cause::Admitted);
     assert_eq!(v.binding().unwrap().0, 1);
 }
+
+/// Keys hash by what they are (for callers' own maps of keys): equal keys alike, different
+/// keys apart.
+#[test]
+fn keys_hash_by_their_contents() {
+    use std::collections::hash_map::DefaultHasher;
+    use std::hash::{Hash, Hasher};
+    fn hash(k: &Key) -> u64 {
+        let mut h = DefaultHasher::new();
+        k.hash(&mut h);
+        h.finish()
+    }
+    assert_eq!(hash(&Key::from("user-1")), hash(&Key::from("user-1")));
+    assert_ne!(hash(&Key::from("user-1")), hash(&Key::from("user-2")));
+    let long = "x".repeat(200);
+    assert_eq!(hash(&Key::from(long.as_str())), hash(&Key::from(long.as_str())));
+    assert_ne!(hash(&Key::from(long.as_str())), hash(&Key::from("user-1")));
+}
