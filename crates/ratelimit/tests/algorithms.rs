@@ -605,3 +605,37 @@ fn keys_hash_by_their_contents() {
     assert_eq!(hash(&Key::from(long.as_str())), hash(&Key::from(long.as_str())));
     assert_ne!(hash(&Key::from(long.as_str())), hash(&Key::from("user-1")));
 }
+
+/// The byte format of built keys (`docs/formats.md`): per part a tag (0 namespace, 1 text, 2
+/// bytes, 3 u64, 4 IPv4, 5 IPv6), the length in LEB128 and the bytes; up to 31 bytes kept
+/// as they are, longer ones as the first 16 bytes of SHA-256 over a domain label, the kind
+/// byte (`0xC0`) and the whole encoding. Fixed inputs, committed bytes.
+#[test]
+fn built_keys_known_answers() {
+    use sha2::{Digest, Sha256};
+    let short = KeyBuilder::new("ns").str("x").u64(7).build();
+    assert!(!short.is_hashed());
+    assert_eq!(
+        short.as_bytes(),
+        [0, 2, b'n', b's', 1, 1, b'x', 3, 8, 0, 0, 0, 0, 0, 0, 0, 7]
+    );
+    assert_eq!(format!("{short:?}"), "Key(built, 17 bytes)");
+    assert_eq!(format!("{:?}", KeyBuilder::new("ns")), "KeyBuilder { .. }");
+    // A 200-byte part: its length is two LEB128 bytes, 0xC8 0x01.
+    let text = "y".repeat(200);
+    let long = KeyBuilder::new("ns").str(&text).build();
+    let mut encoding = vec![0, 2, b'n', b's', 1, 0xC8, 0x01];
+    encoding.extend_from_slice(text.as_bytes());
+    let mut h = Sha256::new();
+    h.update(b"palisade-ratelimit key v1\0");
+    h.update([0xC0]);
+    h.update(&encoding);
+    assert_eq!(long.as_bytes(), &h.finalize()[..16]);
+    assert_eq!(format!("{long:?}"), "Key(hashed, 16 bytes)");
+    assert_eq!(format!("{:?}", Key::from("raw")), "Key(raw, 3 bytes)");
+    // Lengths are not confusable with the bytes that follow them.
+    assert_ne!(
+        KeyBuilder::new("ns").str("a").str("b").build(),
+        KeyBuilder::new("ns").str("a\u{1}\u{7f}b").build()
+    );
+}

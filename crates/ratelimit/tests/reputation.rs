@@ -239,3 +239,27 @@ fn default_routes_cover_their_family_only() {
         assert_eq!(both.score(ip("192.0.2.1")).await.unwrap(), 10);
     });
 }
+
+/// A full verdict cache evicts the verdicts that end soonest, an eighth of a shard at a time,
+/// and keeps the rest; its `Debug` shows the configuration, not the addresses.
+#[test]
+fn a_full_verdict_cache_evicts_an_eighth_not_everything() {
+    let (_, _, cache) = setup();
+    let cache = cache.capacity(800);
+    rt().block_on(async {
+        for i in 0..2_000u32 {
+            let [_, _, a, b] = i.to_be_bytes();
+            cache.check(IpAddr::V4(Ipv4Addr::new(10, 0, a, b))).await;
+        }
+    });
+    let held = cache.cached();
+    // Every shard received more addresses than it holds; each keeps at least 7/8 of its share.
+    assert!((700..=1_100).contains(&held), "{held} verdicts cached");
+    assert_eq!(
+        format!("{cache:?}"),
+        format!(
+            "CachedReputation {{ cached: {held}, threshold: 75, bad_ttl: 86400s, \
+             clean_ttl: 3600s, on_failure: FailOpen, .. }}"
+        )
+    );
+}
