@@ -345,7 +345,9 @@ fn keyset_errors_quote_short_values_only() {
         let json = tamper(dev.expose_secret(), |d| {
             d["encryption_keys"][0]["status"] = s.into()
         });
-        Keyring::from_json_unprotected(&json).unwrap_err().to_string()
+        Keyring::from_json_unprotected(&json)
+            .unwrap_err()
+            .to_string()
     };
     let short = "z".repeat(24);
     assert!(status(&short).contains(&short), "{}", status(&short));

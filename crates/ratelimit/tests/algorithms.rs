@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use palisade_ratelimit::{
     AccessList, AlgorithmKind, Cause, Decision, FixedWindow, FixedWindowState, Gcra, GcraState,
-    Key, KeyBuilder, Limit, Policy, Quota, RateLimitError, SlidingWindowLog, SlidingWindowLogState,
-    Tier, Tiers, Timestamp, TokenBucket, Verdict,
+    Key, KeyBuilder, LeakyBucket, Limit, Policy, Quota, RateLimitError, SlidingWindowCounter,
+    SlidingWindowLog, SlidingWindowLogState, State, Tier, Tiers, Timestamp, TokenBucket, Verdict,
 };
 
 const T0: u64 = 1_700_000_000_000_000_000; // a whole second, not a whole minute
@@ -377,7 +377,11 @@ fn algorithm_codes_are_stable() {
         (AlgorithmKind::LeakyBucket, 3, "leaky-bucket"),
         (AlgorithmKind::FixedWindow, 4, "fixed-window"),
         (AlgorithmKind::SlidingWindowLog, 5, "sliding-window-log"),
-        (AlgorithmKind::SlidingWindowCounter, 6, "sliding-window-counter"),
+        (
+            AlgorithmKind::SlidingWindowCounter,
+            6,
+            "sliding-window-counter",
+        ),
     ];
     for (kind, code, name) in table {
         assert_eq!(kind.code(), code, "{kind}");
@@ -396,10 +400,16 @@ fn limit_parameters_per_algorithm() {
         .unwrap()
         .parameters();
     assert_eq!(gcra.kind, AlgorithmKind::Gcra);
-    assert_eq!((gcra.limit, gcra.period_nanos, gcra.capacity), (4, 1_000_000_000, 6));
+    assert_eq!(
+        (gcra.limit, gcra.period_nanos, gcra.capacity),
+        (4, 1_000_000_000, 6)
+    );
     assert_eq!(gcra.emission_interval_nanos, 250_000_000);
     assert_eq!(gcra.tolerance_nanos, 1_500_000_000);
-    assert_eq!((gcra.bucket_unit, gcra.bucket_rate, gcra.bucket_cap), (0, 0, 0));
+    assert_eq!(
+        (gcra.bucket_unit, gcra.bucket_rate, gcra.bucket_cap),
+        (0, 0, 0)
+    );
 
     for kind in [AlgorithmKind::TokenBucket, AlgorithmKind::LeakyBucket] {
         let p = Limit::new("b", kind, quota).unwrap().parameters();
@@ -410,7 +420,11 @@ fn limit_parameters_per_algorithm() {
             (250_000_000, 1, 1_500_000_000),
             "{kind}"
         );
-        assert_eq!((p.emission_interval_nanos, p.tolerance_nanos), (0, 0), "{kind}");
+        assert_eq!(
+            (p.emission_interval_nanos, p.tolerance_nanos),
+            (0, 0),
+            "{kind}"
+        );
     }
 
     // 3 per 7 s: gcd(7e9, 3) = 1, so a token is 7e9 units and 3 units accrue per ns.
@@ -418,7 +432,10 @@ fn limit_parameters_per_algorithm() {
     let p = Limit::new("b", AlgorithmKind::TokenBucket, odd)
         .unwrap()
         .parameters();
-    assert_eq!((p.bucket_unit, p.bucket_rate, p.bucket_cap), (7_000_000_000, 3, 21_000_000_000));
+    assert_eq!(
+        (p.bucket_unit, p.bucket_rate, p.bucket_cap),
+        (7_000_000_000, 3, 21_000_000_000)
+    );
 
     let window = Quota::per_minute(100).unwrap();
     for kind in [
@@ -448,15 +465,22 @@ fn limit_parameters_per_algorithm() {
 #[test]
 fn a_state_of_another_algorithm_starts_afresh() {
     let gcra = Limit::new("l", AlgorithmKind::Gcra, Quota::per_second(1).unwrap()).unwrap();
-    let bucket =
-        Limit::new("l", AlgorithmKind::TokenBucket, Quota::per_second(1).unwrap()).unwrap();
+    let bucket = Limit::new(
+        "l",
+        AlgorithmKind::TokenBucket,
+        Quota::per_second(1).unwrap(),
+    )
+    .unwrap();
     let mut state = bucket.new_state();
     let decided = gcra.decide(&state, at(T0), 1).unwrap();
     assert!(decided.is_allowed());
     assert_eq!(state, bucket.new_state(), "decide changes nothing");
     let applied = gcra.apply(&mut state, at(T0), 1).unwrap();
     assert_eq!(applied, decided);
-    assert_eq!(std::mem::discriminant(&state), std::mem::discriminant(&gcra.new_state()));
+    assert_eq!(
+        std::mem::discriminant(&state),
+        std::mem::discriminant(&gcra.new_state())
+    );
     assert_ne!(state, gcra.new_state(), "the admission was charged");
     // The quota of 1 is spent: the next request in the same instant is refused.
     assert!(!gcra.apply(&mut state, at(T0), 1).unwrap().is_allowed());
@@ -536,7 +560,10 @@ fn decisions_compare_and_hash_by_every_part() {
 fn retry_after_in_whole_seconds_rounds_up() {
     let s = Duration::from_secs;
     let refused = |retry| Decision::refused(1, 0, s(60), retry);
-    assert_eq!(refused(Duration::from_millis(5_500)).retry_after_secs(), Some(6));
+    assert_eq!(
+        refused(Duration::from_millis(5_500)).retry_after_secs(),
+        Some(6)
+    );
     assert_eq!(refused(s(7)).retry_after_secs(), Some(7));
     assert_eq!(refused(Duration::from_nanos(1)).retry_after_secs(), Some(1));
     assert_eq!(Decision::allowed(1, 1, s(60)).retry_after_secs(), None);
@@ -602,7 +629,10 @@ fn keys_hash_by_their_contents() {
     assert_eq!(hash(&Key::from("user-1")), hash(&Key::from("user-1")));
     assert_ne!(hash(&Key::from("user-1")), hash(&Key::from("user-2")));
     let long = "x".repeat(200);
-    assert_eq!(hash(&Key::from(long.as_str())), hash(&Key::from(long.as_str())));
+    assert_eq!(
+        hash(&Key::from(long.as_str())),
+        hash(&Key::from(long.as_str()))
+    );
     assert_ne!(hash(&Key::from(long.as_str())), hash(&Key::from("user-1")));
 }
 
@@ -638,4 +668,94 @@ fn built_keys_known_answers() {
         KeyBuilder::new("ns").str("a").str("b").build(),
         KeyBuilder::new("ns").str("a\u{1}\u{7f}b").build()
     );
+}
+
+/// Each algorithm's own `apply` (state in, state and decision out) and `Limit::apply` (the
+/// stores' path) give the same decisions and states over one sequence of requests.
+#[test]
+fn each_algorithms_apply_agrees_with_limit_apply() {
+    let quota = Quota::per_second(5).unwrap().with_burst(3).unwrap();
+    // (ms since T0, cost): bursts, refusals, partial refills, a request after a long pause.
+    let requests = [
+        (0, 1),
+        (0, 2),
+        (0, 1),
+        (90, 1),
+        (200, 1),
+        (200, 3),
+        (450, 2),
+        (700, 1),
+        (1_000, 3),
+        (1_001, 1),
+        (1_900, 2),
+        (2_000, 1),
+        (5_000, 3),
+        (5_000, 1),
+    ];
+    let kinds = [
+        AlgorithmKind::Gcra,
+        AlgorithmKind::TokenBucket,
+        AlgorithmKind::LeakyBucket,
+        AlgorithmKind::FixedWindow,
+        AlgorithmKind::SlidingWindowLog,
+        AlgorithmKind::SlidingWindowCounter,
+    ];
+    for kind in kinds {
+        let q = if kind.is_window() {
+            Quota::per_second(5).unwrap()
+        } else {
+            quota
+        };
+        let limit = Limit::new("l", kind, q).unwrap();
+        let mut via_limit = limit.new_state();
+        let mut own = limit.new_state();
+        let mut admitted = 0;
+        for (ms, cost) in requests {
+            let now = at(T0 + ms * MS);
+            let expected = limit.apply(&mut via_limit, now, cost).unwrap();
+            let got = match &mut own {
+                State::Gcra(s) => {
+                    let (next, d) = Gcra::new(&q).unwrap().apply(*s, now, cost).unwrap();
+                    *s = next;
+                    d
+                }
+                State::TokenBucket(s) => {
+                    let (next, d) = TokenBucket::new(&q).unwrap().apply(*s, now, cost).unwrap();
+                    *s = next;
+                    d
+                }
+                State::LeakyBucket(s) => {
+                    let (next, d) = LeakyBucket::new(&q).unwrap().apply(*s, now, cost).unwrap();
+                    *s = next;
+                    d
+                }
+                State::FixedWindow(s) => {
+                    let (next, d) = FixedWindow::new(&q).unwrap().apply(*s, now, cost).unwrap();
+                    *s = next;
+                    d
+                }
+                State::SlidingWindowLog(s) => SlidingWindowLog::new(&q)
+                    .unwrap()
+                    .apply(s, now, cost)
+                    .unwrap(),
+                State::SlidingWindowCounter(s) => {
+                    let (next, d) = SlidingWindowCounter::new(&q)
+                        .unwrap()
+                        .apply(*s, now, cost)
+                        .unwrap();
+                    *s = next;
+                    d
+                }
+                other => panic!("a state this test does not know: {other:?}"),
+            };
+            assert_eq!(got, expected, "{kind} at +{ms} ms, cost {cost}");
+            assert_eq!(own, via_limit, "{kind} at +{ms} ms, cost {cost}");
+            admitted += usize::from(expected.is_allowed());
+        }
+        // The sequence both admits and refuses under every algorithm.
+        assert!(
+            (1..requests.len()).contains(&admitted),
+            "{kind}: {admitted}"
+        );
+    }
 }

@@ -363,5 +363,9 @@ async fn the_shield_repeats_a_refusal_that_is_not_a_limit_as_it_was() {
         let v = store.check(&key, &p, 1).await.unwrap();
         assert_eq!(v.cause(), Cause::FailedClosed);
     }
-    assert_eq!(store.shielded(), 1, "the second answer came from the shield");
+    assert_eq!(
+        store.shielded(),
+        1,
+        "the second answer came from the shield"
+    );
 }
