@@ -369,3 +369,18 @@ async fn the_shield_repeats_a_refusal_that_is_not_a_limit_as_it_was() {
         "the second answer came from the shield"
     );
 }
+
+/// An error of the primary that is not a store failure (here a memory primary refusing a new
+/// key at its cap) is returned as it is: the fallback mode is for a primary that cannot be
+/// reached, not a licence to admit what the primary refused to track.
+#[tokio::test]
+async fn a_primary_error_that_is_not_a_store_failure_is_returned() {
+    let primary = MemoryStore::with_config(clock(), 1, 1, CapPolicy::Refuse);
+    let store = FallbackStore::new(primary, MemoryStore::new(), FallbackMode::FailOpen);
+    let p = gcra(10);
+    assert!(store.check(&Key::from(1u64), &p, 1).await.unwrap().is_allowed());
+    assert_eq!(
+        store.check(&Key::from(2u64), &p, 1).await,
+        Err(RateLimitError::KeyCapReached { cap: 1 })
+    );
+}
