@@ -378,9 +378,48 @@ async fn a_primary_error_that_is_not_a_store_failure_is_returned() {
     let primary = MemoryStore::with_config(clock(), 1, 1, CapPolicy::Refuse);
     let store = FallbackStore::new(primary, MemoryStore::new(), FallbackMode::FailOpen);
     let p = gcra(10);
-    assert!(store.check(&Key::from(1u64), &p, 1).await.unwrap().is_allowed());
+    assert!(
+        store
+            .check(&Key::from(1u64), &p, 1)
+            .await
+            .unwrap()
+            .is_allowed()
+    );
     assert_eq!(
         store.check(&Key::from(2u64), &p, 1).await,
         Err(RateLimitError::KeyCapReached { cap: 1 })
+    );
+}
+
+/// The memory store's `Debug` counts the keys of both its tables (single-GCRA policies kept
+/// as one word, every other policy under a lock) and its blocks, never naming a key.
+#[tokio::test]
+async fn a_memory_stores_debug_counts_keys_and_blocks() {
+    let store = MemoryStore::with_clock(clock());
+    let bucket = Policy::single(
+        Limit::new(
+            "b",
+            AlgorithmKind::TokenBucket,
+            Quota::per_minute(5).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    store
+        .check_now(&Key::from("gcra-key"), &gcra(5), 1)
+        .unwrap();
+    store
+        .check_now(&Key::from("bucket-key"), &bucket, 1)
+        .unwrap();
+    store
+        .check_now(&Key::from("bucket-key-2"), &bucket, 1)
+        .unwrap();
+    store
+        .block(&Key::from("blocked"), Duration::from_secs(60))
+        .await
+        .unwrap();
+    assert_eq!(
+        format!("{store:?}"),
+        "MemoryStore { keys: 3, blocks: 1, .. }"
     );
 }
