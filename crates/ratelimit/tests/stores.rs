@@ -423,3 +423,36 @@ async fn a_memory_stores_debug_counts_keys_and_blocks() {
         "MemoryStore { keys: 3, blocks: 1, .. }"
     );
 }
+
+/// The penalty box on a policy the memory store keeps under a lock (anything but one GCRA
+/// limit): only a refusal by a limit blocks the key, for the whole block time.
+#[test]
+fn the_penalty_box_on_a_locked_policy() {
+    let clock = clock();
+    let store = MemoryStore::with_clock(clock.clone());
+    assert!(store.is_empty());
+    let p = Policy::single(
+        Limit::new(
+            "b",
+            AlgorithmKind::TokenBucket,
+            Quota::per_minute(1).unwrap(),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+    .with_block(Duration::from_secs(600));
+    let key = Key::from("k");
+    let cause =
+        |store: &MemoryStore<Arc<ManualClock>>| store.check_now(&key, &p, 1).unwrap().cause();
+    assert_eq!(cause(&store), Cause::Admitted);
+    assert!(!store.is_empty());
+    assert_eq!(cause(&store), Cause::Limited);
+    clock.advance(Duration::from_secs(61));
+    assert_eq!(
+        cause(&store),
+        Cause::Blocked,
+        "refilled, but in the penalty box"
+    );
+    clock.advance(Duration::from_secs(540));
+    assert_eq!(cause(&store), Cause::Admitted);
+}
