@@ -115,8 +115,9 @@ impl SlidingWindowCounter {
         let next_current = current.saturating_add(cost);
         let allowed = estimate.saturating_add(cost) <= self.0.limit;
         let (reset_at, retry_at) = if allowed {
-            let newest = if next_current > 0 { 2 } else { 1 };
-            (window_start(window.saturating_add(newest), p), 0)
+            // This request's count is the newest (cost ≥ 1): it leaves the sliding window at
+            // the end of the next window.
+            (window_start(window.saturating_add(2), p), 0)
         } else {
             let reset_at = if current > 0 {
                 window_start(window.saturating_add(2), p)

@@ -12,7 +12,8 @@ use std::time::Duration;
 use palisade_ratelimit::{
     AccessList, AlgorithmKind, Cause, Decision, FixedWindow, FixedWindowState, Gcra, GcraState,
     Key, KeyBuilder, LeakyBucket, Limit, Policy, Quota, RateLimitError, SlidingWindowCounter,
-    SlidingWindowLog, SlidingWindowLogState, State, Tier, Tiers, Timestamp, TokenBucket, Verdict,
+    SlidingWindowCounterState, SlidingWindowLog, SlidingWindowLogState, State, Tier, Tiers,
+    Timestamp, TokenBucket, Verdict,
 };
 
 const T0: u64 = 1_700_000_000_000_000_000; // a whole second, not a whole minute
@@ -758,4 +759,49 @@ fn each_algorithms_apply_agrees_with_limit_apply() {
             "{kind}: {admitted}"
         );
     }
+}
+
+/// Sliding window counter, 2 per second, by hand from the formula of its module docs: two
+/// admissions at the end of one window, then a refusal 100 ms into the next, where the
+/// previous window still weighs ⌈2 × 0.9⌉ = 2.
+#[test]
+fn sliding_window_counter_vector() {
+    let limit = Limit::new(
+        "s",
+        AlgorithmKind::SlidingWindowCounter,
+        Quota::per_second(2).unwrap(),
+    )
+    .unwrap();
+    let ms = Duration::from_millis;
+    let mut state = limit.new_state();
+    // Admitted: reset when this window's counts leave the sliding window, at T0 + 2 s.
+    let d = limit.apply(&mut state, at(T0 + 900 * MS), 1).unwrap();
+    assert_eq!(d, Decision::allowed(2, 1, ms(1_100)));
+    let d = limit.apply(&mut state, at(T0 + 950 * MS), 1).unwrap();
+    assert_eq!(d, Decision::allowed(2, 0, ms(1_050)));
+    // Refused with nothing counted in this window yet: reset at the end of this window
+    // (T0 + 2 s), retry once ⌈2 × (1 − e)⌉ ≤ 1, at e = 0.5 s.
+    let d = limit.apply(&mut state, at(T0 + 1_100 * MS), 1).unwrap();
+    assert_eq!(d, Decision::refused(2, 0, ms(900), ms(400)));
+    // Admitted there; then refused with a count in this window: reset at T0 + 3 s.
+    let d = limit.apply(&mut state, at(T0 + 1_500 * MS), 1).unwrap();
+    assert_eq!(d, Decision::allowed(2, 0, ms(1_500)));
+    let d = limit.apply(&mut state, at(T0 + 1_600 * MS), 1).unwrap();
+    assert!(!d.is_allowed());
+    assert_eq!(d.reset_after(), ms(1_400));
+    // A state with only a previous count is forgotten when that window leaves the sliding
+    // window; with a current count, one window later.
+    let counter = SlidingWindowCounter::new(&Quota::per_second(2).unwrap()).unwrap();
+    let window = T0 / 1_000_000_000;
+    let only_previous = SlidingWindowCounterState {
+        window,
+        current: 0,
+        previous: 3,
+    };
+    assert_eq!(counter.expires_at(&only_previous), T0 + 1_000 * MS);
+    let both = SlidingWindowCounterState {
+        current: 1,
+        ..only_previous
+    };
+    assert_eq!(counter.expires_at(&both), T0 + 2_000 * MS);
 }
