@@ -804,4 +804,9 @@ fn sliding_window_counter_vector() {
         ..only_previous
     };
     assert_eq!(counter.expires_at(&both), T0 + 2_000 * MS);
+    let empty = SlidingWindowCounterState {
+        previous: 0,
+        ..only_previous
+    };
+    assert_eq!(counter.expires_at(&empty), 0);
 }

@@ -141,3 +141,23 @@ fn memory_listing_is_by_encoded_key_and_bounded() {
     assert_eq!(store.take_ended_at(10, later), vec![k0]);
     assert!(store.take_ended_at(10, later).is_empty());
 }
+
+/// A page that holds exactly the remaining blocks has no next cursor; one block more and it
+/// has one, which lists that block.
+#[test]
+fn a_full_last_page_has_no_next_cursor() {
+    let now = Timestamp::from_unix_secs(1_700_000_000);
+    let store = MemoryStore::with_clock(Arc::new(ManualClock::new(now)));
+    for i in 0..3u64 {
+        store
+            .block_at(&Key::from(i), Duration::from_secs(60), now)
+            .unwrap();
+    }
+    let exact = store.blocks_at(None, 3, now);
+    assert_eq!((exact.entries.len(), exact.next.is_none()), (3, true));
+    let first = store.blocks_at(None, 2, now);
+    assert_eq!(first.entries.len(), 2);
+    let rest = store.blocks_at(first.next.as_ref(), 2, now);
+    assert_eq!((rest.entries.len(), rest.next.is_none()), (1, true));
+    assert_eq!(rest.entries[0].key, Key::from(2u64));
+}
