@@ -161,3 +161,19 @@ fn a_full_last_page_has_no_next_cursor() {
     assert_eq!((rest.entries.len(), rest.next.is_none()), (1, true));
     assert_eq!(rest.entries[0].key, Key::from(2u64));
 }
+
+/// A block ends at its end instant: releasing it then reports it was no longer blocked; one
+/// nanosecond earlier it was.
+#[test]
+fn releasing_at_the_end_of_a_block() {
+    let now = Timestamp::from_unix_secs(1_700_000_000);
+    let store = MemoryStore::with_clock(Arc::new(ManualClock::new(now)));
+    let end = Timestamp::from_unix_nanos(now.as_unix_nanos() + 60_000_000_000);
+    let before_end = Timestamp::from_unix_nanos(end.as_unix_nanos() - 1);
+    let (a, b) = (Key::from("a"), Key::from("b"));
+    for k in [&a, &b] {
+        store.block_at(k, Duration::from_secs(60), now).unwrap();
+    }
+    assert!(store.release_at(&a, before_end));
+    assert!(!store.release_at(&b, end));
+}
