@@ -810,3 +810,28 @@ fn sliding_window_counter_vector() {
     };
     assert_eq!(counter.expires_at(&empty), 0);
 }
+
+/// `Policy::verdict_from`, how the Redis and Postgres stores turn their per-limit decisions
+/// into a verdict: a refusal by any limit uncharges the others, and under a penalty box the
+/// retry time becomes at least the block.
+#[test]
+fn verdict_from_server_side_decisions() {
+    let s = Duration::from_secs;
+    let policy = Policy::new([
+        Limit::gcra("burst", Quota::per_second(10).unwrap()).unwrap(),
+        Limit::gcra("hourly", Quota::per_hour(100).unwrap()).unwrap(),
+    ])
+    .unwrap();
+    let admitted = Decision::allowed(10, 4, Duration::from_millis(600));
+    let refused = Decision::refused(100, 0, s(36), s(36));
+    let v = policy.verdict_from(vec![admitted, refused], 1);
+    assert_eq!(v.cause(), Cause::Limited);
+    assert_eq!(v.decisions()[0].remaining(), 5, "not charged after all");
+    assert_eq!(v.retry_after(), Some(s(36)));
+    let boxed = policy.clone().with_block(s(600));
+    let v = boxed.verdict_from(vec![admitted, refused], 1);
+    assert_eq!((v.cause(), v.retry_after()), (Cause::Limited, Some(s(600))));
+    let v = boxed.verdict_from(vec![admitted, admitted], 2);
+    assert_eq!((v.cause(), v.retry_after()), (Cause::Admitted, None));
+    assert_eq!(v.decisions()[0].remaining(), 4, "charged");
+}

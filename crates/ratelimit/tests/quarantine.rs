@@ -177,3 +177,48 @@ fn releasing_at_the_end_of_a_block() {
     assert!(store.release_at(&a, before_end));
     assert!(!store.release_at(&b, end));
 }
+
+/// Many blocks, short keys and long ones (two layouts in the store's table): blocking a key
+/// again extends its one block, and releasing keys one by one removes exactly those.
+#[test]
+fn many_blocks_released_one_by_one() {
+    // Enough keys per shard that hash-table probes meet other entries: a removal that
+    // matched on less than the whole (tag, key) would take a wrong one.
+    const SHORT: u64 = 4_000;
+    let now = Timestamp::from_unix_secs(1_700_000_000);
+    let store = MemoryStore::with_clock(Arc::new(ManualClock::new(now)));
+    let keys: Vec<Key> = (0..SHORT)
+        .map(Key::from)
+        .chain((0..600).map(|i| Key::from(format!("a long key, number {i:04}").as_str())))
+        .collect();
+    for k in &keys {
+        store.block_at(k, Duration::from_secs(60), now).unwrap();
+    }
+    for k in keys.iter().skip(SHORT as usize) {
+        store.block_at(k, Duration::from_secs(120), now).unwrap();
+    }
+    let listed = |store: &MemoryStore<Arc<ManualClock>>| {
+        let mut all = Vec::new();
+        let mut cursor = None;
+        loop {
+            let page = store.blocks_at(cursor.as_ref(), usize::MAX, now);
+            all.extend(page.entries);
+            match page.next {
+                Some(next) => cursor = Some(next),
+                None => return all,
+            }
+        }
+    };
+    let all = listed(&store);
+    assert_eq!(all.len(), keys.len(), "one block per key");
+    let long = Key::from("a long key, number 0007");
+    let e = all.iter().find(|e| e.key == long).unwrap();
+    assert_eq!(e.remaining, Duration::from_secs(120), "extended");
+    for k in keys.iter().step_by(2) {
+        assert!(store.release_at(k, now), "{k:?}");
+    }
+    let left: std::collections::HashSet<Key> = listed(&store).into_iter().map(|e| e.key).collect();
+    let expected: std::collections::HashSet<Key> =
+        keys.iter().skip(1).step_by(2).copied().collect();
+    assert_eq!(left, expected);
+}
