@@ -470,6 +470,27 @@ mod tests {
         }
     }
 
+    /// The tag is mixed in by xor of a multiple of it: for each tag the hash is a bijection of
+    /// the key's SipHash, so a tag cannot add collisions (an `|` would set bits and make the
+    /// keys of one policy collide).
+    #[test]
+    fn tags_are_mixed_in_by_xor() {
+        let table: Table<Until> = Table::new(1, 16, CapPolicy::Refuse);
+        let keys = [
+            Key::from(1u64),
+            Key::from("user-42"),
+            Key::from("k".repeat(40).as_str()),
+        ];
+        for tag in [1u64, 42, 0xDEAD_BEEF, u64::MAX] {
+            for key in &keys {
+                assert_eq!(
+                    table.hash(tag, key) ^ table.hash(0, key),
+                    tag.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                );
+            }
+        }
+    }
+
     /// Keys of every length around the short/long boundary, raw and built, with shared
     /// prefixes and trailing zero bytes: each is its own entry, found again, under each tag.
     #[test]

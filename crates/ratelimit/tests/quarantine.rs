@@ -222,3 +222,21 @@ fn many_blocks_released_one_by_one() {
         keys.iter().skip(1).step_by(2).copied().collect();
     assert_eq!(left, expected);
 }
+
+/// The penalty box through an `Arc` (as services share it) lists what the store lists; a
+/// cursor shows its length, never its bytes (they are a key's).
+#[tokio::test]
+async fn a_shared_penalty_box_lists_its_blocks() {
+    let store = Arc::new(MemoryStore::new());
+    store
+        .block(&Key::from("k"), Duration::from_secs(60))
+        .await
+        .unwrap();
+    let page = PenaltyBox::blocks(&store, None, 10).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].key, Key::from("k"));
+    assert_eq!(
+        format!("{:?}", BlockCursor::from_bytes(vec![1, 2, 3])),
+        "BlockCursor(3 bytes)"
+    );
+}
