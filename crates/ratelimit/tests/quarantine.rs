@@ -239,4 +239,11 @@ async fn a_shared_penalty_box_lists_its_blocks() {
         format!("{:?}", BlockCursor::from_bytes(vec![1, 2, 3])),
         "BlockCursor(3 bytes)"
     );
+    store
+        .block(&Key::from("brief"), Duration::from_nanos(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let ended = PenaltyBox::take_ended(&store, 10).await.unwrap();
+    assert_eq!(ended, vec![Key::from("brief")]);
 }
