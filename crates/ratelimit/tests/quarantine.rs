@@ -247,3 +247,25 @@ async fn a_shared_penalty_box_lists_its_blocks() {
     let ended = PenaltyBox::take_ended(&store, 10).await.unwrap();
     assert_eq!(ended, vec![Key::from("brief")]);
 }
+
+/// `Quarantine` (the logging wrapper) lists and hands over ended blocks as its store does.
+#[tokio::test]
+async fn quarantine_lists_and_takes_ended_blocks_of_its_store() {
+    let store = Quarantine::new(MemoryStore::new());
+    store
+        .block(&Key::from("k"), Duration::from_secs(60))
+        .await
+        .unwrap();
+    store
+        .block(&Key::from("brief"), Duration::from_nanos(1))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(2)).await;
+    let page = store.blocks(None, 10).await.unwrap();
+    assert_eq!(page.entries.len(), 1);
+    assert_eq!(page.entries[0].key, Key::from("k"));
+    assert_eq!(
+        store.take_ended(10).await.unwrap(),
+        vec![Key::from("brief")]
+    );
+}
