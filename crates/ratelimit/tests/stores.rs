@@ -456,3 +456,74 @@ fn the_penalty_box_on_a_locked_policy() {
     clock.advance(Duration::from_secs(540));
     assert_eq!(cause(&store), Cause::Admitted);
 }
+
+/// A full shard that evicts drops the eighth of its keys whose states expire soonest (8 of
+/// 64 here, one shard), and keeps the others with their states.
+#[test]
+fn a_full_shard_evicts_the_soonest_expiring_eighth() {
+    let clock = clock();
+    let store = MemoryStore::with_config(clock.clone(), 1, 64, CapPolicy::EvictSoonestExpiring);
+    let p = Policy::single(Limit::gcra("g", Quota::per_hour(1).unwrap()).unwrap()).unwrap();
+    // Key i is seen at +i ms, so its state expires i ms after key 0's.
+    for i in 0..64u64 {
+        assert!(store.check_now(&Key::from(i), &p, 1).unwrap().is_allowed());
+        clock.advance(Duration::from_millis(1));
+    }
+    assert_eq!(store.len(), 64);
+    assert!(
+        store
+            .check_now(&Key::from(64u64), &p, 1)
+            .unwrap()
+            .is_allowed()
+    );
+    assert_eq!(store.len(), 57, "8 evicted, 1 added");
+    assert!(
+        !store
+            .check_now(&Key::from(8u64), &p, 1)
+            .unwrap()
+            .is_allowed(),
+        "kept"
+    );
+    assert!(
+        store
+            .check_now(&Key::from(7u64), &p, 1)
+            .unwrap()
+            .is_allowed(),
+        "evicted"
+    );
+}
+
+/// A full shard that refuses new keys sweeps again when its soonest state has expired (at
+/// exactly that instant), but at most once a millisecond: in between, new keys are refused
+/// without a sweep, so a flood of new keys cannot make every request scan the shard.
+#[test]
+fn a_full_refusing_shard_sweeps_at_most_once_a_millisecond() {
+    let clock = clock();
+    let store = MemoryStore::with_config(clock.clone(), 1, 2, CapPolicy::Refuse);
+    let p = Policy::single(Limit::gcra("g", Quota::per_second(1).unwrap()).unwrap()).unwrap();
+    let check = |k: &str| store.check_now(&Key::from(k), &p, 1);
+    let full = Err(RateLimitError::KeyCapReached { cap: 2 });
+    let at_ms = |ms: u64| {
+        clock.set(Timestamp::from_unix_nanos(
+            1_700_000_000_000_000_000 + ms * 1_000_000,
+        ))
+    };
+    at_ms(0);
+    assert!(check("a").unwrap().is_allowed()); // a's state expires at +1,000 ms
+    at_ms(500);
+    assert!(check("b").unwrap().is_allowed()); // b's at +1,500 ms
+    at_ms(600);
+    assert_eq!(check("c"), full);
+    // a expires at +1,000 ms exactly, more than 1 ms after the last sweep: room for d.
+    at_ms(1_000);
+    assert!(check("d").unwrap().is_allowed());
+    // Full again (b, d); refused just before b expires, which sets the 1 ms pause.
+    clock.set(Timestamp::from_unix_nanos(1_700_000_001_499_800_000));
+    assert_eq!(check("e"), full);
+    // b has expired, but within 1 ms of that sweep: refused without a sweep.
+    clock.set(Timestamp::from_unix_nanos(1_700_000_001_500_300_000));
+    assert_eq!(check("f"), full);
+    // After the pause: swept, room for g.
+    clock.set(Timestamp::from_unix_nanos(1_700_000_001_500_900_000));
+    assert!(check("g").unwrap().is_allowed());
+}
