@@ -193,3 +193,25 @@ async fn explicit_block_on_a_full_box_is_refused() {
         assert_eq!(v.cause(), Cause::Blocked);
     }
 }
+
+/// `FastClock` reads the wall clock (a counter synchronised with the system clock), and
+/// `Timestamp` arithmetic saturates instead of wrapping.
+#[test]
+fn the_fast_clock_reads_wall_time_and_timestamps_saturate() {
+    use palisade_ratelimit::{Clock, FastClock, SystemClock};
+    let fast = FastClock::new();
+    let (a, b) = (
+        fast.now().as_unix_nanos(),
+        SystemClock.now().as_unix_nanos(),
+    );
+    assert!(a.abs_diff(b) < 1_000_000_000, "fast {a}, system {b}");
+    let t = Timestamp::from_unix_secs(1);
+    assert_eq!(
+        t.saturating_add(Duration::from_secs(2)),
+        Timestamp::from_unix_secs(3)
+    );
+    assert_eq!(
+        Timestamp::from_unix_nanos(u64::MAX - 1).saturating_add(Duration::from_secs(1)),
+        Timestamp::from_unix_nanos(u64::MAX)
+    );
+}
