@@ -835,3 +835,37 @@ fn verdict_from_server_side_decisions() {
     assert_eq!((v.cause(), v.retry_after()), (Cause::Admitted, None));
     assert_eq!(v.decisions()[0].remaining(), 4, "charged");
 }
+
+/// A token bucket's refusal with tokens left: reset when the bucket is full again, retry
+/// when the missing tokens have accrued. 4 per second: a token every 250 ms.
+#[test]
+fn token_bucket_refusal_with_tokens_left() {
+    let limit = Limit::new(
+        "t",
+        AlgorithmKind::TokenBucket,
+        Quota::per_second(4).unwrap(),
+    )
+    .unwrap();
+    let mut state = limit.new_state();
+    for _ in 0..3 {
+        assert!(limit.apply(&mut state, at(T0), 1).unwrap().is_allowed());
+    }
+    let d = limit.apply(&mut state, at(T0), 2).unwrap();
+    let ms = Duration::from_millis;
+    assert_eq!(d, Decision::refused(4, 1, ms(750), ms(250)));
+}
+
+/// A penalty lengthens a refusal's retry time, never an admission's, and a denylisted key
+/// gets none (it is refused until removed from the list, not for a while).
+#[test]
+fn penalties_apply_to_limited_refusals_only() {
+    let s = Duration::from_secs;
+    assert_eq!(
+        Verdict::denylisted().with_penalty(s(60)).retry_after(),
+        None
+    );
+    let limited = Verdict::from_decisions(vec![Decision::refused(1, 0, s(1), s(1))]);
+    assert_eq!(limited.with_penalty(s(60)).retry_after(), Some(s(60)));
+    let admitted = Verdict::from_decisions(vec![Decision::allowed(1, 0, s(1))]);
+    assert_eq!(admitted.clone().with_penalty(s(60)), admitted);
+}
