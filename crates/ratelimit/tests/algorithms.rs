@@ -614,6 +614,12 @@ fn an_admission_binds_to_the_longest_reset_among_equals() {
     ]);
     assert_eq!(v.cause(), Cause::Admitted);
     assert_eq!(v.binding().unwrap().0, 1);
+    // A limit already back to full capacity (reset 0) binds least among equals.
+    let v = Verdict::from_decisions(vec![
+        Decision::allowed(10, 5, Duration::ZERO),
+        Decision::allowed(10, 5, s(1)),
+    ]);
+    assert_eq!(v.binding().unwrap().0, 1);
 }
 
 /// Keys hash by what they are (for callers' own maps of keys): equal keys alike, different
