@@ -268,4 +268,8 @@ async fn quarantine_lists_and_takes_ended_blocks_of_its_store() {
         store.take_ended(10).await.unwrap(),
         vec![Key::from("brief")]
     );
+    RateLimitStore::unblock(&store, &Key::from("k"))
+        .await
+        .unwrap();
+    assert!(store.blocks(None, 10).await.unwrap().entries.is_empty());
 }
