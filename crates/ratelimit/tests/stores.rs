@@ -523,7 +523,7 @@ fn a_full_refusing_shard_sweeps_at_most_once_a_millisecond() {
     // b has expired, but within 1 ms of that sweep: refused without a sweep.
     clock.set(Timestamp::from_unix_nanos(1_700_000_001_500_300_000));
     assert_eq!(check("f"), full);
-    // After the pause: swept, room for g.
-    clock.set(Timestamp::from_unix_nanos(1_700_000_001_500_900_000));
+    // Exactly 1 ms after that sweep: swept again, room for g.
+    clock.set(Timestamp::from_unix_nanos(1_700_000_001_500_800_000));
     assert!(check("g").unwrap().is_allowed());
 }
