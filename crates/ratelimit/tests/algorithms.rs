@@ -23,6 +23,14 @@ fn at(ns: u64) -> Timestamp {
     Timestamp::from_unix_nanos(ns)
 }
 
+/// `value`'s hash by the standard library's `DefaultHasher` (fixed keys: the same in every run).
+fn hash<T: std::hash::Hash>(value: &T) -> u64 {
+    use std::hash::{DefaultHasher, Hasher};
+    let mut h = DefaultHasher::new();
+    value.hash(&mut h);
+    h.finish()
+}
+
 #[test]
 fn gcra_formula_vector() {
     // 10 per second, burst 10: T = 100 ms, τ = 1 s.
@@ -525,13 +533,6 @@ fn expiry_of_a_charged_state_per_algorithm() {
 /// answer.
 #[test]
 fn decisions_compare_and_hash_by_every_part() {
-    use std::collections::hash_map::DefaultHasher;
-    use std::hash::{Hash, Hasher};
-    fn hash(d: &Decision) -> u64 {
-        let mut h = DefaultHasher::new();
-        d.hash(&mut h);
-        h.finish()
-    }
     let s = Duration::from_secs;
     let base = Decision::refused(10, 2, s(30), s(5));
     let same = Decision::refused(10, 2, s(30), s(5));
@@ -626,13 +627,6 @@ fn an_admission_binds_to_the_longest_reset_among_equals() {
 /// keys apart.
 #[test]
 fn keys_hash_by_their_contents() {
-    use std::collections::hash_map::DefaultHasher;
-    use std::hash::{Hash, Hasher};
-    fn hash(k: &Key) -> u64 {
-        let mut h = DefaultHasher::new();
-        k.hash(&mut h);
-        h.finish()
-    }
     assert_eq!(hash(&Key::from("user-1")), hash(&Key::from("user-1")));
     assert_ne!(hash(&Key::from("user-1")), hash(&Key::from("user-2")));
     let long = "x".repeat(200);
