@@ -455,3 +455,31 @@ fn rich_text_reads_the_same_every_way() {
     assert_eq!(String::from(text.clone()), "<b>bold</b>");
     assert_eq!(text.into_string(), "<b>bold</b>");
 }
+
+/// A URL that becomes a script URL once Unicode whitespace is removed is dropped, with and
+/// without a URL policy (the first input is the property test's counterexample); one that
+/// only looks like a scheme further in, or a relative path starting like one, is kept.
+#[test]
+fn urls_hiding_a_scheme_behind_unicode_whitespace_are_dropped() {
+    let with_policy = HtmlPolicy::new().url_policy(UrlPolicy::new());
+    for input in [
+        "<img src=\u{a0}javascript:<script>",
+        "<a href=\"\u{2003}JavaScript:alert(1)\">x</a>",
+        "<a href=\"&nbsp;data:text/html,x\">x</a>",
+    ] {
+        let out = clean(input);
+        assert!(
+            !out.contains("src=") && !out.contains("href="),
+            "{input:?} -> {out:?}"
+        );
+        let out = with_policy.clean(input).unwrap().into_string();
+        assert!(
+            !out.contains("src=") && !out.contains("href="),
+            "{input:?} -> {out:?}"
+        );
+    }
+    assert_eq!(
+        clean("<a href=\"data-sheet.pdf\">x</a>"),
+        "<a href=\"data-sheet.pdf\" rel=\"noopener noreferrer\">x</a>"
+    );
+}
