@@ -9,7 +9,6 @@
 
 use std::fmt::Write;
 
-use crate::decision::ceil_secs;
 use crate::{Cause, Policy, Verdict};
 
 /// Which fields [`RateLimitHeaders::to_pairs`] renders.
@@ -55,15 +54,9 @@ impl<'a> RateLimitHeaders<'a> {
 
     /// The `RateLimit-Policy` value: one `"name";q=<limit>;w=<period in s>` per limit. A
     /// period that is not a whole number of seconds is rounded up, which under-states the quota
-    /// rather than over-stating it.
+    /// rather than over-stating it. A copy of [`Policy::policy_field`], which is rendered once.
     pub fn policy_field(&self) -> String {
-        let mut out = String::new();
-        for (i, l) in self.policy.limits().iter().enumerate() {
-            let sep = if i == 0 { "" } else { ", " };
-            let w = ceil_secs(l.quota().period_nanos());
-            let _ = write!(out, "{sep}\"{}\";q={};w={w}", l.name(), l.quota().limit());
-        }
-        out
+        self.policy.policy_field().to_owned()
     }
 
     /// The `RateLimit` value: one `"name";r=<remaining>;t=<seconds to reset>` per limit.

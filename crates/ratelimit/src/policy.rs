@@ -1,11 +1,13 @@
 //! Policies: several limits on one key at once, the penalty box, and allow and deny lists.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
 
 use crate::algorithm::check_cost;
+use crate::decision::ceil_secs;
 use crate::{Decision, Gcra, Key, Limit, RateLimitError, State, Timestamp, Verdict};
 
 /// The most limits one policy may hold: each is evaluated on every request.
@@ -48,6 +50,8 @@ pub struct Policy {
     block_for: Option<Duration>,
     access: AccessList,
     id: u64,
+    /// The `RateLimit-Policy` field value, rendered once: it depends on the limits alone.
+    policy_field: Box<str>,
 }
 
 impl Policy {
@@ -88,12 +92,14 @@ impl Policy {
             [only] => only.as_gcra().copied(),
             _ => None,
         };
+        let policy_field = render_policy_field(&limits).into_boxed_str();
         Ok(Self {
             limits,
             single_gcra,
             block_for: None,
             access: AccessList::default(),
             id: u64::from_be_bytes(id),
+            policy_field,
         })
     }
 
@@ -120,6 +126,15 @@ impl Policy {
     pub fn with_access(mut self, access: AccessList) -> Self {
         self.access = access;
         self
+    }
+
+    /// The `RateLimit-Policy` response field value (draft-ietf-httpapi-ratelimit-headers-09/-10,
+    /// a Structured Field List, RFC 9651): one `"name";q=<limit>;w=<period in s>` per limit,
+    /// separated by `, `. A period that is not a whole number of seconds is rounded up, which
+    /// under-states the quota rather than over-stating it. Rendered once, when the policy is
+    /// built, since it does not change from one request to the next.
+    pub fn policy_field(&self) -> &str {
+        &self.policy_field
     }
 
     /// The limits, in order.
@@ -321,4 +336,15 @@ impl AccessList {
             None
         }
     }
+}
+
+/// The `RateLimit-Policy` value of `limits` (see [`Policy::policy_field`]).
+fn render_policy_field(limits: &[Limit]) -> String {
+    let mut out = String::new();
+    for (i, l) in limits.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let w = ceil_secs(l.quota().period_nanos());
+        let _ = write!(out, "{sep}\"{}\";q={};w={w}", l.name(), l.quota().limit());
+    }
+    out
 }

@@ -229,29 +229,34 @@ impl Steady {
     pub(crate) fn now<C: Clock + ?Sized>(&self, clock: &C) -> Timestamp {
         // The skew is read before the clock: a reading taken after a step was absorbed never
         // meets the skew of before it, so one step is never added twice.
-        let skew = self.skew.load(Ordering::Acquire);
-        let t = clock.now().0.saturating_add(skew);
-        let floor = self.floor.load(Ordering::Relaxed);
-        if t >= floor {
-            if t - floor >= STEP_NS {
-                self.floor.fetch_max(t, Ordering::Relaxed);
+        let mut skew = self.skew.load(Ordering::Acquire);
+        loop {
+            let t = clock.now().0.saturating_add(skew);
+            let floor = self.floor.load(Ordering::Relaxed);
+            if t >= floor {
+                if t - floor >= STEP_NS {
+                    self.floor.fetch_max(t, Ordering::Relaxed);
+                }
+                return Timestamp(t);
             }
-            return Timestamp(t);
-        }
-        let back = floor - t;
-        if back <= STEP_NS {
-            return Timestamp(t);
-        }
-        // The clock stepped back: add the step to the skew, once (the thread that wins the
-        // exchange); a loser re-reads with the winner's skew.
-        match self.skew.compare_exchange(
-            skew,
-            skew.saturating_add(back),
-            Ordering::AcqRel,
-            Ordering::Acquire,
-        ) {
-            Ok(_) => Timestamp(floor),
-            Err(now_skew) => Timestamp(clock.now().0.saturating_add(now_skew).max(t)),
+            let back = floor - t;
+            if back <= STEP_NS {
+                return Timestamp(t);
+            }
+            // The clock stepped back: add the step to the skew, once (the thread that wins the
+            // exchange). A loser reads the clock again with the skew it lost to: that skew
+            // absorbed this step, or only another reader's gap (a reader preempted between
+            // its reading and the floor sees one of a few milliseconds), in which case the
+            // step is still to absorb. Each lost exchange is another reader's progress.
+            match self.skew.compare_exchange(
+                skew,
+                skew.saturating_add(back),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Timestamp(floor),
+                Err(now_skew) => skew = now_skew,
+            }
         }
     }
 }
@@ -289,6 +294,56 @@ mod tests {
         // Forward steps are followed.
         clock.advance(Duration::from_secs(60));
         assert_eq!(steady.now(&clock).0, t0 + 63_000_000_000 - 500_000);
+    }
+
+    /// A clock that runs `hook` at its next reading, once: another reader's work, placed
+    /// exactly between a reader's skew and its exchange.
+    struct HookClock {
+        at: AtomicU64,
+        hook: std::sync::Mutex<Option<Box<dyn FnOnce() + Send>>>,
+    }
+
+    impl Clock for HookClock {
+        fn now(&self) -> Timestamp {
+            let hook = self.hook.lock().unwrap().take();
+            if let Some(hook) = hook {
+                hook();
+            }
+            Timestamp(self.at.load(Ordering::SeqCst))
+        }
+    }
+
+    /// Found by `steady_absorbs_one_step_once_under_concurrency` under load (1 run in a few
+    /// hundred): a reader lost its exchange to another reader's small gap, not to the step,
+    /// and handed out the stepped-back clock, an hour below earlier readings.
+    #[test]
+    fn a_reader_that_loses_to_a_smaller_gap_still_absorbs_the_step() {
+        let t0 = Timestamp::from_unix_secs(1_700_000_000).0;
+        let steady = Arc::new(Steady::default());
+        let clock = Arc::new(HookClock {
+            at: AtomicU64::new(t0),
+            hook: std::sync::Mutex::new(None),
+        });
+        assert_eq!(steady.now(&*clock).0, t0);
+        clock.at.store(t0 + 10 * STEP_NS, Ordering::SeqCst);
+        assert_eq!(steady.now(&*clock).0, t0 + 10 * STEP_NS);
+        // This reader loads the skew (0), then reads the clock: meanwhile the clock steps back
+        // an hour, and another reader, preempted since its reading 5 ms below the floor,
+        // absorbs its own 5 ms gap.
+        let (other, hooked) = (Arc::clone(&steady), Arc::clone(&clock));
+        *clock.hook.lock().unwrap() = Some(Box::new(move || {
+            let late = ManualClock::new(Timestamp(t0 + 5 * STEP_NS));
+            assert_eq!(other.now(&late).0, t0 + 10 * STEP_NS);
+            hooked.at.store(t0 + 10 * STEP_NS - HOUR, Ordering::SeqCst);
+        }));
+        let reading = steady.now(&*clock).0;
+        assert_eq!(
+            reading,
+            t0 + 10 * STEP_NS,
+            "the step is absorbed, not handed out"
+        );
+        clock.at.fetch_add(STEP_NS, Ordering::SeqCst);
+        assert_eq!(steady.now(&*clock).0, t0 + 11 * STEP_NS);
     }
 
     /// Threads reading while the clock steps back absorb the step once (within a few

@@ -54,6 +54,8 @@ pub(crate) struct Limiter {
     pub(crate) cost: u32,
     /// Screens admitted requests by their client IP's abuse score.
     pub(crate) reputation: Option<Arc<CachedReputation>>,
+    /// `RateLimit-Policy`, the same for every response: built once ([`Policy::policy_field`]).
+    policy_value: Option<HeaderValue>,
 }
 
 /// The configuration shared by every clone of a service.
@@ -298,6 +300,7 @@ impl Limiter {
     pub(crate) fn new(store: Arc<dyn RateLimitStore>, policy: Policy) -> Self {
         Self {
             store,
+            policy_value: HeaderValue::from_str(policy.policy_field()).ok(),
             policy: Arc::new(policy),
             style: HeaderStyle::Draft,
             on_failure: OnStoreFailure::FailClosed,
@@ -308,16 +311,31 @@ impl Limiter {
 
     fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
         for (name, value) in RateLimitHeaders::new(&self.policy, verdict).to_pairs(self.style) {
-            // `try_from(String)` keeps the string's buffer (`from_str` would copy it); the
-            // same bytes are checked.
-            if let (Ok(name), Ok(value)) = (
-                HeaderName::from_bytes(name.as_bytes()),
-                HeaderValue::try_from(value),
-            ) {
+            // The policy's value is built once; the others are numbers of this verdict.
+            // `try_from(String)` keeps the string's buffer (`from_str` would copy it).
+            let value = match name {
+                "RateLimit-Policy" => self.policy_value.clone(),
+                _ => HeaderValue::try_from(value).ok(),
+            };
+            if let (Some(name), Some(value)) = (header_name(name), value) {
                 into.insert(name, value);
             }
         }
     }
+}
+
+/// The `HeaderName` of a field [`RateLimitHeaders::to_pairs`] renders, without parsing it
+/// again for every response.
+fn header_name(name: &str) -> Option<HeaderName> {
+    Some(match name {
+        "RateLimit-Policy" => HeaderName::from_static("ratelimit-policy"),
+        "RateLimit" => HeaderName::from_static("ratelimit"),
+        "RateLimit-Limit" => HeaderName::from_static("ratelimit-limit"),
+        "RateLimit-Remaining" => HeaderName::from_static("ratelimit-remaining"),
+        "RateLimit-Reset" => HeaderName::from_static("ratelimit-reset"),
+        "Retry-After" => RETRY_AFTER,
+        other => return HeaderName::from_bytes(other.as_bytes()).ok(),
+    })
 }
 
 /// The route part of a key: the matched route template, or the normalized path, each tagged

@@ -1,6 +1,7 @@
 //! Webhook verification: buffer the body, verify its signature, claim the delivery, and
 //! complete or release the claim when the handler answers.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -15,7 +16,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use palisade_replay::{Lease, Namespace, NonceStore, ReplayError, ReplayGuard};
 use palisade_webhook::twilio::PublicUrl;
-use palisade_webhook::{Scheme, Verified, Verifier, WebhookError};
+use palisade_webhook::{Provider, Scheme, Verified, Verifier, WebhookError};
 use tower::{Layer, Service};
 use tracing::Level;
 
@@ -290,6 +291,9 @@ struct Shared<S> {
     replay: Option<Arc<dyn Deliveries>>,
     tenant: Option<String>,
     route: Option<String>,
+    /// The namespace of a configured route, for the provider the verifier had when the service
+    /// was built: built once rather than formatted for every delivery.
+    route_namespace: Option<(Provider, Namespace)>,
     public_url: Option<PublicUrl>,
     max_body: usize,
     replay_status: StatusCode,
@@ -303,6 +307,7 @@ impl<S> Clone for Shared<S> {
             replay: self.replay.clone(),
             tenant: self.tenant.clone(),
             route: self.route.clone(),
+            route_namespace: self.route_namespace.clone(),
             public_url: self.public_url.clone(),
             max_body: self.max_body,
             replay_status: self.replay_status,
@@ -439,6 +444,7 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
                 replay: None,
                 tenant: None,
                 route: None,
+                route_namespace: None,
                 public_url: None,
                 max_body: DEFAULT_MAX_BODY,
                 replay_status: StatusCode::OK,
@@ -557,13 +563,19 @@ impl<S: Scheme + 'static> WebhookLayer<S> {
     }
 }
 
-impl<S, I> Layer<I> for WebhookLayer<S> {
+impl<S: Scheme, I> Layer<I> for WebhookLayer<S> {
     type Service = WebhookService<I, S>;
 
     fn layer(&self, inner: I) -> Self::Service {
+        let mut shared = self.shared.clone();
+        shared.route_namespace = shared.route.as_deref().map(|route| {
+            let provider = shared.verifier.load().scheme().provider();
+            let tenant = shared.tenant.as_deref();
+            (provider, Namespace::route(provider, route, tenant))
+        });
         WebhookService {
             inner,
-            shared: Arc::new(self.shared.clone()),
+            shared: Arc::new(shared),
         }
     }
 }
@@ -738,15 +750,22 @@ impl<S: Scheme + 'static> Shared<S> {
 
     /// The replay namespace of a verified request: provider, route identity (configured, or
     /// axum's matched route template) and tenant.
-    fn namespace(&self, parts: &Parts, verified: &Verified) -> Namespace {
-        let tenant = self.tenant.as_deref();
-        match self.route.as_deref().or_else(|| matched_path(parts)) {
-            Some(route) => Namespace::route(verified.provider, route, tenant),
-            None => match tenant {
-                Some(tenant) => Namespace::tenant(verified.provider, tenant),
-                None => Namespace::provider(verified.provider),
-            },
+    fn namespace(&self, parts: &Parts, verified: &Verified) -> Cow<'_, Namespace> {
+        if let Some((provider, namespace)) = &self.route_namespace
+            && *provider == verified.provider
+        {
+            return Cow::Borrowed(namespace);
         }
+        let tenant = self.tenant.as_deref();
+        Cow::Owned(
+            match self.route.as_deref().or_else(|| matched_path(parts)) {
+                Some(route) => Namespace::route(verified.provider, route, tenant),
+                None => match tenant {
+                    Some(tenant) => Namespace::tenant(verified.provider, tenant),
+                    None => Namespace::provider(verified.provider),
+                },
+            },
+        )
     }
 
     /// The synchronous part: URL, then signature.
