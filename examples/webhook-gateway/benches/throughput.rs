@@ -29,6 +29,10 @@
     missing_docs
 )]
 
+/// The gateway binary's allocator (`src/main.rs`), for both servers of this process.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;

@@ -7,6 +7,12 @@ use std::process::ExitCode;
 use clap::Parser;
 use webhook_gateway::{Config, build_gateway, serve, shutdown_signal};
 
+/// mimalloc rather than the system allocator: each delivery's parsed JSON tree is often freed
+/// on another worker thread than the one that built it, which glibc's per-thread arenas make
+/// costly (measured in `docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A webhook gateway built from the Palisade crates.
 #[derive(Parser)]
 #[command(version, about)]
