@@ -23,6 +23,11 @@ fn at(ns: u64) -> Timestamp {
     Timestamp::from_unix_nanos(ns)
 }
 
+/// A limit of `kind` named `name`, `n` per second.
+fn per_second(name: &str, kind: AlgorithmKind, n: u64) -> Limit {
+    Limit::new(name, kind, Quota::per_second(n).unwrap()).unwrap()
+}
+
 /// `value`'s hash by the standard library's `DefaultHasher` (fixed keys: the same in every run).
 fn hash<T: std::hash::Hash>(value: &T) -> u64 {
     use std::hash::{DefaultHasher, Hasher};
@@ -473,13 +478,8 @@ fn limit_parameters_per_algorithm() {
 /// charged as a new state of this one, and replaced by it.
 #[test]
 fn a_state_of_another_algorithm_starts_afresh() {
-    let gcra = Limit::new("l", AlgorithmKind::Gcra, Quota::per_second(1).unwrap()).unwrap();
-    let bucket = Limit::new(
-        "l",
-        AlgorithmKind::TokenBucket,
-        Quota::per_second(1).unwrap(),
-    )
-    .unwrap();
+    let gcra = per_second("l", AlgorithmKind::Gcra, 1);
+    let bucket = per_second("l", AlgorithmKind::TokenBucket, 1);
     let mut state = bucket.new_state();
     let decided = gcra.decide(&state, at(T0), 1).unwrap();
     assert!(decided.is_allowed());
@@ -766,12 +766,7 @@ fn each_algorithms_apply_agrees_with_limit_apply() {
 /// previous window still weighs ⌈2 × 0.9⌉ = 2.
 #[test]
 fn sliding_window_counter_vector() {
-    let limit = Limit::new(
-        "s",
-        AlgorithmKind::SlidingWindowCounter,
-        Quota::per_second(2).unwrap(),
-    )
-    .unwrap();
+    let limit = per_second("s", AlgorithmKind::SlidingWindowCounter, 2);
     let ms = Duration::from_millis;
     let mut state = limit.new_state();
     // Admitted: reset when this window's counts leave the sliding window, at T0 + 2 s.
@@ -840,12 +835,7 @@ fn verdict_from_server_side_decisions() {
 /// when the missing tokens have accrued. 4 per second: a token every 250 ms.
 #[test]
 fn token_bucket_refusal_with_tokens_left() {
-    let limit = Limit::new(
-        "t",
-        AlgorithmKind::TokenBucket,
-        Quota::per_second(4).unwrap(),
-    )
-    .unwrap();
+    let limit = per_second("t", AlgorithmKind::TokenBucket, 4);
     let mut state = limit.new_state();
     for _ in 0..3 {
         assert!(limit.apply(&mut state, at(T0), 1).unwrap().is_allowed());

@@ -223,35 +223,9 @@ fn many_blocks_released_one_by_one() {
     assert_eq!(left, expected);
 }
 
-/// The penalty box through an `Arc` (as services share it) lists what the store lists; a
-/// cursor shows its length, never its bytes (they are a key's).
-#[tokio::test]
-async fn a_shared_penalty_box_lists_its_blocks() {
-    let store = Arc::new(MemoryStore::new());
-    store
-        .block(&Key::from("k"), Duration::from_secs(60))
-        .await
-        .unwrap();
-    let page = PenaltyBox::blocks(&store, None, 10).await.unwrap();
-    assert_eq!(page.entries.len(), 1);
-    assert_eq!(page.entries[0].key, Key::from("k"));
-    assert_eq!(
-        format!("{:?}", BlockCursor::from_bytes(vec![1, 2, 3])),
-        "BlockCursor(3 bytes)"
-    );
-    store
-        .block(&Key::from("brief"), Duration::from_nanos(1))
-        .await
-        .unwrap();
-    tokio::time::sleep(Duration::from_millis(2)).await;
-    let ended = PenaltyBox::take_ended(&store, 10).await.unwrap();
-    assert_eq!(ended, vec![Key::from("brief")]);
-}
-
-/// `Quarantine` (the logging wrapper) lists and hands over ended blocks as its store does.
-#[tokio::test]
-async fn quarantine_lists_and_takes_ended_blocks_of_its_store() {
-    let store = Quarantine::new(MemoryStore::new());
+/// Blocks `k` for a minute and `brief` for a nanosecond through `store`: the listing holds
+/// `k` only, `brief` is handed over as ended, and unblocking `k` empties the listing.
+async fn lists_takes_and_unblocks(store: &impl PenaltyBox) {
     store
         .block(&Key::from("k"), Duration::from_secs(60))
         .await
@@ -268,8 +242,23 @@ async fn quarantine_lists_and_takes_ended_blocks_of_its_store() {
         store.take_ended(10).await.unwrap(),
         vec![Key::from("brief")]
     );
-    RateLimitStore::unblock(&store, &Key::from("k"))
-        .await
-        .unwrap();
+    store.unblock(&Key::from("k")).await.unwrap();
     assert!(store.blocks(None, 10).await.unwrap().entries.is_empty());
+}
+
+/// The penalty box through an `Arc` (as services share it) lists what the store lists; a
+/// cursor shows its length, never its bytes (they are a key's).
+#[tokio::test]
+async fn a_shared_penalty_box_lists_its_blocks() {
+    lists_takes_and_unblocks(&Arc::new(MemoryStore::new())).await;
+    assert_eq!(
+        format!("{:?}", BlockCursor::from_bytes(vec![1, 2, 3])),
+        "BlockCursor(3 bytes)"
+    );
+}
+
+/// `Quarantine` (the logging wrapper) lists and hands over ended blocks as its store does.
+#[tokio::test]
+async fn quarantine_lists_and_takes_ended_blocks_of_its_store() {
+    lists_takes_and_unblocks(&Quarantine::new(MemoryStore::new())).await;
 }

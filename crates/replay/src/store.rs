@@ -11,12 +11,6 @@ use rand::{Rng, SeedableRng};
 
 use crate::ReplayError;
 
-fn os_source_failed() -> ReplayError {
-    ReplayError::StoreUnavailable {
-        reason: "the OS random source failed".into(),
-    }
-}
-
 /// What an insert-if-absent found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Freshness {
@@ -56,26 +50,21 @@ impl LeaseToken {
     pub fn random() -> Result<Self, ReplayError> {
         let mut bytes = [0u8; 16];
         let drawn = GENERATOR.with(|cell| {
-            // Never borrowed re-entrantly; if it were, the OS source serves this token.
-            let Ok(mut slot) = cell.try_borrow_mut() else {
-                return Ok(false);
-            };
+            // Never borrowed re-entrantly: nothing below draws a token.
+            let mut slot = cell.try_borrow_mut().ok()?;
             if slot.as_ref().is_none_or(|(_, left)| *left == 0) {
-                *slot = Some((StdRng::try_from_rng(&mut SysRng)?, TOKENS_PER_SEED));
+                *slot = Some((StdRng::try_from_rng(&mut SysRng).ok()?, TOKENS_PER_SEED));
             }
-            if let Some((rng, left)) = slot.as_mut() {
-                rng.fill_bytes(&mut bytes);
-                *left = left.saturating_sub(1);
-            }
-            Ok::<_, rand::rngs::SysError>(true)
+            let (rng, left) = slot.as_mut()?;
+            rng.fill_bytes(&mut bytes);
+            *left = left.saturating_sub(1);
+            Some(())
         });
-        match drawn {
-            Ok(true) => Ok(Self(bytes)),
-            Ok(false) => getrandom::fill(&mut bytes)
-                .map(|()| Self(bytes))
-                .map_err(|_| os_source_failed()),
-            Err(_) => Err(os_source_failed()),
-        }
+        drawn
+            .map(|()| Self(bytes))
+            .ok_or_else(|| ReplayError::StoreUnavailable {
+                reason: "the OS random source failed".into(),
+            })
     }
 
     /// A token from fixed bytes (tests, or a store that round-trips it).
