@@ -32,7 +32,7 @@ pub enum Normalizer {
     /// read. Refused: a national number without its country code (`438 900 7409`, use
     /// [`Normalizer::PhoneIn`]), a number invalid in its country's numbering plan, and a
     /// number with an extension (index the number without it: different extensions are
-    /// different people). Parsing copies the value into buffers of the `phonenumber` crate
+    /// different people). Parsing copies the value into buffers of the `rlibphonenumber` crate
     /// that are not zeroized on drop; the canonical form returned is.
     Phone,
     /// A phone number as [`Normalizer::Phone`], with national forms read in a default

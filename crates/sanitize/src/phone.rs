@@ -1,5 +1,6 @@
 //! Phone numbers in E.164 form, parsed and validated against libphonenumber's metadata (the
-//! [`phonenumber`] crate, which bundles Google's real `PhoneNumberMetadata.xml`).
+//! [`rlibphonenumber`] crate: a port of Google's libphonenumber, differentially fuzzed against
+//! the C++ library, bundling Google's real `PhoneNumberMetadata.xml`).
 //!
 //! One normalization for the workspace: `palisade-pii`'s phone normalizer for blind indexes
 //! calls [`PhoneNumber::parse`], so a number written two ways gets one blind index.
@@ -8,8 +9,10 @@ use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
-use phonenumber::country::Id;
-use phonenumber::metadata::DATABASE;
+use rlibphonenumber::{
+    NumberLengthType, PHONE_NUMBER_UTIL, ParseError, PhoneNumberFormat, PhoneNumberType,
+    ValidationError,
+};
 
 /// The longest input [`PhoneNumber::parse`] looks at, in bytes: a phone number with
 /// punctuation and an extension fits many times over; longer input is refused before any
@@ -63,7 +66,11 @@ impl PhoneError {
 /// A region (country or territory) for national numbers: an ISO 3166-1 alpha-2 code that
 /// libphonenumber's metadata knows (`CA`, `US`, `FR`, `DZ`, `GB`, …), case-insensitive.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Region(Id);
+pub struct Region {
+    region: rlibphonenumber::Region,
+    /// The upper-case alpha-2 code, ASCII.
+    code: [u8; 2],
+}
 
 impl Region {
     /// The region for an ISO 3166-1 alpha-2 code (`"ca"` and `"CA"` alike).
@@ -77,16 +84,25 @@ impl Region {
         if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(PhoneError::UnknownRegion);
         }
-        let id = Id::from_str(&upper).map_err(|_| PhoneError::UnknownRegion)?;
-        if DATABASE.by_id(id.as_ref()).is_none() {
+        let region =
+            rlibphonenumber::Region::from_code(&upper).map_err(|_| PhoneError::UnknownRegion)?;
+        if PHONE_NUMBER_UTIL
+            .get_country_code_for_region(region)
+            .is_none()
+        {
             return Err(PhoneError::UnknownRegion);
         }
-        Ok(Self(id))
+        let code = match upper.as_bytes() {
+            &[a, b] => [a, b],
+            _ => return Err(PhoneError::UnknownRegion),
+        };
+        Ok(Self { region, code })
     }
 
     /// The upper-case alpha-2 code.
     pub fn as_str(&self) -> &str {
-        self.0.as_ref()
+        // Two ASCII letters, checked in `new`.
+        std::str::from_utf8(&self.code).unwrap_or_default()
     }
 }
 
@@ -142,8 +158,8 @@ pub enum NumberType {
 }
 
 impl NumberType {
-    fn from_metadata(t: phonenumber::Type) -> Option<Self> {
-        use phonenumber::Type as T;
+    fn from_metadata(t: PhoneNumberType) -> Option<Self> {
+        use PhoneNumberType as T;
         Some(match t {
             T::FixedLine => Self::FixedLine,
             T::Mobile => Self::Mobile,
@@ -152,12 +168,11 @@ impl NumberType {
             T::PremiumRate => Self::PremiumRate,
             T::SharedCost => Self::SharedCost,
             T::PersonalNumber => Self::PersonalNumber,
-            T::Voip => Self::Voip,
+            T::VoIP => Self::Voip,
             T::Pager => Self::Pager,
-            T::Uan => Self::Uan,
-            T::Voicemail => Self::Voicemail,
+            T::UAN => Self::Uan,
+            T::VoiceMail => Self::Voicemail,
             T::Unknown => return None,
-            _ => Self::Other,
         })
     }
 }
@@ -220,7 +235,8 @@ fn ascii_digits(input: &str) -> Cow<'_, str> {
 }
 
 impl PhoneNumber {
-    /// Parses and validates a phone number.
+    /// Parses and validates a phone number, as libphonenumber's `PhoneNumberUtil.parse` then
+    /// `isValidNumber` do.
     ///
     /// Accepted: international forms with `+` (`+1 (415) 555-0123`, `+44 20 7031 3000`);
     /// national forms (`(415) 555-0123`, `020 7031 3000`, with the national prefix or not)
@@ -245,51 +261,43 @@ impl PhoneNumber {
             return Err(PhoneError::InputTooLong);
         }
         let normalized = ascii_digits(input);
-        let Checked {
-            number,
-            kind,
-            valid,
-        } = read(region, &normalized)?;
+        let number = parse_raw(region, &normalized)?;
         if !letters_only_after_number(region, &normalized, &number) {
             return Err(PhoneError::NotANumber);
         }
-        let country_code = number.code().value();
-        let national = number.national().to_string();
-        if !valid {
-            let meta = number.metadata(&DATABASE).or_else(|| {
-                DATABASE
-                    .by_code(&country_code)
-                    .and_then(|metas| metas.into_iter().next())
-            });
-            return Err(meta.map_or(PhoneError::InvalidCountryCode, |m| {
-                invalid_reason(m, &national)
-            }));
-        }
-        let mut e164 = String::with_capacity(1 + 3 + national.len());
-        e164.push('+');
-        e164.push_str(&country_code.to_string());
-        e164.push_str(&national);
+        // libphonenumber's `isValidNumber` is `getNumberType(…) != UNKNOWN` (both look the
+        // region up by the country code, then match the national number against the types'
+        // patterns), so one type look-up answers both.
+        let Some(kind) = NumberType::from_metadata(PHONE_NUMBER_UTIL.get_number_type(&number))
+        else {
+            return Err(
+                match PHONE_NUMBER_UTIL.is_possible_number_with_reason(&number) {
+                    Err(ValidationError::InvalidCountryCode) => PhoneError::InvalidCountryCode,
+                    // A local number (`253-0000` in the US: no area code) is too short for a
+                    // number that can be dialled from anywhere in its country.
+                    Err(ValidationError::TooShort) | Ok(NumberLengthType::IsPossibleLocalOnly) => {
+                        PhoneError::TooShort
+                    }
+                    Err(ValidationError::TooLong) => PhoneError::TooLong,
+                    Err(ValidationError::InvalidLength) | Ok(NumberLengthType::IsPossible) => {
+                        PhoneError::NotInNumberingPlan
+                    }
+                },
+            );
+        };
+        let e164 = PHONE_NUMBER_UTIL
+            .format(&number, PhoneNumberFormat::E164)
+            .into_owned();
         if e164.len() > 16 {
             return Err(PhoneError::TooLong);
         }
-        // `phonenumber` 0.3.10 can keep a trunk `0` after the country code (`000 41 555 0123`
-        // in France came out as `+330415550123`, which parses back as `+33415550123`). Only
-        // a number whose national part starts with `0` can be affected (Italy's numbers keep
-        // theirs rightly): for those, the E.164 form must parse back to itself, or the number
-        // is refused rather than stored in a form that another spelling would not match.
-        if national.starts_with('0') {
-            let again = read(None, &e164)
-                .ok()
-                .map(|c| format!("+{}{}", c.number.code().value(), c.number.national()));
-            if again.as_deref() != Some(e164.as_str()) {
-                return Err(PhoneError::NotInNumberingPlan);
-            }
-        }
+        let country_code =
+            u16::try_from(number.country_code).map_err(|_| PhoneError::InvalidCountryCode)?;
         Ok(Self {
             e164,
             country_code,
-            extension: number.extension().map(|x| x.to_string()),
-            kind,
+            extension: number.extension,
+            kind: Some(kind),
         })
     }
 
@@ -309,7 +317,8 @@ impl PhoneNumber {
         self.extension.as_deref()
     }
 
-    /// The type of line, where the metadata tells (`None` when it does not).
+    /// The type of line. `Some` for every number [`PhoneNumber::parse`] accepts: in
+    /// libphonenumber a number is valid exactly when the metadata gives it a type.
     pub fn number_type(&self) -> Option<NumberType> {
         self.kind
     }
@@ -327,7 +336,7 @@ impl PhoneNumber {
 fn letters_only_after_number(
     region: Option<Region>,
     input: &str,
-    number: &phonenumber::PhoneNumber,
+    number: &rlibphonenumber::PhoneNumber,
 ) -> bool {
     let body = match input.get(..4) {
         Some(scheme) if scheme.eq_ignore_ascii_case("tel:") => input.get(4..).unwrap_or(""),
@@ -337,228 +346,26 @@ fn letters_only_after_number(
         return true;
     };
     let main = body.get(..first_letter).unwrap_or("");
-    read(region, main)
-        .is_ok_and(|m| m.number.code() == number.code() && m.number.national() == number.national())
-}
-
-/// `phonenumber::parse` with the crate's errors mapped to ours.
-fn parse_raw(region: Option<Region>, input: &str) -> Result<phonenumber::PhoneNumber, PhoneError> {
-    use phonenumber::ParseError as P;
-    phonenumber::parse(region.map(|r| r.0), input).map_err(|e| match e {
-        P::InvalidCountryCode => PhoneError::InvalidCountryCode,
-        P::TooShortAfterIdd | P::TooShortNsn => PhoneError::TooShort,
-        P::TooLong => PhoneError::TooLong,
-        P::NoNumber | P::MalformedInteger(_) => PhoneError::NotANumber,
+    parse_raw(region, main).is_ok_and(|m| {
+        m.country_code == number.country_code
+            && m.national_number == number.national_number
+            && m.number_of_leading_zeros() == number.number_of_leading_zeros()
     })
 }
 
-/// A number as read, with its type and validity, each looked up once.
-struct Checked {
-    number: phonenumber::PhoneNumber,
-    /// The line type, where the metadata gives one.
-    kind: Option<NumberType>,
-    /// Valid in its country's plan: a type was found, or `phonenumber`'s validity check
-    /// passes. `phonenumber` 0.3.10 looks the type up without the national number's leading
-    /// zeros (Italy's `02…`), where its validity check keeps them: a number it finds valid
-    /// but of no type is valid, type unknown. Without leading zeros the two look-ups are the
-    /// same one (same digits, same metadata), so only a number of no type with leading zeros
-    /// pays for the second.
-    valid: bool,
-}
-
-impl Checked {
-    fn of(number: phonenumber::PhoneNumber) -> Self {
-        let kind = NumberType::from_metadata(number.number_type(&DATABASE));
-        let valid = kind.is_some() || (number.national().zeros() > 0 && number.is_valid());
-        Self {
-            number,
-            kind,
-            valid,
-        }
-    }
-}
-
-/// A first reading of an input, and the digits to read again as written when that reading
-/// is not valid (see [`read_as_written`]).
-struct Reading {
-    number: phonenumber::PhoneNumber,
-    /// A country code and national number, nothing stripped, and the extension.
-    as_written: Option<(String, Option<String>)>,
-}
-
-impl Reading {
-    fn only(number: phonenumber::PhoneNumber) -> Self {
-        Self {
-            number,
-            as_written: None,
-        }
-    }
-}
-
-/// Reads `input` ([`parse_in`]) and checks the reading; when it is not valid, the reading as
-/// written, if that one is valid. A valid first reading (the usual case) costs one type
-/// look-up in the metadata.
-fn read(region: Option<Region>, input: &str) -> Result<Checked, PhoneError> {
-    let Reading { number, as_written } = parse_in(region, input)?;
-    let first = Checked::of(number);
-    if first.valid {
-        return Ok(first);
-    }
-    // Read again only if the first reading dropped digits: otherwise it is the same number.
-    let read = format!("{}{}", first.number.code().value(), first.number.national());
-    Ok(as_written
-        .filter(|(digits, _)| *digits != read)
-        .and_then(|(digits, ext)| read_as_written(&digits, ext.as_deref()))
-        .map(Checked::of)
-        .filter(|again| again.valid)
-        .unwrap_or(first))
-}
-
-/// Parses an international number, `rest` following its `+`.
-///
-/// `phonenumber` 0.3.10 reads `+` directly followed by digits and `-` as an RFC 3966
-/// global number and then misreads the country code (`+1415-555-0123`: "invalid country
-/// code"; `+1415555-0123`: "not a number"), where a space after the `+` takes its natural
-/// parser. So `+ ` is tried first, unless the number has RFC 3966 parameters (`;ext=`); the
-/// other form if the first fails.
-///
-/// `phonenumber` 0.3.10 also strips the country's national prefix after the country code
-/// whenever what is left is not too short for the plan (`+7 816 155 03 23` loses Russia's
-/// trunk `8` and is left with 9 digits, of an invalid length), where libphonenumber strips
-/// it only when what is left is a possible length: the digits as written go with the reading.
-fn parse_plus(rest: &str) -> Result<Reading, PhoneError> {
-    let spaced = format!("+ {rest}");
-    let plain = format!("+{rest}");
-    let (first, second) = if rest.contains(';') {
-        (plain, spaced)
-    } else {
-        (spaced, plain)
-    };
-    let number = parse_raw(None, &first).or_else(|e| parse_raw(None, &second).map_err(|_| e))?;
-    let as_written = digits_and_extension(rest, &number);
-    Ok(Reading {
-        number,
-        as_written: Some(as_written),
-    })
-}
-
-/// The ASCII digits of `input` without those of `number`'s extension (the input's last
-/// digits), and the extension.
-fn digits_and_extension(
+/// libphonenumber's parse (`PhoneNumberUtil.parse`), its errors mapped to ours.
+fn parse_raw(
+    region: Option<Region>,
     input: &str,
-    number: &phonenumber::PhoneNumber,
-) -> (String, Option<String>) {
-    let mut digits: String = input.chars().filter(char::is_ascii_digit).collect();
-    let ext = number.extension().map(|x| x.to_string());
-    if let Some(ext) = &ext {
-        digits.truncate(digits.len().saturating_sub(ext.len()));
-    }
-    (digits, ext)
-}
-
-/// `digits` (a country code and a national number, nothing stripped) read as written: through
-/// Denmark's international prefix `00` (Denmark has no national prefix, so `phonenumber`
-/// strips nothing from the national number), when that reading keeps every digit. [`read`]
-/// keeps it only if it is valid in the country's plan.
-fn read_as_written(digits: &str, ext: Option<&str>) -> Option<phonenumber::PhoneNumber> {
-    let mut input = format!("00{digits}");
-    if let Some(ext) = ext {
-        input.push_str(" ext ");
-        input.push_str(ext);
-    }
-    parse_raw(Some(Region(Id::DK)), &input)
-        .ok()
-        .filter(|n| format!("{}{}", n.code().value(), n.national()) == digits)
-}
-
-/// Parses `input` (ASCII digits) with the default region used for national numbers only.
-///
-/// `phonenumber` 0.3.10 strips the *default region's* national prefix from a number that
-/// carries its own country code (`+39 02 3661 8300` in `FR` loses the `0` of Milan's area
-/// code), where libphonenumber uses the number's own country. So a number with `+` is
-/// parsed without a region, and one with the region's international prefix (`00`, `011`)
-/// is rewritten with `+` and parsed without a region.
-fn parse_in(region: Option<Region>, input: &str) -> Result<Reading, PhoneError> {
-    use phonenumber::country::Source;
-    let Some(r) = region else {
-        return match input.trim_start().strip_prefix(['+', '\u{FF0B}']) {
-            Some(rest) => parse_plus(rest),
-            None => parse_raw(None, input).map(Reading::only),
-        };
-    };
-    if let Some(rest) = input.trim_start().strip_prefix(['+', '\u{FF0B}']) {
-        return parse_plus(rest);
-    }
-    let number = parse_raw(Some(r), input)?;
-    if number.code().source() != Source::Idd {
-        // A national number: `phonenumber` 0.3.10 can strip the national prefix twice
-        // (Russia's `8 816 155 03 23` loses both `8`s). As written: the prefix stripped once.
-        let Some(meta) = DATABASE.by_id(r.as_str()) else {
-            return Ok(Reading::only(number));
-        };
-        let (national, ext) = digits_and_extension(input, &number);
-        let national = meta
-            .national_prefix()
-            .and_then(|prefix| national.strip_prefix(prefix))
-            .unwrap_or(&national);
-        let digits = format!("{}{national}", meta.country_code());
-        return Ok(Reading {
-            number,
-            as_written: Some((digits, ext)),
-        });
-    }
-    // The international prefix, then the country code and national number, then any
-    // extension's digits (the last ones of the input).
-    let (digits, ext) = digits_and_extension(input, &number);
-    let idd_end = DATABASE
-        .by_id(r.as_str())
-        .and_then(|meta| meta.international_prefix())
-        .and_then(|idd| idd.find(&digits))
-        .filter(|m| m.start() == 0)
-        .map(|m| m.end())
-        .ok_or(PhoneError::NotANumber)?;
-    // When the input's digits are exactly the prefix, the country code and the national
-    // number read, nothing was stripped between them: the first reading stands.
-    let expected = format!("{}{}", number.code().value(), number.national());
-    if digits.get(idd_end..) == Some(expected.as_str()) {
-        return Ok(Reading::only(number));
-    }
-    let rest = digits.get(idd_end..).ok_or(PhoneError::NotANumber)?;
-    let mut international = rest.to_owned();
-    if let Some(ext) = ext {
-        international.push_str(" ext ");
-        international.push_str(&ext);
-    }
-    parse_plus(&international)
-}
-
-/// Why a number of a known country is not valid: its length against the plan's lengths.
-fn invalid_reason(meta: &phonenumber::Metadata, national: &str) -> PhoneError {
-    // The crate leaves the general descriptor's lengths empty: take every type's.
-    let d = meta.descriptors();
-    let lengths: Vec<u16> = [
-        Some(d.general()),
-        d.fixed_line(),
-        d.mobile(),
-        d.toll_free(),
-        d.premium_rate(),
-        d.shared_cost(),
-        d.personal_number(),
-        d.voip(),
-        d.pager(),
-        d.uan(),
-        d.voicemail(),
-    ]
-    .into_iter()
-    .flatten()
-    .flat_map(|desc| desc.possible_length().iter().copied())
-    .collect();
-    let len = u16::try_from(national.len()).unwrap_or(u16::MAX);
-    match (lengths.iter().min(), lengths.iter().max()) {
-        (Some(&min), _) if len < min => PhoneError::TooShort,
-        (_, Some(&max)) if len > max => PhoneError::TooLong,
-        _ => PhoneError::NotInNumberingPlan,
-    }
+) -> Result<rlibphonenumber::PhoneNumber, PhoneError> {
+    PHONE_NUMBER_UTIL
+        .parse(input, region.map(|r| r.region))
+        .map_err(|e| match e {
+            ParseError::InvalidCountryCode => PhoneError::InvalidCountryCode,
+            ParseError::TooShortAfterIdd | ParseError::TooShortNsn => PhoneError::TooShort,
+            ParseError::TooLongNsn => PhoneError::TooLong,
+            ParseError::NotANumber(_) => PhoneError::NotANumber,
+        })
 }
 
 impl FromStr for PhoneNumber {

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use http::HeaderMap;
 use palisade_pii::{BlindIndex, Context, Keyring, Masked, Normalizer};
-use palisade_sanitize::phone::{PhoneNumber, Region};
+use palisade_sanitize::phone::{PhoneError, PhoneNumber, Region};
 use palisade_webhook::Provider;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -296,20 +296,24 @@ fn valid_phone(candidate: &str) -> Option<PhoneNumber> {
     PhoneNumber::parse(candidate, Some((*DEFAULT_REGION)?)).ok()
 }
 
-/// `candidate` in E.164 when it is a phone number: valid ([`valid_phone`]), or written in the
+/// `candidate` in E.164 when it is a phone number: valid in libphonenumber's metadata
+/// ([`PhoneNumber::parse`], national numbers in [`DEFAULT_REGION`]), or written in the
 /// international form (`+` and a country code libphonenumber knows) with 8 to 15 digits, so
 /// that a number of a range newer than the metadata is masked rather than kept in clear.
 fn phone_in(candidate: &str) -> Option<Found> {
-    if let Some(phone) = valid_phone(candidate) {
-        return Some(Found::Valid(phone));
+    match PhoneNumber::parse(candidate, Some((*DEFAULT_REGION)?)) {
+        Ok(phone) => Some(Found::Valid(phone)),
+        // A country code libphonenumber knows (refusals of numbers it could not place, or
+        // could not read, are the other variants).
+        Err(PhoneError::TooShort | PhoneError::TooLong | PhoneError::NotInNumberingPlan)
+            if candidate.trim_start_matches('(').starts_with('+') =>
+        {
+            let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
+            ((8..=15).contains(&digits.len()) && !digits.starts_with('0'))
+                .then(|| Found::Shaped(format!("+{digits}")))
+        }
+        Err(_) => None,
     }
-    if !candidate.trim_start_matches('(').starts_with('+') {
-        return None;
-    }
-    phonenumber::parse(None, candidate).ok()?;
-    let digits: String = candidate.chars().filter(char::is_ascii_digit).collect();
-    ((8..=15).contains(&digits.len()) && !digits.starts_with('0'))
-        .then(|| Found::Shaped(format!("+{digits}")))
 }
 
 /// The phone numbers of free text: byte ranges of `s` and their E.164 form.
@@ -531,6 +535,21 @@ mod tests {
                 assert!(!digits.contains(middle), "{text:?} -> {out:?}");
             }
         }
+    }
+
+    /// A number in the international form that the metadata does not know as valid (a range
+    /// newer than it, or a typo) is masked all the same, without a blind index; one whose
+    /// country code no country has is left as it is.
+    #[test]
+    fn international_shapes_outside_the_metadata_are_masked() {
+        let mut found = Vec::new();
+        // `+1 555`: ten digits of the NANP's length, 555 is no area code in service.
+        let out = replace_phones("call +1 555 234 5678 now", &mut found).unwrap();
+        assert_eq!(e164s(&found), ["+15552345678"]);
+        assert!(matches!(found.as_slice(), [Found::Shaped(_)]), "{out}");
+        assert!(!out.contains("234 5678"), "{out}");
+        // `+999`: a country code no country has.
+        assert_eq!(replace_phones("ticket +999 1234 5678", &mut found), None);
     }
 
     #[test]
