@@ -524,8 +524,8 @@ fn accept(
         phones = event.phones.len(),
         "event accepted"
     );
-    // The oldest event, once full, is freed after the lock is released: dropping its payload
-    // (a JSON tree) is not work the other workers should queue behind.
+    // The oldest event, once full, is freed after the lock is released: freeing it is not work
+    // the other workers should queue behind.
     let dropped = {
         let mut events = state.events.lock().unwrap_or_else(PoisonError::into_inner);
         let dropped = if events.list.len() >= MAX_EVENTS {
