@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::payload::Json;
+
 /// The encryption context's tenant, table and column for phone numbers.
 const TENANT: &str = "demo";
 const TABLE: &str = "events";
@@ -124,7 +126,7 @@ pub(crate) fn record(
             })
         })
         .collect();
-    // Writing a `Value` out cannot fail (its keys are strings); were it to, the event keeps
+    // Writing the tree out cannot fail (its keys are strings); were it to, the event keeps
     // `null` rather than a payload in clear.
     let payload = serde_json::value::to_raw_value(&payload).unwrap_or_else(|error| {
         tracing::error!(%error, route, index, "could not write the scrubbed payload");
@@ -146,10 +148,10 @@ pub(crate) fn phone_index() -> BlindIndex {
     BlindIndex::new(TABLE, COLUMN, Normalizer::Phone)
 }
 
-/// JSON as JSON, a form as an object of strings (repeated names as arrays), anything else as
-/// its length.
-fn parse(body: &[u8]) -> Value {
-    if let Ok(value) = serde_json::from_slice::<Value>(body) {
+/// JSON as JSON (its strings borrowed from `body`), a form as an object of strings (repeated
+/// names as arrays), anything else as its length.
+fn parse(body: &[u8]) -> Json<'_> {
+    if let Ok(value) = Json::parse(body) {
         return value;
     }
     let is_form = !body.is_empty()
@@ -171,9 +173,9 @@ fn parse(body: &[u8]) -> Value {
                 }
             }
         }
-        return Value::Object(map);
+        return Json::from(Value::Object(map));
     }
-    serde_json::json!({ "unparsed_bytes": body.len() })
+    Json::from(serde_json::json!({ "unparsed_bytes": body.len() }))
 }
 
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -183,15 +185,15 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn string_at(payload: &Value, pointer: &str) -> Option<String> {
+fn string_at(payload: &Json<'_>, pointer: &str) -> Option<String> {
     payload
         .pointer(pointer)
-        .and_then(Value::as_str)
+        .and_then(Json::as_str)
         .map(str::to_owned)
 }
 
 /// The provider's event id, where there is an obvious one.
-fn event_id(provider: Provider, headers: &HeaderMap, payload: &Value) -> Option<String> {
+fn event_id(provider: Provider, headers: &HeaderMap, payload: &Json<'_>) -> Option<String> {
     match provider {
         Provider::Stripe => string_at(payload, "/id"),
         Provider::GitHub => header(headers, "x-github-delivery"),
@@ -228,27 +230,27 @@ impl Found {
 }
 
 /// Replaces every phone number in `value` by its mask, collecting the numbers in `found`.
-fn scrub(value: &mut Value, key: Option<&str>, found: &mut Vec<Found>) {
+fn scrub(value: &mut Json<'_>, key: Option<&str>, found: &mut Vec<Found>) {
     match value {
-        Value::String(s) => {
+        Json::String(s) => {
             if let Some(phone) = key.and_then(|k| keyed_phone(k, s)) {
-                *s = Masked::phone(phone.e164()).to_string();
+                *s = Masked::phone(phone.e164()).to_string().into();
                 found.push(phone);
             } else if let Some(replaced) = replace_phones(s, found) {
-                *s = replaced;
+                *s = replaced.into();
             }
         }
-        Value::Array(items) => {
+        Json::Array(items) => {
             for item in items {
                 scrub(item, key, found);
             }
         }
-        Value::Object(map) => {
-            for (k, v) in map.iter_mut() {
+        Json::Object(members) => {
+            for (k, v) in members.iter_mut() {
                 scrub(v, Some(k), found);
             }
         }
-        _ => {}
+        Json::Null | Json::Bool(_) | Json::Number(_) => {}
     }
 }
 
@@ -543,6 +545,26 @@ mod tests {
                 let digits: String = out.chars().filter(char::is_ascii_digit).collect();
                 assert!(!digits.contains(middle), "{text:?} -> {out:?}");
             }
+        }
+    }
+
+    /// A payload is kept as written (members in order, a repeated name as often as written):
+    /// every copy is scrubbed.
+    #[test]
+    fn every_copy_of_a_repeated_name_is_scrubbed() {
+        let text =
+            br#"{"phone":"+12025550143","note":"call (415) 555-0123","phone":"+14155550142"}"#;
+        let mut json = Json::parse(text).unwrap();
+        let mut found = Vec::new();
+        scrub(&mut json, None, &mut found);
+        assert_eq!(
+            e164s(&found),
+            ["+12025550143", "+14155550123", "+14155550142"]
+        );
+        let out = serde_json::to_string(&json).unwrap();
+        assert!(out.starts_with(r#"{"phone":"+1"#), "{out}");
+        for digits in ["5550143", "5550123", "5550142"] {
+            assert!(!out.contains(digits), "{out}");
         }
     }
 

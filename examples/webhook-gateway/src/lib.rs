@@ -23,6 +23,7 @@
 mod bearer;
 mod config;
 mod events;
+mod payload;
 mod reload;
 
 use std::net::SocketAddr;
