@@ -47,8 +47,9 @@ pub struct StoredEvent {
     /// When it was received, in Unix seconds.
     pub received_at: u64,
     /// The payload (JSON, or a form as a JSON object), every phone number replaced by its mask,
-    /// kept as compact JSON text: a fifth of the parsed tree's memory, and one allocation to
-    /// free when the event leaves the store, rather than one per string and map node.
+    /// kept as compact JSON text: one allocation to free when the event leaves the store, not
+    /// one per string and map node (888 bytes against a `serde_json::Value`'s 5,938 in 69
+    /// allocations, for a 1.2 kB Stripe event).
     pub payload: Box<RawValue>,
     /// The phone numbers found in it.
     pub phones: Vec<StoredPhone>,
