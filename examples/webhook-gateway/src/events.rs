@@ -330,12 +330,13 @@ fn phone_in(candidate: &str) -> Option<Found> {
 
 /// The phone numbers of free text: byte ranges of `s` and their E.164 form.
 ///
-/// libphonenumber's matcher is not in the `phonenumber` crate, so the text is cut into spans
-/// of digits, `+` and separators; within a span, digit groups are tried from the left, the
+/// The text is cut into spans of digits, `+` and separators; within a span, digit groups are tried from the left, the
 /// longest candidate first (at most [`MAX_GROUPS`] groups, [`CANDIDATE_DIGITS`] digits), each
 /// checked by [`phone_in`]. A span glued to a word (`a+12025550143`, `2024-01-01T`) holds no
 /// number, and a candidate is separated from the groups around it by a space, as
-/// libphonenumber's matcher does not cut a number out of a longer run either.
+/// libphonenumber's matcher does not cut a number out of a longer run either. That matcher
+/// (`PhoneNumberMatcher`, which `rlibphonenumber` ports) finds valid numbers only; this scan
+/// also masks a number of the international shape that the metadata does not know.
 fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, Found)> {
     let bytes = s.as_bytes();
     // Every candidate holds at least `CANDIDATE_DIGITS.start()` digits of `s`: most strings of
