@@ -68,8 +68,8 @@ impl PhoneError {
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Region {
     region: rlibphonenumber::Region,
-    /// The upper-case alpha-2 code, ASCII.
-    code: [u8; 2],
+    /// Its code, kept so that [`Region::as_str`] can lend it.
+    code: rlibphonenumber::RegionStr,
 }
 
 impl Region {
@@ -92,17 +92,15 @@ impl Region {
         {
             return Err(PhoneError::UnknownRegion);
         }
-        let code = match upper.as_bytes() {
-            &[a, b] => [a, b],
-            _ => return Err(PhoneError::UnknownRegion),
-        };
-        Ok(Self { region, code })
+        Ok(Self {
+            region,
+            code: region.as_region_str(),
+        })
     }
 
     /// The upper-case alpha-2 code.
     pub fn as_str(&self) -> &str {
-        // Two ASCII letters, checked in `new`.
-        std::str::from_utf8(&self.code).unwrap_or_default()
+        self.code.as_str()
     }
 }
 
@@ -198,7 +196,7 @@ pub struct PhoneNumber {
     e164: String,
     country_code: u16,
     extension: Option<String>,
-    kind: Option<NumberType>,
+    kind: NumberType,
 }
 
 /// Unicode 14.0's decimal digit zeros (general category `Nd`): every decimal digit `d` is
@@ -297,7 +295,7 @@ impl PhoneNumber {
             e164,
             country_code,
             extension: number.extension,
-            kind: Some(kind),
+            kind,
         })
     }
 
@@ -320,7 +318,7 @@ impl PhoneNumber {
     /// The type of line. `Some` for every number [`PhoneNumber::parse`] accepts: in
     /// libphonenumber a number is valid exactly when the metadata gives it a type.
     pub fn number_type(&self) -> Option<NumberType> {
-        self.kind
+        Some(self.kind)
     }
 
     /// The E.164 form, consuming the number.
@@ -348,8 +346,7 @@ fn letters_only_after_number(
     let main = body.get(..first_letter).unwrap_or("");
     parse_raw(region, main).is_ok_and(|m| {
         m.country_code == number.country_code
-            && m.national_number == number.national_number
-            && m.number_of_leading_zeros() == number.number_of_leading_zeros()
+            && m.get_national_significant_number() == number.get_national_significant_number()
     })
 }
 

@@ -42,7 +42,11 @@ impl<'a> Json<'a> {
         }
         let mut at = self;
         for token in pointer.strip_prefix('/')?.split('/') {
-            let token = token.replace("~1", "/").replace("~0", "~");
+            let token = if token.contains('~') {
+                Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
+            } else {
+                Cow::Borrowed(token)
+            };
             at = match at {
                 Json::Object(members) => members
                     .iter()
@@ -88,31 +92,6 @@ impl From<serde_json::Value> for Json<'static> {
                     .collect(),
             ),
         }
-    }
-}
-
-/// A string that borrows from the text when it can (`Cow`'s own `Deserialize` always copies).
-struct Str<'a>(Cow<'a, str>);
-
-impl<'de> Deserialize<'de> for Str<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor;
-        impl<'de> Visitor<'de> for StrVisitor {
-            type Value = Str<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor)
     }
 }
 
@@ -171,7 +150,7 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
+        let mut items = Vec::new();
         while let Some(item) = seq.next_element()? {
             items.push(item);
         }
@@ -179,9 +158,14 @@ impl<'de> Visitor<'de> for JsonVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some((Str(name), value)) = map.next_entry::<Str<'de>, Json<'de>>()? {
-            members.push((name, value));
+        let mut members = Vec::new();
+        // A member name is read by this same visitor: a JSON name is a string, borrowed from
+        // the text unless it has escapes (`Cow`'s own `Deserialize` would always copy it).
+        while let Some(name) = map.next_key::<Json<'de>>()? {
+            let Json::String(name) = name else {
+                return Err(de::Error::custom("a member name that is not a string"));
+            };
+            members.push((name, map.next_value()?));
         }
         Ok(Json::Object(members))
     }
