@@ -7,6 +7,7 @@
 //! state); its drafts up to -06 for the three `RateLimit-*` integer fields still sent by many
 //! APIs; RFC 9110 §10.2.3 for `Retry-After` (delay in whole seconds).
 
+use std::borrow::Cow;
 use std::fmt::Write;
 
 use crate::{Cause, Policy, Verdict};
@@ -98,23 +99,69 @@ impl<'a> RateLimitHeaders<'a> {
 
     /// The fields of `style` as (name, value) pairs, ready for any HTTP library.
     pub fn to_pairs(&self, style: HeaderStyle) -> Vec<(&'static str, String)> {
+        self.to_fields(style)
+            .into_iter()
+            .map(|(field, value)| (field.name(), value.into_owned()))
+            .collect()
+    }
+
+    /// The fields of `style`, in the order of [`to_pairs`](Self::to_pairs), each with its value.
+    /// `RateLimit-Policy`'s value is borrowed from the policy, which rendered it once; a caller
+    /// that keeps its own encoded copy of it (a `HeaderValue`) need not copy it per response.
+    pub fn to_fields(&self, style: HeaderStyle) -> Vec<(HeaderField, Cow<'a, str>)> {
         let mut out = Vec::with_capacity(5);
         if matches!(style, HeaderStyle::Draft | HeaderStyle::Both) {
-            out.push(("RateLimit-Policy", self.policy_field()));
+            out.push((
+                HeaderField::Policy,
+                Cow::Borrowed(self.policy.policy_field()),
+            ));
             if let Some(v) = self.ratelimit_field() {
-                out.push(("RateLimit", v));
+                out.push((HeaderField::RateLimit, Cow::Owned(v)));
             }
         }
         if matches!(style, HeaderStyle::Legacy | HeaderStyle::Both)
             && let Some((limit, remaining, reset)) = self.legacy()
         {
-            out.push(("RateLimit-Limit", limit.to_string()));
-            out.push(("RateLimit-Remaining", remaining.to_string()));
-            out.push(("RateLimit-Reset", reset.to_string()));
+            out.push((HeaderField::Limit, Cow::Owned(limit.to_string())));
+            out.push((HeaderField::Remaining, Cow::Owned(remaining.to_string())));
+            out.push((HeaderField::Reset, Cow::Owned(reset.to_string())));
         }
         if let Some(v) = self.retry_after() {
-            out.push(("Retry-After", v));
+            out.push((HeaderField::RetryAfter, Cow::Owned(v)));
         }
         out
+    }
+}
+
+/// One rate-limit response field, by the name its specification gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HeaderField {
+    /// `RateLimit-Policy` (draft-ietf-httpapi-ratelimit-headers-09/-10).
+    Policy,
+    /// `RateLimit` (draft-ietf-httpapi-ratelimit-headers-09/-10).
+    RateLimit,
+    /// `RateLimit-Limit` (the drafts up to -06).
+    Limit,
+    /// `RateLimit-Remaining` (the drafts up to -06).
+    Remaining,
+    /// `RateLimit-Reset`, in seconds (the drafts up to -06).
+    Reset,
+    /// `Retry-After`, in whole seconds (RFC 9110 §10.2.3).
+    RetryAfter,
+}
+
+impl HeaderField {
+    /// The field name as the specification writes it (`RateLimit-Policy`, …, `Retry-After`).
+    /// Field names are case-insensitive (RFC 9110 §5.1).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Policy => "RateLimit-Policy",
+            Self::RateLimit => "RateLimit",
+            Self::Limit => "RateLimit-Limit",
+            Self::Remaining => "RateLimit-Remaining",
+            Self::Reset => "RateLimit-Reset",
+            Self::RetryAfter => "Retry-After",
+        }
     }
 }

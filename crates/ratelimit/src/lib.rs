@@ -44,7 +44,7 @@ pub use error::RateLimitError;
 pub use fallback::{DEFAULT_SHIELD_CAP, FallbackMode, FallbackStore};
 pub use fixed_window::{FixedWindow, FixedWindowState};
 pub use gcra::{Gcra, GcraState};
-pub use headers::{HeaderStyle, RateLimitHeaders};
+pub use headers::{HeaderField, HeaderStyle, RateLimitHeaders};
 pub use key::{HASHED_KEY_LEN, INLINE_KEY_LEN, Key, KeyBuilder};
 pub use leaky_bucket::{LeakyBucket, LeakyBucketState};
 pub use memory::{DEFAULT_KEY_CAP, MemoryStore};

@@ -6,10 +6,12 @@
     clippy::indexing_slicing
 )]
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use palisade_ratelimit::{
-    AlgorithmKind, HeaderStyle, Limit, Policy, Quota, RateLimitHeaders, Timestamp, Verdict,
+    AlgorithmKind, HeaderField, HeaderStyle, Limit, Policy, Quota, RateLimitHeaders, Timestamp,
+    Verdict,
 };
 
 fn policy() -> Policy {
@@ -63,6 +65,29 @@ fn admitted_request() {
             "RateLimit-Reset"
         ]
     );
+    let fields = h.to_fields(HeaderStyle::Both);
+    assert_eq!(
+        fields.iter().map(|(f, _)| *f).collect::<Vec<_>>(),
+        [
+            HeaderField::Policy,
+            HeaderField::RateLimit,
+            HeaderField::Limit,
+            HeaderField::Remaining,
+            HeaderField::Reset
+        ]
+    );
+    assert!(
+        matches!(&fields[0].1, Cow::Borrowed(v) if *v == p.policy_field()),
+        "the policy's value is the one it rendered, not a copy"
+    );
+    assert_eq!(
+        fields
+            .iter()
+            .map(|(f, v)| (f.name(), v.to_string()))
+            .collect::<Vec<_>>(),
+        h.to_pairs(HeaderStyle::Both)
+    );
+    assert_eq!(HeaderField::RetryAfter.name(), "Retry-After");
 }
 
 #[test]

@@ -11,7 +11,7 @@ use http::{Request, Response, StatusCode};
 use std::net::IpAddr;
 
 use palisade_ratelimit::{
-    CachedReputation, Cause, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders,
+    CachedReputation, Cause, HeaderField, HeaderStyle, Key, KeyBuilder, Policy, RateLimitHeaders,
     RateLimitStore, ReputationVerdict, Verdict,
 };
 use tower::{Layer, Service};
@@ -310,31 +310,30 @@ impl Limiter {
     }
 
     fn headers(&self, verdict: &Verdict, into: &mut HeaderMap) {
-        for (name, value) in RateLimitHeaders::new(&self.policy, verdict).to_pairs(self.style) {
+        for (field, value) in RateLimitHeaders::new(&self.policy, verdict).to_fields(self.style) {
             // The policy's value is built once; the others are numbers of this verdict.
             // `try_from(String)` keeps the string's buffer (`from_str` would copy it).
-            let value = match name {
-                "RateLimit-Policy" => self.policy_value.clone(),
-                _ => HeaderValue::try_from(value).ok(),
+            let value = match field {
+                HeaderField::Policy => self.policy_value.clone(),
+                _ => HeaderValue::try_from(value.into_owned()).ok(),
             };
-            if let (Some(name), Some(value)) = (header_name(name), value) {
+            if let (Some(name), Some(value)) = (header_name(field), value) {
                 into.insert(name, value);
             }
         }
     }
 }
 
-/// The `HeaderName` of a field [`RateLimitHeaders::to_pairs`] renders, without parsing it
-/// again for every response.
-fn header_name(name: &str) -> Option<HeaderName> {
-    Some(match name {
-        "RateLimit-Policy" => HeaderName::from_static("ratelimit-policy"),
-        "RateLimit" => HeaderName::from_static("ratelimit"),
-        "RateLimit-Limit" => HeaderName::from_static("ratelimit-limit"),
-        "RateLimit-Remaining" => HeaderName::from_static("ratelimit-remaining"),
-        "RateLimit-Reset" => HeaderName::from_static("ratelimit-reset"),
-        "Retry-After" => RETRY_AFTER,
-        other => return HeaderName::from_bytes(other.as_bytes()).ok(),
+/// The `HeaderName` of a field, without parsing its name for every response.
+fn header_name(field: HeaderField) -> Option<HeaderName> {
+    Some(match field {
+        HeaderField::Policy => HeaderName::from_static("ratelimit-policy"),
+        HeaderField::RateLimit => HeaderName::from_static("ratelimit"),
+        HeaderField::Limit => HeaderName::from_static("ratelimit-limit"),
+        HeaderField::Remaining => HeaderName::from_static("ratelimit-remaining"),
+        HeaderField::Reset => HeaderName::from_static("ratelimit-reset"),
+        HeaderField::RetryAfter => RETRY_AFTER,
+        other => return HeaderName::from_bytes(other.name().as_bytes()).ok(),
     })
 }
 
