@@ -302,6 +302,26 @@ fn is_glue(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
+/// Whether `candidate` is a calendar date in ISO 8601's extended form, `YYYY-MM-DD` (month
+/// 01–12, day 01–31): Stripe's `api_version` and the date fields of most payloads. Such a
+/// string is a date, never a phone number, though libphonenumber would read a few as one
+/// (`1310-12-31` is `+1 310-1231`, a Canadian UAN number, national prefix included); and it
+/// is not parsed, which a date of another shape, refused by libphonenumber, costs.
+fn is_calendar_date(candidate: &str) -> bool {
+    let b = candidate.as_bytes();
+    let digits = |r: std::ops::Range<usize>| {
+        b.get(r)
+            .filter(|d| d.iter().all(u8::is_ascii_digit))
+            .map(|d| d.iter().fold(0u32, |n, d| n * 10 + u32::from(d - b'0')))
+    };
+    b.len() == 10
+        && b.get(4) == Some(&b'-')
+        && b.get(7) == Some(&b'-')
+        && digits(0..4).is_some()
+        && digits(5..7).is_some_and(|m| (1..=12).contains(&m))
+        && digits(8..10).is_some_and(|d| (1..=31).contains(&d))
+}
+
 /// `candidate` when it is a phone number valid per libphonenumber's metadata
 /// ([`PhoneNumber::parse`], national numbers in [`DEFAULT_REGION`]).
 fn valid_phone(candidate: &str) -> Option<PhoneNumber> {
@@ -330,13 +350,15 @@ fn phone_in(candidate: &str) -> Option<Found> {
 
 /// The phone numbers of free text: byte ranges of `s` and their E.164 form.
 ///
-/// The text is cut into spans of digits, `+` and separators; within a span, digit groups are tried from the left, the
-/// longest candidate first (at most [`MAX_GROUPS`] groups, [`CANDIDATE_DIGITS`] digits), each
-/// checked by [`phone_in`]. A span glued to a word (`a+12025550143`, `2024-01-01T`) holds no
-/// number, and a candidate is separated from the groups around it by a space, as
-/// libphonenumber's matcher does not cut a number out of a longer run either. That matcher
-/// (`PhoneNumberMatcher`, which `rlibphonenumber` ports) finds valid numbers only; this scan
-/// also masks a number of the international shape that the metadata does not know.
+/// The text is cut into spans of digits, `+` and separators; within a span, digit groups are
+/// tried from the left, the longest candidate first (at most [`MAX_GROUPS`] groups,
+/// [`CANDIDATE_DIGITS`] digits), each checked by [`phone_in`]. A span glued to a word
+/// (`a+12025550143`, `2024-01-01T`) holds no number, nor does a calendar date
+/// ([`is_calendar_date`]; libphonenumber's matcher leaves out slash-separated dates and time
+/// stamps, `2024-06-20 16`, for the same reason), and a candidate is separated from the groups around it by a space, as libphonenumber's matcher
+/// does not cut a number out of a longer run either. That matcher (`PhoneNumberMatcher`, which
+/// `rlibphonenumber` ports) finds valid numbers only; this scan also masks a number of the
+/// international shape that the metadata does not know.
 fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, Found)> {
     let bytes = s.as_bytes();
     // Every candidate holds at least `CANDIDATE_DIGITS.start()` digits of `s`: most strings of
@@ -437,6 +459,7 @@ fn find_phones(s: &str) -> Vec<(std::ops::Range<usize>, Found)> {
                     if plus_inside
                         || candidate.len() > MAX_CANDIDATE_LEN
                         || !CANDIDATE_DIGITS.contains(&digits)
+                        || is_calendar_date(candidate)
                     {
                         return None;
                     }
@@ -599,6 +622,10 @@ mod tests {
             // Slack's trigger_id: a valid US number (1 334 522 4609) inside an identifier.
             "13345224609.738474920.8088930838d88f008e0",
             "ref 4155550123-01 and 4155550123.5",
+            // A date libphonenumber reads as a number (national prefix 1, Canadian UAN
+            // 310-1231), and dates in a field of their own.
+            "founded 1310-12-31",
+            "2024-06-20",
         ] {
             let mut found = Vec::new();
             assert_eq!(
@@ -607,6 +634,29 @@ mod tests {
                 "{text:?}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn calendar_dates_are_not_candidates() {
+        for date in ["2024-06-20", "1310-12-31", "0000-01-01", "9999-12-31"] {
+            assert!(is_calendar_date(date), "{date}");
+        }
+        for other in [
+            "2024-13-20",
+            "2024-06-32",
+            "2024-00-10",
+            "2024-06-00",
+            "2024-6-20",
+            "202-406-2000",
+            "2024.06.20",
+            "2024-06-20 ",
+            "(024-06-20",
+            "2024-06-2x",
+        ] {
+            assert!(!is_calendar_date(other), "{other}");
+        }
+        // The reading this rule overrides: libphonenumber takes this date for a number.
+        assert!(valid_phone("1310-12-31").is_some());
     }
 
     #[test]
