@@ -1,12 +1,13 @@
 //! `MemoryNonceStore`: a sharded in-process nonce store with TTL expiry and a hard cap.
 
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher, RandomState};
+use std::hash::{BuildHasher, Hash, Hasher, RandomState};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use palisade_webhook::{Clock, SystemClock};
+use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::store::{ClaimOutcome, LeaseToken, check_arguments, check_namespace, ttl_millis};
 use crate::{Freshness, NonceStore, ReplayError};
@@ -27,8 +28,10 @@ pub enum FullPolicy {
     EvictSoonestExpiring,
 }
 
-/// An entry key: a 128-bit fingerprint of the namespace and the id, two SipHash-1-3 values
-/// under independent random keys drawn when the store is built. Fixed size, so memory per
+/// An entry key: a 128-bit fingerprint of the namespace and the id, SipHash-1-3 with its
+/// 128-bit output (the `siphasher` crate) under a random key drawn when the store is built
+/// (from `std`'s per-process random hashing keys, so building a store cannot fail), in one
+/// pass over the id. Fixed size, so memory per
 /// entry does not depend on the id; keyed, so an attacker can neither aim ids at one shard or
 /// bucket nor construct two ids with the same fingerprint. Two distinct ids sharing a
 /// fingerprint by chance (probability about n²/2¹²⁹ for n live ids) would make the second one
@@ -157,7 +160,8 @@ impl Shard {
 /// ```
 pub struct MemoryNonceStore {
     shards: Box<[Mutex<Shard>]>,
-    fingerprint: (RandomState, RandomState),
+    /// The SipHash key of [`Fingerprint`]s.
+    sip_key: (u64, u64),
     clock: Arc<dyn Clock>,
     cap_per_shard: usize,
     capacity: usize,
@@ -264,7 +268,11 @@ impl MemoryNonceStore {
                     })
                 })
                 .collect(),
-            fingerprint: (RandomState::new(), RandomState::new()),
+            sip_key: {
+                // Two outputs of SipHash under `std`'s random key: 128 pseudorandom bits.
+                let random = RandomState::new();
+                (random.hash_one(0u8), random.hash_one(1u8))
+            },
             clock: b.clock,
             cap_per_shard: capacity.div_ceil(shards),
             capacity,
@@ -281,14 +289,9 @@ impl MemoryNonceStore {
     fn digest(&self, namespace: &str, id: &[u8]) -> Fingerprint {
         // `(&str, &[u8])` hashes both parts with their lengths, so no namespace/id split of
         // the same bytes aliases another.
-        let item = (namespace, id);
-        let lo = self.fingerprint.0.hash_one(item);
-        let hi = self.fingerprint.1.hash_one(item);
-        let mut key = [0u8; 16];
-        let (a, b) = key.split_at_mut(8);
-        a.copy_from_slice(&lo.to_le_bytes());
-        b.copy_from_slice(&hi.to_le_bytes());
-        key
+        let mut sip = SipHasher13::new_with_keys(self.sip_key.0, self.sip_key.1);
+        (namespace, id).hash(&mut sip);
+        sip.finish128().as_bytes()
     }
 
     /// The shard of `key`. A panic while holding a lock cannot leave a shard inconsistent
