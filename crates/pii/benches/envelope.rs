@@ -3,7 +3,8 @@
 //! - `encrypt/*`: `Keyring::encrypt_to_text` (nonce, cached per-field key, AAD, envelope,
 //!   base64url) and `Keyring::encrypt` (binary envelope), against raw `aes-gcm`
 //!   (`Aes256Gcm::encrypt` of the same bytes with a fresh `getrandom` nonce, cipher built
-//!   once, no AAD, no encoding), `getrandom` alone, and raw `aes-gcm` with a fixed nonce (no
+//!   once, no AAD, no encoding), the same with 64 bytes of associated data (as long as the
+//!   envelope's), `getrandom` alone, and raw `aes-gcm` with a fixed nonce (no
 //!   random number generator at all: not a safe use, a floor).
 //! - `decrypt/*`: `Keyring::decrypt_text` (base64url decode, parse, AAD, decrypt into a
 //!   zeroizing box) against raw `Aes256Gcm::decrypt`, and against that raw decryption of
@@ -22,7 +23,7 @@
 use std::hint::black_box;
 use std::time::Duration;
 
-use aes_gcm::aead::{Aead, KeyInit};
+use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
 use base64_simd::URL_SAFE_NO_PAD;
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -61,6 +62,20 @@ fn encrypt_decrypt(c: &mut Criterion) {
                 let mut nonce = [0u8; 12];
                 getrandom::fill(&mut nonce).unwrap();
                 raw.encrypt(&Nonce::from(nonce), black_box(pt)).unwrap()
+            });
+        });
+        // The same with associated data as long as the envelope's for this context (header,
+        // four length-prefixed parts: 64 bytes): the floor of an AEAD bound to its context.
+        let aad = [3u8; 64];
+        g.bench_function("raw_aes_gcm_64B_aad", |b| {
+            b.iter(|| {
+                let mut nonce = [0u8; 12];
+                getrandom::fill(&mut nonce).unwrap();
+                let payload = Payload {
+                    msg: black_box(pt),
+                    aad: &aad,
+                };
+                raw.encrypt(&Nonce::from(nonce), payload).unwrap()
             });
         });
         g.bench_function("getrandom_12_bytes_only", |b| {

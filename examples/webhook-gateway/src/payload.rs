@@ -1,72 +1,104 @@
-//! A delivery's payload as a JSON tree that borrows its strings from the body: what the phone
-//! scrub walks and rewrites before the event is stored as compact JSON text.
+//! A delivery's payload rewritten as it is parsed: `serde_json` reads the body and each value
+//! is written out as compact JSON the moment it is read, every string passed through a
+//! rewrite that knows the member name it is under. No tree is built: a payload is read once
+//! and written once, so a `serde_json::Value` (a copy of every string and name, objects in a
+//! `BTreeMap`, freed when the event leaves the store) or any other tree is work thrown away.
 //!
-//! `serde_json::Value` copies every string and key into its own allocation and keeps objects in
-//! a `BTreeMap`; a payload is walked once and written out once, so here a string stays a slice
-//! of the body (unless it has escapes, or a phone number in it is replaced) and an object is its
-//! members in order. Parsing is still `serde_json`'s (its grammar and its nesting limit of
-//! 128); only the tree is ours.
+//! Parsing is `serde_json`'s: its grammar (RFC 8259) and its nesting limit of 128. Members are
+//! written in the order of the text, a repeated name as often as it was written. The strings
+//! at given JSON pointers are captured as read (before any rewrite), with
+//! `serde_json::Value::pointer`'s reading of repeated names: the last one counts.
 
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use serde_json::Number;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// A JSON value whose strings borrow from the text it was parsed from.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Json<'a> {
-    Null,
-    Bool(bool),
-    Number(Number),
-    String(Cow<'a, str>),
-    Array(Vec<Json<'a>>),
-    /// Members in the order of the text; a repeated name is kept as often as it was written
-    /// (every copy is scrubbed and written out; [`Json::pointer`] reads the last, as
-    /// `serde_json::Value` keeps the last).
-    Object(Vec<(Cow<'a, str>, Json<'a>)>),
+/// Pointers whose strings [`transcode`] captures; at most this many.
+pub(crate) const MAX_POINTERS: usize = 8;
+
+/// A rewrite of the strings of a payload: given the name of the member a string is under
+/// (an array's items are under the array's name; a string at the top level under none) and
+/// the string, the text to write instead, or `None` to keep it.
+pub(crate) type Rewrite<'r> = dyn FnMut(Option<&str>, &str) -> Option<String> + 'r;
+
+/// A payload written out by [`transcode`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Transcoded {
+    /// The payload as compact JSON, its strings rewritten.
+    pub(crate) json: String,
+    /// For each pointer given, in order, the string at it as read (before any rewrite); `None`
+    /// where nothing is there or what is there is not a string.
+    pub(crate) at: Vec<Option<String>>,
 }
 
-impl<'a> Json<'a> {
-    /// Parses JSON text (RFC 8259), borrowing every string without escapes from `text`.
-    pub(crate) fn parse(text: &'a [u8]) -> serde_json::Result<Self> {
-        serde_json::from_slice(text)
-    }
-
-    /// The value at a JSON pointer (RFC 6901) of plain names and array indexes (`/entry/0/id`),
-    /// as `serde_json::Value::pointer`.
-    pub(crate) fn pointer(&self, pointer: &str) -> Option<&Json<'a>> {
-        if pointer.is_empty() {
-            return Some(self);
+/// Parses JSON `text` (RFC 8259) and writes it out as compact JSON, passing every string
+/// value through `rewrite` and capturing the strings at `pointers` (RFC 6901: `/entry/0/id`;
+/// at most [`MAX_POINTERS`], the others are never found).
+///
+/// # Errors
+///
+/// `serde_json`'s, for text that is not one JSON value (trailing characters, nesting deeper
+/// than 128). `rewrite` may have been called for strings read before the error.
+pub(crate) fn transcode(
+    text: &[u8],
+    pointers: &[&str],
+    rewrite: &mut Rewrite<'_>,
+) -> serde_json::Result<Transcoded> {
+    let tokens: Vec<Option<Vec<Cow<'_, str>>>> = pointers
+        .iter()
+        .take(MAX_POINTERS)
+        .map(|p| parse_pointer(p))
+        .collect();
+    let mut out = Out {
+        json: Vec::with_capacity(text.len()),
+        rewrite,
+        pointers: &tokens,
+        at: vec![None; tokens.len()],
+    };
+    // The empty pointer is the whole document; the others start on its path.
+    let (mut on_path, mut whole) = (0u8, 0u8);
+    for (i, t) in tokens.iter().enumerate() {
+        match t.as_deref() {
+            Some([]) => whole |= bit(i),
+            Some(_) => on_path |= bit(i),
+            None => {}
         }
-        let mut at = self;
-        for token in pointer.strip_prefix('/')?.split('/') {
-            let token = if token.contains('~') {
+    }
+    let mut de = serde_json::Deserializer::from_slice(text);
+    Node {
+        out: &mut out,
+        name: None,
+        depth: 0,
+        on_path,
+        target: whole,
+    }
+    .deserialize(&mut de)?;
+    de.end()?;
+    let json = String::from_utf8(out.json)
+        .map_err(|_| <serde_json::Error as de::Error>::custom("output is not UTF-8"))?;
+    Ok(Transcoded { json, at: out.at })
+}
+
+/// A pointer's reference tokens (`~1` is `/`, `~0` is `~`); `""` has none; `None` for a
+/// pointer that does not start with `/`, which points nowhere (`Value::pointer` answers
+/// `None` for it too).
+fn parse_pointer(pointer: &str) -> Option<Vec<Cow<'_, str>>> {
+    if pointer.is_empty() {
+        return Some(Vec::new());
+    }
+    let rest = pointer.strip_prefix('/')?;
+    let tokens = rest
+        .split('/')
+        .map(|token| {
+            if token.contains('~') {
                 Cow::Owned(token.replace("~1", "/").replace("~0", "~"))
             } else {
                 Cow::Borrowed(token)
-            };
-            at = match at {
-                Json::Object(members) => members
-                    .iter()
-                    .rev()
-                    .find(|(name, _)| *name == token)
-                    .map(|(_, v)| v)?,
-                Json::Array(items) => items.get(array_index(&token)?)?,
-                _ => return None,
-            };
-        }
-        Some(at)
-    }
-
-    /// The string, if this is one.
-    pub(crate) fn as_str(&self) -> Option<&str> {
-        match self {
-            Json::String(s) => Some(s),
-            _ => None,
-        }
-    }
+            }
+        })
+        .collect();
+    Some(tokens)
 }
 
 /// An array index of a JSON pointer: digits, without a leading `+` or zero (RFC 6901 §4).
@@ -77,122 +109,235 @@ fn array_index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-impl From<serde_json::Value> for Json<'static> {
-    fn from(value: serde_json::Value) -> Self {
-        use serde_json::Value as V;
-        match value {
-            V::Null => Json::Null,
-            V::Bool(b) => Json::Bool(b),
-            V::Number(n) => Json::Number(n),
-            V::String(s) => Json::String(Cow::Owned(s)),
-            V::Array(items) => Json::Array(items.into_iter().map(Json::from).collect()),
-            V::Object(map) => Json::Object(
-                map.into_iter()
-                    .map(|(name, value)| (Cow::Owned(name), Json::from(value)))
-                    .collect(),
-            ),
+const fn bit(i: usize) -> u8 {
+    if i < MAX_POINTERS { 1 << i } else { 0 }
+}
+
+/// The output and what is captured, shared by every node of one transcoding.
+struct Out<'o, 'r, 'p> {
+    /// Compact JSON (UTF-8: JSON text of `str`s).
+    json: Vec<u8>,
+    rewrite: &'o mut Rewrite<'r>,
+    pointers: &'o [Option<Vec<Cow<'p, str>>>],
+    at: Vec<Option<String>>,
+}
+
+impl Out<'_, '_, '_> {
+    /// The pointers of `on_path` (those whose first `depth` tokens are the path to the parent)
+    /// whose next token is this child (`name`, or `index` in an array): (still on the path,
+    /// ending here).
+    fn child(&self, on_path: u8, depth: usize, name: Option<&str>, index: usize) -> (u8, u8) {
+        let (mut on, mut ends) = (0u8, 0u8);
+        for (i, tokens) in self.pointers.iter().enumerate() {
+            let Some(tokens) = tokens.as_ref().filter(|_| on_path & bit(i) != 0) else {
+                continue;
+            };
+            let matches = tokens.get(depth).is_some_and(|token| match name {
+                Some(name) => token == name,
+                None => array_index(token) == Some(index),
+            });
+            if !matches {
+                continue;
+            }
+            if tokens.len() == depth + 1 {
+                ends |= bit(i);
+            } else {
+                on |= bit(i);
+            }
+        }
+        (on, ends)
+    }
+
+    /// A repeated name replaces what the first one held (the last one counts): entering a
+    /// member on the way to, or at, a pointer forgets what was captured for it.
+    fn forget(&mut self, pointers: u8) {
+        for (i, at) in self.at.iter_mut().enumerate() {
+            if pointers & bit(i) != 0 {
+                *at = None;
+            }
         }
     }
-}
 
-impl<'de> Deserialize<'de> for Json<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(JsonVisitor)
+    fn capture(&mut self, pointers: u8, s: &str) {
+        for (i, at) in self.at.iter_mut().enumerate() {
+            if pointers & bit(i) != 0 {
+                *at = Some(s.to_owned());
+            }
+        }
+    }
+
+    /// Writes a string (escaped as `serde_json` escapes) or a number (`serde_json`'s
+    /// formatting of it). Writing either to a `Vec` cannot fail.
+    fn write<T: serde::Serialize + ?Sized>(&mut self, value: &T) {
+        let _ = serde_json::to_writer(&mut self.json, value);
     }
 }
 
-struct JsonVisitor;
+/// One value of the payload, read and written.
+struct Node<'n, 'o, 'r, 'p> {
+    out: &'n mut Out<'o, 'r, 'p>,
+    /// The name of the member this value is under (an array passes its own down).
+    name: Option<&'n str>,
+    /// How deep this value is (0 for the document).
+    depth: usize,
+    /// The pointers whose first `depth` tokens are the path to this value.
+    on_path: u8,
+    /// The pointers that end at this value.
+    target: u8,
+}
 
-impl<'de> Visitor<'de> for JsonVisitor {
-    type Value = Json<'de>;
+impl<'de> DeserializeSeed<'de> for Node<'_, '_, '_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Node<'_, '_, '_, '_> {
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Json::Null)
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        self.out.json.extend_from_slice(b"null");
+        Ok(())
     }
 
-    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Json::Null)
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        self.visit_unit()
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Json::Bool(v))
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<(), E> {
+        self.out
+            .json
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
     }
 
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<(), E> {
+        self.out.write(&v);
+        Ok(())
     }
 
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Json::Number(v.into()))
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<(), E> {
+        self.out.write(&v);
+        Ok(())
     }
 
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        // serde_json parses only finite numbers, so this is always `Some`.
-        Number::from_f64(v)
-            .map(Json::Number)
-            .ok_or_else(|| E::custom("a number that is not finite"))
-    }
-
-    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-        Ok(Json::String(Cow::Borrowed(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Json::String(Cow::Owned(v.to_owned())))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
-        Ok(Json::String(Cow::Owned(v)))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element()? {
-            items.push(item);
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
+        // serde_json parses only finite numbers.
+        if !v.is_finite() {
+            return Err(E::custom("a number that is not finite"));
         }
-        Ok(Json::Array(items))
+        self.out.write(&v);
+        Ok(())
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut members = Vec::new();
-        // A member name is read by this same visitor: a JSON name is a string, borrowed from
-        // the text unless it has escapes (`Cow`'s own `Deserialize` would always copy it).
-        while let Some(name) = map.next_key::<Json<'de>>()? {
-            let Json::String(name) = name else {
-                return Err(de::Error::custom("a member name that is not a string"));
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
+        if self.target != 0 {
+            self.out.capture(self.target, v);
+        }
+        match (self.out.rewrite)(self.name, v) {
+            Some(rewritten) => self.out.write(rewritten.as_str()),
+            None => self.out.write(v),
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        self.out.json.push(b'[');
+        let mut index = 0;
+        loop {
+            let (on_path, target) = if self.on_path == 0 {
+                (0, 0)
+            } else {
+                self.out.child(self.on_path, self.depth, None, index)
             };
-            members.push((name, map.next_value()?));
+            if index > 0 {
+                self.out.json.push(b',');
+            }
+            let item = Node {
+                out: &mut *self.out,
+                name: self.name,
+                depth: self.depth + 1,
+                on_path,
+                target,
+            };
+            if seq.next_element_seed(item)?.is_none() {
+                if index > 0 {
+                    // The separator written before the end was found.
+                    self.out.json.pop();
+                }
+                break;
+            }
+            index += 1;
         }
-        Ok(Json::Object(members))
+        self.out.json.push(b']');
+        Ok(())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        self.out.json.push(b'{');
+        let mut first = true;
+        while let Some(name) = map.next_key_seed(Name)? {
+            if !first {
+                self.out.json.push(b',');
+            }
+            first = false;
+            self.out.write(name.as_ref());
+            self.out.json.push(b':');
+            let (on_path, target) = if self.on_path == 0 {
+                (0, 0)
+            } else {
+                self.out.child(self.on_path, self.depth, Some(&name), 0)
+            };
+            if on_path | target != 0 {
+                self.out.forget(on_path | target);
+            }
+            map.next_value_seed(Node {
+                out: &mut *self.out,
+                name: Some(&name),
+                depth: self.depth + 1,
+                on_path,
+                target,
+            })?;
+        }
+        self.out.json.push(b'}');
+        Ok(())
     }
 }
 
-impl Serialize for Json<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Json::Null => serializer.serialize_unit(),
-            Json::Bool(b) => serializer.serialize_bool(*b),
-            Json::Number(n) => n.serialize(serializer),
-            Json::String(s) => serializer.serialize_str(s),
-            Json::Array(items) => {
-                let mut seq = serializer.serialize_seq(Some(items.len()))?;
-                for item in items {
-                    seq.serialize_element(item)?;
-                }
-                seq.end()
-            }
-            Json::Object(members) => {
-                let mut map = serializer.serialize_map(Some(members.len()))?;
-                for (name, value) in members {
-                    map.serialize_entry(name.as_ref(), value)?;
-                }
-                map.end()
-            }
-        }
+/// A member name: borrowed from the text unless it has escapes.
+struct Name;
+
+impl<'de> DeserializeSeed<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_str(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Name {
+    type Value = Cow<'de, str>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a member name")
+    }
+
+    fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(Cow::Borrowed(v))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(Cow::Owned(v))
     }
 }
 
@@ -202,51 +347,120 @@ mod tests {
 
     use super::*;
 
-    #[test]
-    fn borrows_plain_strings_and_copies_escaped_ones() {
-        let text = br#"{"a":"plain","b":"esc\"aped","c":[1,-2,3.5,true,null,{}]}"#;
-        let json = Json::parse(text).unwrap();
-        let Json::Object(members) = &json else {
-            panic!("{json:?}")
-        };
-        assert!(matches!(
-            members[0],
-            (Cow::Borrowed("a"), Json::String(Cow::Borrowed("plain")))
-        ));
-        assert!(matches!(&members[1].1, Json::String(Cow::Owned(s)) if s == "esc\"aped"));
-        // Written out, it is the same document as serde_json's own reading.
-        let ours: serde_json::Value = serde_json::to_value(&json).unwrap();
-        let theirs: serde_json::Value = serde_json::from_slice(text).unwrap();
-        assert_eq!(ours, theirs);
+    fn keep(text: &[u8], pointers: &[&str]) -> serde_json::Result<Transcoded> {
+        transcode(text, pointers, &mut |_, _| None)
     }
 
     #[test]
-    fn pointer_reads_as_serde_json_does() {
-        let text =
-            br#"{"id":"first","entry":[{"changes":[{"value":{"id":"x"}}]}],"id":"last","a/b":"s"}"#;
-        let json = Json::parse(text).unwrap();
-        let theirs: serde_json::Value = serde_json::from_slice(text).unwrap();
-        for pointer in [
+    fn writes_the_same_document_compactly() {
+        for text in [
+            r#"{"a":"plain","b":"esc\"aped \u00e9\n","c":[1,-2,3.5,1e300,true,null,{}],"d":{}}"#,
+            "  [ 1 , [ ] , { \"x\" : [ [ \"y\" ] ] } ]  ",
+            "\"top\"",
+            "-0.0",
+            "18446744073709551615",
+            "-9223372036854775808",
+            "[]",
+        ] {
+            let ours = keep(text.as_bytes(), &[]).unwrap().json;
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            assert_eq!(ours, serde_json::to_string(&theirs).unwrap(), "{text}");
+        }
+    }
+
+    #[test]
+    fn keeps_member_order_and_repeated_names() {
+        let text = br#"{"z":1,"a":{"k":"v","k":"w"},"z":2}"#;
+        assert_eq!(
+            keep(text, &[]).unwrap().json,
+            r#"{"z":1,"a":{"k":"v","k":"w"},"z":2}"#
+        );
+    }
+
+    #[test]
+    fn rewrites_strings_with_the_name_they_are_under() {
+        let text = br#"{"phone":"a","list":["b",{"to":"c"}],"n":"d","e":"keep"}"#;
+        let mut seen = Vec::new();
+        let out = transcode(text, &[], &mut |name, s| {
+            seen.push((name.map(str::to_owned), s.to_owned()));
+            (s != "keep").then(|| format!("<{s}>"))
+        })
+        .unwrap();
+        assert_eq!(
+            out.json,
+            r#"{"phone":"<a>","list":["<b>",{"to":"<c>"}],"n":"<d>","e":"keep"}"#
+        );
+        let names: Vec<_> = seen.iter().map(|(n, _)| n.as_deref()).collect();
+        assert_eq!(
+            names,
+            [
+                Some("phone"),
+                Some("list"),
+                Some("to"),
+                Some("n"),
+                Some("e")
+            ]
+        );
+        let top = transcode(b"\"x\"", &[], &mut |name, _| {
+            assert_eq!(name, None);
+            None
+        });
+        assert_eq!(top.unwrap().json, "\"x\"");
+    }
+
+    /// Captured strings are `serde_json::Value::pointer`'s, repeated names included (the last
+    /// one counts, however deep the pointer goes through it).
+    #[test]
+    fn pointers_read_as_serde_json_does() {
+        let pointers = [
             "/id",
             "/entry/0/changes/0/value/id",
             "/entry/00/changes/0/value/id",
             "/entry/1",
             "/nope",
             "/a~1b",
+            "/t~0u",
+            "/n",
+            "/dup/x",
+            "/arr/2/s",
             "",
             "id",
+        ];
+        for text in [
+            r#"{"id":"first","entry":[{"changes":[{"value":{"id":"x"}}]}],"id":"last","a/b":"s","t~u":"tilde","n":5}"#,
+            r#"{"dup":{"x":"1"},"dup":{"y":"2"},"arr":[0,1,{"s":"third"}]}"#,
+            r#"{"dup":{"x":"1"},"dup":{"x":"2","x":"3"},"entry":[{"changes":[{"value":{"id":"a"}},{"value":{"id":"b"}}]}]}"#,
+            r#"{"dup":{"x":"1"},"dup":7}"#,
+            r#""whole""#,
+            r#"["a","b"]"#,
         ] {
-            assert_eq!(
-                json.pointer(pointer).and_then(Json::as_str),
-                theirs.pointer(pointer).and_then(serde_json::Value::as_str),
-                "{pointer}"
-            );
+            let ours = keep(text.as_bytes(), &pointers[..MAX_POINTERS]).unwrap().at;
+            let more = keep(text.as_bytes(), &pointers[MAX_POINTERS..]).unwrap().at;
+            let theirs: serde_json::Value = serde_json::from_str(text).unwrap();
+            for (pointer, ours) in pointers.iter().zip(ours.iter().chain(&more)) {
+                assert_eq!(
+                    ours.as_deref(),
+                    theirs.pointer(pointer).and_then(serde_json::Value::as_str),
+                    "{pointer} in {text}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn captures_before_rewriting() {
+        let out = transcode(br#"{"id":"+12025550143"}"#, &["/id"], &mut |_, _| {
+            Some("masked".to_owned())
+        })
+        .unwrap();
+        assert_eq!(out.json, r#"{"id":"masked"}"#);
+        assert_eq!(out.at, [Some("+12025550143".to_owned())]);
     }
 
     #[test]
     fn refuses_what_serde_json_refuses() {
         let deep = "[".repeat(200) + &"]".repeat(200);
+        let deep_ok = "[".repeat(100) + &"]".repeat(100);
         for text in [
             "",
             "{",
@@ -254,10 +468,13 @@ mod tests {
             "{\"a\":1}x",
             "\"\\ud800\"",
             "nul",
+            "{\"a\" 1}",
+            "[1 2]",
             deep.as_str(),
+            deep_ok.as_str(),
         ] {
             assert_eq!(
-                Json::parse(text.as_bytes()).is_ok(),
+                keep(text.as_bytes(), &[]).is_ok(),
                 serde_json::from_str::<serde_json::Value>(text).is_ok(),
                 "{text}"
             );
