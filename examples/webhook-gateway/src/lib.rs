@@ -24,6 +24,7 @@ mod bearer;
 mod config;
 mod events;
 mod payload;
+mod phones;
 mod reload;
 
 use std::net::SocketAddr;
