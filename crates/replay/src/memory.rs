@@ -29,13 +29,12 @@ pub enum FullPolicy {
 }
 
 /// An entry key: a 128-bit fingerprint of the namespace and the id, SipHash-1-3 with its
-/// 128-bit output (the `siphasher` crate) under a random key drawn when the store is built
-/// (from `std`'s per-process random hashing keys, so building a store cannot fail), in one
-/// pass over the id. Fixed size, so memory per
-/// entry does not depend on the id; keyed, so an attacker can neither aim ids at one shard or
-/// bucket nor construct two ids with the same fingerprint. Two distinct ids sharing a
-/// fingerprint by chance (probability about n²/2¹²⁹ for n live ids) would make the second one
-/// `Replayed`: a refusal, never an acceptance.
+/// 128-bit output (the `siphasher` crate) in one pass, under a random key drawn when the store
+/// is built (from `std`'s per-process random hashing keys, so building a store cannot fail).
+/// Fixed size, so memory per entry does not depend on the id; keyed, so an attacker can
+/// neither aim ids at one shard or bucket nor construct two ids with the same fingerprint.
+/// Two distinct ids sharing a fingerprint by chance (probability about n²/2¹²⁹ for n live
+/// ids) would make the second one `Replayed`: a refusal, never an acceptance.
 type Fingerprint = [u8; 16];
 
 /// Hashes a [`Fingerprint`] by folding its (already uniformly random) bytes.

@@ -235,4 +235,29 @@ mod tests {
             assert!(!out.contains(digits), "{out}");
         }
     }
+
+    /// A form is scrubbed as an object of its fields (its event id found by pointer); a body
+    /// that is neither JSON nor a form is kept as its length, and nothing read from it before
+    /// the syntax error counts as found.
+    #[test]
+    fn forms_and_unreadable_bodies() {
+        let mut found = Vec::new();
+        let form = b"MessageSid=SM123&From=%2B14155550142&Body=hi";
+        let (out, at) = scrubbed(form, event_id_pointers(Provider::Twilio), &mut found);
+        assert_eq!(at, [Some("SM123".to_owned()), None]);
+        assert_eq!(
+            found.iter().map(Found::e164).collect::<Vec<_>>(),
+            ["+14155550142"]
+        );
+        assert!(
+            !out.contains("5550142") && out.contains(r#""MessageSid":"SM123""#),
+            "{out}"
+        );
+
+        let mut found = Vec::new();
+        let (out, at) = scrubbed(br#"{"phone":"+14155550142", oops"#, &["/id"], &mut found);
+        assert_eq!(&*out, r#"{"unparsed_bytes":29}"#);
+        assert_eq!(at, [None]);
+        assert!(found.is_empty());
+    }
 }
