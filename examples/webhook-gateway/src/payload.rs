@@ -23,7 +23,7 @@ pub(crate) const MAX_POINTERS: usize = 8;
 pub(crate) type Rewrite<'r> = dyn FnMut(Option<&str>, &str) -> Option<String> + 'r;
 
 /// A payload written out by [`transcode`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub(crate) struct Transcoded {
     /// The payload as compact JSON, its strings rewritten.
     pub(crate) json: String,
@@ -148,20 +148,13 @@ impl Out<'_, '_, '_> {
         (on, ends)
     }
 
-    /// A repeated name replaces what the first one held (the last one counts): entering a
-    /// member on the way to, or at, a pointer forgets what was captured for it.
-    fn forget(&mut self, pointers: u8) {
+    /// Sets what is captured for `pointers`: the string at them, or `None` when a member on
+    /// the way to, or at, them is entered (a repeated name replaces what the first one held:
+    /// the last one counts).
+    fn set(&mut self, pointers: u8, value: Option<&str>) {
         for (i, at) in self.at.iter_mut().enumerate() {
             if pointers & bit(i) != 0 {
-                *at = None;
-            }
-        }
-    }
-
-    fn capture(&mut self, pointers: u8, s: &str) {
-        for (i, at) in self.at.iter_mut().enumerate() {
-            if pointers & bit(i) != 0 {
-                *at = Some(s.to_owned());
+                *at = value.map(str::to_owned);
             }
         }
     }
@@ -228,17 +221,14 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_, '_> {
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<(), E> {
-        // serde_json parses only finite numbers.
-        if !v.is_finite() {
-            return Err(E::custom("a number that is not finite"));
-        }
+        // serde_json parses only finite numbers, which it writes back as it writes a `Value`'s.
         self.out.write(&v);
         Ok(())
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<(), E> {
         if self.target != 0 {
-            self.out.capture(self.target, v);
+            self.out.set(self.target, Some(v));
         }
         match (self.out.rewrite)(self.name, v) {
             Some(rewritten) => self.out.write(rewritten.as_str()),
@@ -295,7 +285,7 @@ impl<'de> Visitor<'de> for Node<'_, '_, '_, '_> {
                 self.out.child(self.on_path, self.depth, Some(&name), 0)
             };
             if on_path | target != 0 {
-                self.out.forget(on_path | target);
+                self.out.set(on_path | target, None);
             }
             map.next_value_seed(Node {
                 out: &mut *self.out,
