@@ -432,3 +432,53 @@ async fn config_file_and_rate_limit() {
         Config::from_toml("[routes.p]\nprovider = \"paypal\"\nsecrets = [\"a\"]").unwrap();
     assert!(build(&unknown).await.is_err());
 }
+
+/// `nonce_capacity` caps the memory store's live replay ids: past it a new delivery is
+/// refused with 503 (fail closed, the provider retries) while a retry of a remembered delivery
+/// is still answered as a duplicate, not handled again; a shared store refuses the setting.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nonce_capacity_caps_the_memory_store() {
+    // The cap is split over the store's 64 shards (one id each here), so a shard that
+    // already holds an id refuses the next one it is handed: within 65 deliveries at most.
+    let mut config = Config::demo();
+    config.nonce_capacity = Some(64);
+    let addr = start(&config).await;
+    let mut accepted = 0;
+    let mut refused = false;
+    let mut first = None;
+    for i in 0..=64 {
+        let body = format!(r#"{{"id":"evt_cap_{i}","type":"ping"}}"#).into_bytes();
+        let headers = signed("stripe", JSON, &[], &body);
+        let res = http(addr, "POST", "/webhooks/stripe", &headers, &body, None).await;
+        match res.status {
+            200 => accepted += 1,
+            503 => {
+                refused = true;
+                break;
+            }
+            other => panic!("delivery {i}: {other} {}", res.body),
+        }
+        first.get_or_insert((headers, body));
+    }
+    assert!(refused && (1..=64).contains(&accepted), "{accepted} accepted");
+    let (headers, body) = first.unwrap();
+    let retry = http(addr, "POST", "/webhooks/stripe", &headers, &body, None).await;
+    assert_eq!(retry.status, 200, "{}", retry.body);
+    assert!(
+        retry
+            .head
+            .to_ascii_lowercase()
+            .contains("palisade-webhook-duplicate: completed"),
+        "a remembered delivery is not handled again: {}",
+        retry.head
+    );
+
+    let mut zero = Config::demo();
+    zero.nonce_capacity = Some(0);
+    assert!(build(&zero).await.is_err());
+    let mut shared = Config::demo();
+    shared.store = "redis://127.0.0.1:6379/".to_owned();
+    shared.nonce_capacity = Some(10);
+    let err = build(&shared).await.err().unwrap().to_string();
+    assert!(err.contains("nonce_capacity"), "{err}");
+}
