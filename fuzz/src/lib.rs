@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use palisade_webhook::{FixedClock, Scheme, Verifier};
+use palisade_webhook::{ManualClock, Scheme, Timestamp, Verifier};
 
 /// The byte that separates fields.
 pub const SEP: u8 = b'\n';
@@ -55,5 +55,7 @@ pub fn text(bytes: Option<&[u8]>) -> String {
 
 /// A verifier whose clock is fixed at [`NOW`], so `sign` and `verify` agree.
 pub fn fixed<S: Scheme>(v: Verifier<S>) -> Verifier<S> {
-    v.with_clock(Arc::new(FixedClock::new(NOW)))
+    v.with_clock(Arc::new(ManualClock::new(Timestamp::from_unix_secs(
+        NOW.unsigned_abs(),
+    ))))
 }

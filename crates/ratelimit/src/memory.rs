@@ -15,6 +15,18 @@ use crate::{
     State, Timestamp, Verdict,
 };
 
+/// What a full shard of a [`MemoryStore`] does by default with a new key:
+/// [`CapPolicy::EvictSoonestExpiring`]. It drops the keys of the shard closest to expiry, an
+/// eighth of the shard at a time so that the cost is amortised: those are the keys whose state
+/// is nearest to new, so forgetting them grants the least, and a flood of fresh keys evicts
+/// other fresh keys first, not the keys it is trying to free from their limits.
+///
+/// With [`CapPolicy::Refuse`] the store returns [`RateLimitError::KeyCapReached`] instead and
+/// the caller decides (a [`FallbackStore`](crate::FallbackStore) does not treat it as a store
+/// failure); keys already tracked are unaffected. A full shard is swept again only once one of
+/// its keys can have expired, and at most once a millisecond, so refusing is O(1).
+pub const DEFAULT_CAP_POLICY: CapPolicy = CapPolicy::EvictSoonestExpiring;
+
 /// The default key cap of a [`MemoryStore`]: one million keys (with GCRA, about 55 MB for keys of
 /// at most 15 bytes and 80 MB for longer ones; see `docs/benchmarks.md` for the measured bytes
 /// per key of each algorithm).
@@ -145,12 +157,7 @@ fn default_shards() -> usize {
 impl<C: Clock> MemoryStore<C> {
     /// A store reading `clock`, with the default shards and key cap.
     pub fn with_clock(clock: C) -> Self {
-        Self::with_config(
-            clock,
-            default_shards(),
-            DEFAULT_KEY_CAP,
-            CapPolicy::default(),
-        )
+        Self::with_config(clock, default_shards(), DEFAULT_KEY_CAP, DEFAULT_CAP_POLICY)
     }
 
     /// A store reading `clock`, with `shards` shards (rounded up to a power of two) and at most

@@ -7,28 +7,10 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashTable;
 
+pub(crate) use palisade_core::CapPolicy;
+
 use crate::sip::SipKey;
 use crate::{Key, RateLimitError};
-
-/// What happens when a [`MemoryStore`](crate::MemoryStore) (or a shield) is at its key cap and a
-/// new key arrives, after the expired keys of its shard have been dropped.
-///
-/// Dropping a key's state forgets what it has spent, so the choice is between forgetting the
-/// keys that remember the least and not tracking the newcomer at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum CapPolicy {
-    /// Drop the keys of the shard closest to expiry (an eighth of the shard at a time, so the
-    /// cost is amortised): those are the keys whose state is nearest to new, so forgetting them
-    /// grants the least. A flood of fresh keys evicts other fresh keys first, not the keys it
-    /// is trying to free from their limits. The default.
-    #[default]
-    EvictSoonestExpiring,
-    /// Refuse to track the new key: the store returns [`RateLimitError::KeyCapReached`] and
-    /// the caller decides (a [`FallbackStore`](crate::FallbackStore) does not treat it as a store
-    /// failure). Keys already tracked are unaffected. A full shard is swept again only once one
-    /// of its keys can have expired, and at most once a millisecond, so refusing is O(1).
-    Refuse,
-}
 
 /// A value that knows when it becomes useless, in ns since the epoch.
 pub(crate) trait Expiring {

@@ -1,85 +1,14 @@
-//! Time: a nanosecond timestamp since the Unix epoch, and the clocks that read it.
+//! The memory store's fast wall clock, and the steady reading of a clock that may step back.
+//! The timestamp and the clock trait are `palisade-core`'s.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-/// An instant, in **nanoseconds since the Unix epoch** (1970-01-01T00:00:00Z, UTC, leap seconds
-/// not counted), as an unsigned 64-bit integer: it covers the years 1970 to 2554.
-///
-/// Every algorithm takes `now` as a `Timestamp`; every state stores times in the same unit, so
-/// fixed windows align on the epoch (a 1-minute window starts at a whole UTC minute). Remote
-/// stores convert their server's clock to the same unit (Redis `TIME` gives seconds and
-/// microseconds; Postgres `clock_timestamp()` gives microseconds).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct Timestamp(u64);
-
-impl Timestamp {
-    /// The Unix epoch itself.
-    pub const EPOCH: Self = Self(0);
-
-    /// `nanos` nanoseconds after the epoch.
-    pub const fn from_unix_nanos(nanos: u64) -> Self {
-        Self(nanos)
-    }
-
-    /// `millis` milliseconds after the epoch (saturating at the year 2554).
-    pub const fn from_unix_millis(millis: u64) -> Self {
-        Self(millis.saturating_mul(1_000_000))
-    }
-
-    /// `secs` seconds after the epoch (saturating at the year 2554).
-    pub const fn from_unix_secs(secs: u64) -> Self {
-        Self(secs.saturating_mul(1_000_000_000))
-    }
-
-    /// Nanoseconds since the epoch.
-    pub const fn as_unix_nanos(self) -> u64 {
-        self.0
-    }
-
-    /// This instant plus `d`, saturating at the largest representable instant.
-    pub fn saturating_add(self, d: Duration) -> Self {
-        Self(self.0.saturating_add(duration_nanos(d)))
-    }
-
-    /// How long after `earlier` this instant is; zero when it is not later.
-    pub const fn saturating_duration_since(self, earlier: Self) -> Duration {
-        Duration::from_nanos(self.0.saturating_sub(earlier.0))
-    }
-}
-
-impl From<SystemTime> for Timestamp {
-    /// The instant `t` names; instants before the epoch become the epoch.
-    fn from(t: SystemTime) -> Self {
-        Self(t.duration_since(UNIX_EPOCH).map_or(0, duration_nanos))
-    }
-}
+pub(crate) use palisade_core::{Clock, SystemClock, Timestamp};
 
 /// `d` in whole nanoseconds, saturating at `u64::MAX` (about 584 years).
 pub(crate) fn duration_nanos(d: Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// A source of the current time for a store that decides with the local clock.
-///
-/// [`MemoryStore`](crate::MemoryStore) and the over-limit shield of
-/// [`FallbackStore`](crate::FallbackStore) read it once per decision; remote stores ignore it
-/// and use their server's clock.
-pub trait Clock: Send + Sync {
-    /// The current time.
-    fn now(&self) -> Timestamp;
-}
-
-/// The operating system's wall clock (`SystemTime::now`), so that application servers whose
-/// clocks are synchronised (NTP) agree on window boundaries.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    #[inline]
-    fn now(&self) -> Timestamp {
-        Timestamp::from(SystemTime::now())
-    }
 }
 
 /// The wall clock, read fast: the [`MemoryStore`](crate::MemoryStore)'s default.
@@ -155,48 +84,10 @@ impl Clock for FastClock {
             if elapsed.wrapping_sub(self.refreshed.load(Ordering::Relaxed)) > REFRESH_NS {
                 self.refresh(elapsed);
             }
-            Timestamp(elapsed.wrapping_add(self.offset.load(Ordering::Relaxed)))
+            Timestamp::from_unix_nanos(elapsed.wrapping_add(self.offset.load(Ordering::Relaxed)))
         }
         #[cfg(not(feature = "quanta"))]
         SystemClock.now()
-    }
-}
-
-/// A clock that moves only when told to: for tests, simulations and replayed traffic.
-///
-/// Shared between threads (`&self` methods, atomic); clone an `Arc<ManualClock>` to hand it to
-/// a store and keep control of it.
-#[derive(Debug, Default)]
-pub struct ManualClock(AtomicU64);
-
-impl ManualClock {
-    /// A clock reading `at`.
-    pub const fn new(at: Timestamp) -> Self {
-        Self(AtomicU64::new(at.0))
-    }
-
-    /// Moves the clock to `at` (backwards too, as a wall clock stepped back: the local stores
-    /// absorb the step and go on measuring elapsed time from where they were).
-    pub fn set(&self, at: Timestamp) {
-        self.0.store(at.0, Ordering::SeqCst);
-    }
-
-    /// Moves the clock forward by `d`.
-    pub fn advance(&self, d: Duration) {
-        let nanos = duration_nanos(d);
-        // fetch_update with a saturating add: never wraps around to 1970.
-        let _ = self
-            .0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |t| {
-                Some(t.saturating_add(nanos))
-            });
-    }
-}
-
-impl Clock for ManualClock {
-    #[inline]
-    fn now(&self) -> Timestamp {
-        Timestamp(self.0.load(Ordering::SeqCst))
     }
 }
 
@@ -231,17 +122,17 @@ impl Steady {
         // meets the skew of before it, so one step is never added twice.
         let mut skew = self.skew.load(Ordering::Acquire);
         loop {
-            let t = clock.now().0.saturating_add(skew);
+            let t = clock.now().as_unix_nanos().saturating_add(skew);
             let floor = self.floor.load(Ordering::Relaxed);
             if t >= floor {
                 if t - floor >= STEP_NS {
                     self.floor.fetch_max(t, Ordering::Relaxed);
                 }
-                return Timestamp(t);
+                return Timestamp::from_unix_nanos(t);
             }
             let back = floor - t;
             if back <= STEP_NS {
-                return Timestamp(t);
+                return Timestamp::from_unix_nanos(t);
             }
             // The clock stepped back: add the step to the skew, once (the thread that wins the
             // exchange). A loser reads the clock again with the skew it lost to: that skew
@@ -254,17 +145,10 @@ impl Steady {
                 Ordering::AcqRel,
                 Ordering::Acquire,
             ) {
-                Ok(_) => return Timestamp(floor),
+                Ok(_) => return Timestamp::from_unix_nanos(floor),
                 Err(now_skew) => skew = now_skew,
             }
         }
-    }
-}
-
-impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
-    #[inline]
-    fn now(&self) -> Timestamp {
-        (**self).now()
     }
 }
 
@@ -272,6 +156,7 @@ impl<C: Clock + ?Sized> Clock for std::sync::Arc<C> {
 #[allow(clippy::unwrap_used, clippy::indexing_slicing)]
 mod tests {
     use super::*;
+    use palisade_core::ManualClock;
     use std::sync::Arc;
 
     const HOUR: u64 = 3_600_000_000_000;
@@ -280,20 +165,30 @@ mod tests {
     fn steady_absorbs_backward_steps_and_follows_forward_ones() {
         let clock = ManualClock::new(Timestamp::from_unix_secs(1_700_000_000));
         let steady = Steady::default();
-        let t0 = steady.now(&clock).0;
+        let t0 = steady.now(&clock).as_unix_nanos();
         clock.advance(Duration::from_secs(1));
-        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 1_000_000_000);
         // Back an hour: time stands still, then runs on from there.
-        clock.set(Timestamp(clock.now().0 - HOUR));
-        assert_eq!(steady.now(&clock).0, t0 + 1_000_000_000);
+        clock.set(Timestamp::from_unix_nanos(
+            clock.now().as_unix_nanos() - HOUR,
+        ));
+        assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 1_000_000_000);
         clock.advance(Duration::from_secs(2));
-        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000);
+        assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 3_000_000_000);
         // Jitter below a millisecond is passed through (the algorithms see time stand still).
-        clock.set(Timestamp(clock.now().0 - 500_000));
-        assert_eq!(steady.now(&clock).0, t0 + 3_000_000_000 - 500_000);
+        clock.set(Timestamp::from_unix_nanos(
+            clock.now().as_unix_nanos() - 500_000,
+        ));
+        assert_eq!(
+            steady.now(&clock).as_unix_nanos(),
+            t0 + 3_000_000_000 - 500_000
+        );
         // Forward steps are followed.
         clock.advance(Duration::from_secs(60));
-        assert_eq!(steady.now(&clock).0, t0 + 63_000_000_000 - 500_000);
+        assert_eq!(
+            steady.now(&clock).as_unix_nanos(),
+            t0 + 63_000_000_000 - 500_000
+        );
     }
 
     /// A clock that runs `hook` at its next reading, once: another reader's work, placed
@@ -309,7 +204,7 @@ mod tests {
             if let Some(hook) = hook {
                 hook();
             }
-            Timestamp(self.at.load(Ordering::SeqCst))
+            Timestamp::from_unix_nanos(self.at.load(Ordering::SeqCst))
         }
     }
 
@@ -318,32 +213,32 @@ mod tests {
     /// and handed out the stepped-back clock, an hour below earlier readings.
     #[test]
     fn a_reader_that_loses_to_a_smaller_gap_still_absorbs_the_step() {
-        let t0 = Timestamp::from_unix_secs(1_700_000_000).0;
+        let t0 = Timestamp::from_unix_secs(1_700_000_000).as_unix_nanos();
         let steady = Arc::new(Steady::default());
         let clock = Arc::new(HookClock {
             at: AtomicU64::new(t0),
             hook: std::sync::Mutex::new(None),
         });
-        assert_eq!(steady.now(&*clock).0, t0);
+        assert_eq!(steady.now(&*clock).as_unix_nanos(), t0);
         clock.at.store(t0 + 10 * STEP_NS, Ordering::SeqCst);
-        assert_eq!(steady.now(&*clock).0, t0 + 10 * STEP_NS);
+        assert_eq!(steady.now(&*clock).as_unix_nanos(), t0 + 10 * STEP_NS);
         // This reader loads the skew (0), then reads the clock: meanwhile the clock steps back
         // an hour, and another reader, preempted since its reading 5 ms below the floor,
         // absorbs its own 5 ms gap.
         let (other, hooked) = (Arc::clone(&steady), Arc::clone(&clock));
         *clock.hook.lock().unwrap() = Some(Box::new(move || {
-            let late = ManualClock::new(Timestamp(t0 + 5 * STEP_NS));
-            assert_eq!(other.now(&late).0, t0 + 10 * STEP_NS);
+            let late = ManualClock::new(Timestamp::from_unix_nanos(t0 + 5 * STEP_NS));
+            assert_eq!(other.now(&late).as_unix_nanos(), t0 + 10 * STEP_NS);
             hooked.at.store(t0 + 10 * STEP_NS - HOUR, Ordering::SeqCst);
         }));
-        let reading = steady.now(&*clock).0;
+        let reading = steady.now(&*clock).as_unix_nanos();
         assert_eq!(
             reading,
             t0 + 10 * STEP_NS,
             "the step is absorbed, not handed out"
         );
         clock.at.fetch_add(STEP_NS, Ordering::SeqCst);
-        assert_eq!(steady.now(&*clock).0, t0 + 11 * STEP_NS);
+        assert_eq!(steady.now(&*clock).as_unix_nanos(), t0 + 11 * STEP_NS);
     }
 
     /// Threads reading while the clock steps back absorb the step once (within a few
@@ -352,7 +247,7 @@ mod tests {
     fn steady_absorbs_one_step_once_under_concurrency() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
         let steady = Arc::new(Steady::default());
-        let start = steady.now(&clock).0;
+        let start = steady.now(&clock).as_unix_nanos();
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let readers: Vec<_> = (0..4)
             .map(|_| {
@@ -362,20 +257,22 @@ mod tests {
                     let mut low = u64::MAX;
                     while !done.load(Ordering::Relaxed) {
                         clock.advance(Duration::from_nanos(100));
-                        low = low.min(steady.now(&clock).0);
+                        low = low.min(steady.now(&clock).as_unix_nanos());
                     }
                     low
                 })
             })
             .collect();
         std::thread::sleep(Duration::from_millis(5));
-        clock.set(Timestamp(clock.now().0 - HOUR));
+        clock.set(Timestamp::from_unix_nanos(
+            clock.now().as_unix_nanos() - HOUR,
+        ));
         std::thread::sleep(Duration::from_millis(5));
         done.store(true, Ordering::Relaxed);
         for r in readers {
             assert!(r.join().unwrap() >= start);
         }
-        let skew = steady.now(&clock).0 - clock.now().0;
+        let skew = steady.now(&clock).as_unix_nanos() - clock.now().as_unix_nanos();
         // Not twice: readers preempted between reading the skew and the clock may move it on
         // by the clock's progress meanwhile (milliseconds here), never by another hour.
         assert!(

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_ratelimit::{
-    AlgorithmKind, CapPolicy, Cause, FallbackMode, FallbackStore, Key, Limit, ManualClock,
+    AlgorithmKind, Cause, DEFAULT_CAP_POLICY, FallbackMode, FallbackStore, Key, Limit, ManualClock,
     MemoryStore, Policy, Quota, RateLimitStore, Timestamp,
 };
 
@@ -131,7 +131,7 @@ impl Secs for ManualClock {
 async fn penalty_box_is_not_flushed_by_newly_blocked_keys() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(START)));
     // One shard, 8 keys of state and 8 blocks.
-    let store = MemoryStore::with_config(Arc::clone(&clock), 1, 8, CapPolicy::default());
+    let store = MemoryStore::with_config(Arc::clone(&clock), 1, 8, DEFAULT_CAP_POLICY);
     let policy = Policy::single(Limit::gcra("login", Quota::per_minute(1).unwrap()).unwrap())
         .unwrap()
         .with_block(Duration::from_secs(600));
@@ -168,7 +168,7 @@ async fn penalty_box_is_not_flushed_by_newly_blocked_keys() {
 #[tokio::test]
 async fn explicit_block_on_a_full_box_is_refused() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(START)));
-    let store = MemoryStore::with_config(Arc::clone(&clock), 1, 4, CapPolicy::default());
+    let store = MemoryStore::with_config(Arc::clone(&clock), 1, 4, DEFAULT_CAP_POLICY);
     let policy =
         Policy::single(Limit::gcra("api", Quota::per_minute(100).unwrap()).unwrap()).unwrap();
     for i in 0..4u64 {

@@ -13,8 +13,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use palisade_ratelimit::testing::FailingStore;
 use palisade_ratelimit::{
-    AlgorithmKind, CapPolicy, Cause, Clock, FallbackMode, FallbackStore, Key, Limit, ManualClock,
-    MemoryStore, Policy, Quota, RateLimitError, RateLimitStore, Timestamp, Verdict,
+    AlgorithmKind, CapPolicy, Cause, Clock, DEFAULT_CAP_POLICY, FallbackMode, FallbackStore, Key,
+    Limit, ManualClock, MemoryStore, Policy, Quota, RateLimitError, RateLimitStore, Timestamp,
+    Verdict,
 };
 
 fn clock() -> Arc<ManualClock> {
@@ -82,7 +83,7 @@ fn a_flood_of_new_keys_evicts_new_keys_not_the_limited_one() {
 #[test]
 fn expired_keys_are_swept() {
     let clock = clock();
-    let store = MemoryStore::with_config(clock.clone(), 4, 1_000_000, CapPolicy::default());
+    let store = MemoryStore::with_config(clock.clone(), 4, 1_000_000, DEFAULT_CAP_POLICY);
     let windows = Policy::single(
         Limit::new(
             "w",
@@ -110,7 +111,7 @@ fn expired_keys_are_swept() {
 #[test]
 fn shards_sweep_themselves_as_they_grow() {
     let clock = clock();
-    let store = MemoryStore::with_config(clock.clone(), 1, 1_000_000, CapPolicy::default());
+    let store = MemoryStore::with_config(clock.clone(), 1, 1_000_000, DEFAULT_CAP_POLICY);
     let p = gcra(60_000); // each key expires 1 ms after its request
     for i in 0..100_000u64 {
         store.check_now(&Key::from(i), &p, 1).unwrap();

@@ -1,7 +1,7 @@
 //! `MemoryNonceStore`: nanoseconds per check (and per delivery claim + complete) with 100k live
 //! keys, on 1 and 2 threads; and the same checks on `moka`'s concurrent cache, the peer.
 //!
-//! The store runs on a `FixedClock` that moves forward as operations happen, so that fresh
+//! The store runs on a `ManualClock` that moves forward as operations happen, so that fresh
 //! inserts reach a steady state of about 100,000 live entries (TTL 100 s, the clock advancing
 //! 1 ms per operation) instead of growing for as long as criterion runs.
 #![allow(
@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use palisade_replay::{ClaimOutcome, Freshness, LeaseToken, MemoryNonceStore};
-use palisade_webhook::FixedClock;
+use palisade_webhook::{ManualClock, Timestamp};
 
 const LIVE: u64 = 100_000;
 const TTL: Duration = Duration::from_secs(100);
@@ -31,8 +31,8 @@ fn id(thread: u64, n: u64) -> [u8; 32] {
     id
 }
 
-fn prefilled() -> (Arc<MemoryNonceStore>, Arc<FixedClock>) {
-    let clock = Arc::new(FixedClock::new(1_700_000_000));
+fn prefilled() -> (Arc<MemoryNonceStore>, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
     let store = MemoryNonceStore::builder()
         .clock(clock.clone())
         .capacity(10_000_000)
@@ -46,7 +46,7 @@ fn prefilled() -> (Arc<MemoryNonceStore>, Arc<FixedClock>) {
             Freshness::Fresh
         );
         if n.is_multiple_of(1_000) {
-            clock.advance_millis(1_000);
+            clock.advance(Duration::from_millis(1_000));
         }
     }
     (Arc::new(store), clock)
@@ -86,7 +86,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, iters, |t, _| {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if n.is_multiple_of(64) {
-                            clock.advance_millis(64 / threads as i64);
+                            clock.advance(Duration::from_millis(64 / threads as u64));
                         }
                         black_box(store.insert_if_absent_now("bench", &id(t, n), TTL).unwrap());
                     })
@@ -122,7 +122,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, iters, |t, _| {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if n.is_multiple_of(64) {
-                            clock.advance_millis(64 / threads as i64);
+                            clock.advance(Duration::from_millis(64 / threads as u64));
                         }
                         let key = id(t, n);
                         let c = store

@@ -408,7 +408,7 @@ impl<S> fmt::Debug for ReplayGuard<S> {
 
 #[cfg(test)]
 mod tests {
-    use palisade_webhook::FixedClock;
+    use palisade_webhook::{ManualClock, Timestamp};
 
     use super::*;
     use crate::MemoryNonceStore;
@@ -434,7 +434,7 @@ mod tests {
 
     #[test]
     fn window_bounds_and_expiry() {
-        let clock = Arc::new(FixedClock::new(10_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(10_000)));
         let store = MemoryNonceStore::builder()
             .clock(clock.clone())
             .build()
@@ -460,12 +460,12 @@ mod tests {
             ));
             // The id signed 300 s in the future stays remembered for as long as its
             // timestamp is accepted: until now + 600 s.
-            clock.advance(600);
+            clock.advance(Duration::from_secs(600));
             assert!(matches!(
                 g.check(&ns, b"b", Some(10_300)).await,
                 Err(ReplayError::Replayed)
             ));
-            clock.advance(1);
+            clock.advance(Duration::from_secs(1));
             assert!(matches!(
                 g.check(&ns, b"b", Some(10_300)).await,
                 Err(ReplayError::TimestampOutsideWindow { .. })

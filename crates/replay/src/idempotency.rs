@@ -168,7 +168,7 @@ impl<S: NonceStore> Idempotency<S> {
 mod tests {
     use std::sync::Arc;
 
-    use palisade_webhook::FixedClock;
+    use palisade_webhook::{ManualClock, Timestamp};
 
     use super::*;
     use crate::MemoryNonceStore;
@@ -212,7 +212,7 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let clock = Arc::new(FixedClock::new(1_000));
+            let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
             let store = MemoryNonceStore::builder()
                 .clock(clock.clone())
                 .build()
@@ -220,15 +220,15 @@ mod tests {
             let i = Idempotency::new(store).with_lease(Duration::from_secs(30));
             // Claimed, then the process dies: neither completed nor released.
             let abandoned = process(i.claim("stripe", "evt_1").await.unwrap());
-            clock.advance(29);
+            clock.advance(Duration::from_secs(29));
             assert_eq!(i.claim("stripe", "evt_1").await.unwrap(), Claim::InProgress);
-            clock.advance(1);
+            clock.advance(Duration::from_secs(1));
             let retry = process(i.claim("stripe", "evt_1").await.unwrap());
             // The dead claim cannot remove the retry's claim.
             assert!(!i.release(&abandoned).await.unwrap());
             assert!(i.complete(&retry).await.unwrap());
             // Remembered for the TTL, not the lease.
-            clock.advance(6 * 24 * 3600);
+            clock.advance(Duration::from_secs(6 * 24 * 3600));
             assert_eq!(i.claim("stripe", "evt_1").await.unwrap(), Claim::Skip);
         });
     }

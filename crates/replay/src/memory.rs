@@ -584,11 +584,11 @@ impl std::fmt::Debug for MemoryNonceStore {
 
 #[cfg(test)]
 mod tests {
-    use palisade_webhook::FixedClock;
+    use palisade_webhook::{ManualClock, Timestamp};
 
     use super::*;
 
-    fn store(capacity: usize, policy: FullPolicy, clock: Arc<FixedClock>) -> MemoryNonceStore {
+    fn store(capacity: usize, policy: FullPolicy, clock: Arc<ManualClock>) -> MemoryNonceStore {
         MemoryNonceStore::builder()
             .shards(1)
             .capacity(capacity)
@@ -600,19 +600,19 @@ mod tests {
 
     #[test]
     fn expiry_and_reuse() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(10, FullPolicy::Refuse, clock.clone());
         let ttl = Duration::from_secs(10);
         assert_eq!(
             s.insert_if_absent_now("n", b"a", ttl).unwrap(),
             Freshness::Fresh
         );
-        clock.advance_millis(9_999);
+        clock.advance(Duration::from_millis(9_999));
         assert_eq!(
             s.insert_if_absent_now("n", b"a", ttl).unwrap(),
             Freshness::Replayed
         );
-        clock.advance_millis(1);
+        clock.advance(Duration::from_millis(1));
         assert_eq!(
             s.insert_if_absent_now("n", b"a", ttl).unwrap(),
             Freshness::Fresh
@@ -623,7 +623,7 @@ mod tests {
 
     #[test]
     fn full_store_refuses_then_recovers_after_expiry() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(3, FullPolicy::Refuse, clock.clone());
         let ttl = Duration::from_secs(5);
         for id in [b"1", b"2", b"3"] {
@@ -641,7 +641,7 @@ mod tests {
             s.insert_if_absent_now("n", b"1", ttl).unwrap(),
             Freshness::Replayed
         );
-        clock.advance(5);
+        clock.advance(Duration::from_secs(5));
         assert_eq!(
             s.insert_if_absent_now("n", b"4", ttl).unwrap(),
             Freshness::Fresh
@@ -651,7 +651,7 @@ mod tests {
 
     #[test]
     fn evict_policy_forgets_the_soonest_expiring() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(2, FullPolicy::EvictSoonestExpiring, clock);
         s.insert_if_absent_now("n", b"short", Duration::from_secs(1))
             .unwrap();
@@ -687,14 +687,14 @@ mod tests {
 
     #[test]
     fn amortized_sweep_drops_expired_entries() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(1_000, FullPolicy::Refuse, clock.clone());
         for i in 0..100u32 {
             s.insert_if_absent_now("n", &i.to_le_bytes(), Duration::from_millis(500))
                 .unwrap();
         }
         assert_eq!(s.len(), 100);
-        clock.advance(2);
+        clock.advance(Duration::from_secs(2));
         s.insert_if_absent_now("n", b"x", Duration::from_secs(1))
             .unwrap();
         assert_eq!(s.len(), 1);
@@ -705,7 +705,7 @@ mod tests {
 
     #[test]
     fn claim_complete_release_states() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(10, FullPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(60);
         let ttl = Duration::from_secs(600);
@@ -747,12 +747,12 @@ mod tests {
             ClaimOutcome::Completed
         );
         // Completed for the TTL, not the lease.
-        clock.advance(599);
+        clock.advance(Duration::from_secs(599));
         assert_eq!(
             s.claim_now("n", b"a", A, lease).unwrap(),
             ClaimOutcome::Completed
         );
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         assert_eq!(
             s.claim_now("n", b"a", A, lease).unwrap(),
             ClaimOutcome::Claimed
@@ -768,7 +768,7 @@ mod tests {
 
     #[test]
     fn expired_lease_is_claimable_and_complete_after_loss_still_completes() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(10, FullPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(60);
         let ttl = Duration::from_secs(600);
@@ -776,12 +776,12 @@ mod tests {
             s.claim_now("n", b"a", A, lease).unwrap(),
             ClaimOutcome::Claimed
         );
-        clock.advance_millis(59_999);
+        clock.advance(Duration::from_millis(59_999));
         assert_eq!(
             s.claim_now("n", b"a", B, lease).unwrap(),
             ClaimOutcome::InProgress
         );
-        clock.advance_millis(1);
+        clock.advance(Duration::from_millis(1));
         assert_eq!(
             s.claim_now("n", b"a", B, lease).unwrap(),
             ClaimOutcome::Claimed
@@ -806,7 +806,7 @@ mod tests {
         );
         // An expired claim replaced by insert_if_absent leaves no token behind.
         s.claim_now("n", b"d", A, lease).unwrap();
-        clock.advance(60);
+        clock.advance(Duration::from_secs(60));
         assert_eq!(
             s.insert_if_absent_now("n", b"d", ttl).unwrap(),
             Freshness::Fresh
@@ -820,7 +820,7 @@ mod tests {
 
     #[test]
     fn claims_count_towards_the_cap_and_are_swept() {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let s = store(2, FullPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(1);
         assert_eq!(
@@ -839,7 +839,7 @@ mod tests {
             s.complete_now("n", b"3", A, lease),
             Err(ReplayError::StoreFull { capacity: 2 })
         ));
-        clock.advance(2);
+        clock.advance(Duration::from_secs(2));
         s.sweep();
         assert_eq!(s.len(), 0);
         assert!(
@@ -876,14 +876,14 @@ mod tests {
             .build()
             .unwrap();
         rt.block_on(async {
-            let clock = Arc::new(FixedClock::new(1_000));
+            let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
             let s = Arc::new(store(100, FullPolicy::Refuse, clock.clone()));
             for i in 0..10u8 {
                 s.insert_if_absent_now("n", &[i], Duration::from_secs(1))
                     .unwrap();
             }
             let task = s.spawn_sweeper(Duration::from_millis(5));
-            clock.advance(2);
+            clock.advance(Duration::from_secs(2));
             tokio::time::sleep(Duration::from_millis(50)).await;
             assert_eq!(s.len(), 0);
             drop(s);

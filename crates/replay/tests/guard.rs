@@ -16,7 +16,7 @@ use palisade_replay::{
     Claim, Idempotency, MemoryNonceStore, Namespace, ReplayError, ReplayGuard, Window,
 };
 use palisade_webhook::{
-    FixedClock, Provider, Request, SecretString, StandardWebhooks, Verified, Verifier,
+    ManualClock, Provider, Request, SecretString, StandardWebhooks, Timestamp, Verified, Verifier,
 };
 
 /// The Standard Webhooks reference vector (standard-webhooks/standard-webhooks, the libraries'
@@ -40,14 +40,14 @@ fn block_on<F: std::future::Future>(f: F) -> F::Output {
         .block_on(f)
 }
 
-fn store_at(clock: &Arc<FixedClock>) -> MemoryNonceStore {
+fn store_at(clock: &Arc<ManualClock>) -> MemoryNonceStore {
     MemoryNonceStore::builder()
         .clock(clock.clone())
         .build()
         .unwrap()
 }
 
-fn verified_vector(clock: &Arc<FixedClock>) -> Verified {
+fn verified_vector(clock: &Arc<ManualClock>) -> Verified {
     let verifier = Verifier::new(StandardWebhooks, [SecretString::from(SW_SECRET)])
         .unwrap()
         .with_clock(clock.clone());
@@ -58,7 +58,9 @@ fn verified_vector(clock: &Arc<FixedClock>) -> Verified {
 
 #[test]
 fn a_verified_request_is_accepted_once_per_tenant() {
-    let clock = Arc::new(FixedClock::new(SW_TIMESTAMP));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(
+        SW_TIMESTAMP.unsigned_abs(),
+    )));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     let verified = verified_vector(&clock);
     assert_eq!(verified.timestamp, Some(SW_TIMESTAMP));
@@ -81,9 +83,11 @@ fn a_verified_request_is_accepted_once_per_tenant() {
 
 #[test]
 fn a_verified_request_outside_the_window_is_refused_before_the_store() {
-    let clock = Arc::new(FixedClock::new(SW_TIMESTAMP));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(
+        SW_TIMESTAMP.unsigned_abs(),
+    )));
     let verified = verified_vector(&clock);
-    clock.advance(301);
+    clock.advance(Duration::from_secs(301));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     block_on(async {
         assert!(matches!(
@@ -104,7 +108,9 @@ fn a_verified_request_outside_the_window_is_refused_before_the_store() {
 
 #[test]
 fn a_claimed_verified_delivery_completes_once() {
-    let clock = Arc::new(FixedClock::new(SW_TIMESTAMP));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(
+        SW_TIMESTAMP.unsigned_abs(),
+    )));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     let verified = verified_vector(&clock);
     let ns = Namespace::route(Provider::Standard, "/hooks/svix", None);
@@ -135,7 +141,7 @@ fn a_claimed_verified_delivery_completes_once() {
 
 #[test]
 fn a_released_claim_is_claimable_again() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     let ns = Namespace::custom("orders").unwrap();
     block_on(async {
@@ -163,18 +169,18 @@ fn a_released_claim_is_claimable_again() {
 
 #[test]
 fn the_default_lease_lasts_sixty_seconds() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     assert_eq!(guard.lease(), Duration::from_secs(60));
     let ns = Namespace::custom("jobs").unwrap();
     block_on(async {
         let _held = guard.claim(&ns, b"job", None).await.unwrap();
-        clock.advance(59);
+        clock.advance(Duration::from_secs(59));
         assert!(matches!(
             guard.claim(&ns, b"job", None).await,
             Err(ReplayError::InProgress)
         ));
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         guard.claim(&ns, b"job", None).await.unwrap();
     });
     let short = guard.with_lease(Duration::from_secs(5));
@@ -183,18 +189,18 @@ fn the_default_lease_lasts_sixty_seconds() {
 
 #[test]
 fn an_untimestamped_id_is_remembered_for_72_hours_by_default() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     assert_eq!(guard.ttl(false), Duration::from_secs(72 * 3600));
     let ns = Namespace::provider(Provider::GitHub);
     block_on(async {
         guard.check(&ns, b"delivery", None).await.unwrap();
-        clock.advance(72 * 3600 - 1);
+        clock.advance(Duration::from_secs(72 * 3600 - 1));
         assert!(matches!(
             guard.check(&ns, b"delivery", None).await,
             Err(ReplayError::Replayed)
         ));
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         guard.check(&ns, b"delivery", None).await.unwrap();
     });
 }
@@ -206,7 +212,7 @@ fn the_configured_window_is_the_one_applied() {
         max_age: Duration::from_secs(10),
         max_future_skew: Duration::from_secs(2),
     };
-    let clock = Arc::new(FixedClock::new(5_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(5_000)));
     let guard = ReplayGuard::new(store_at(&clock))
         .with_clock(clock.clone())
         .with_window(narrow);
@@ -245,7 +251,7 @@ fn debug_shows_the_configuration_and_not_the_store() {
 
 #[test]
 fn an_idempotent_event_is_skipped_for_seven_days_by_default() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let idem = Idempotency::new(store_at(&clock));
     block_on(async {
         let Claim::Process(lease) = idem.claim("stripe", "evt_1").await.unwrap() else {
@@ -255,9 +261,9 @@ fn an_idempotent_event_is_skipped_for_seven_days_by_default() {
         assert!(idem.complete(&lease).await.unwrap());
         assert!(!idem.complete(&lease).await.unwrap(), "completed already");
         assert!(!idem.release(&lease).await.unwrap(), "nothing in flight");
-        clock.advance(7 * 24 * 3600 - 1);
+        clock.advance(Duration::from_secs(7 * 24 * 3600 - 1));
         assert_eq!(idem.claim("stripe", "evt_1").await.unwrap(), Claim::Skip);
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         assert!(matches!(
             idem.claim("stripe", "evt_1").await.unwrap(),
             Claim::Process(_)
@@ -267,15 +273,15 @@ fn an_idempotent_event_is_skipped_for_seven_days_by_default() {
 
 #[test]
 fn an_idempotency_lease_lasts_as_configured() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let idem = Idempotency::new(store_at(&clock)).with_lease(Duration::from_secs(30));
     block_on(async {
         let Claim::Process(lease) = idem.claim("jobs", "j1").await.unwrap() else {
             panic!("first claim processes")
         };
-        clock.advance(29);
+        clock.advance(Duration::from_secs(29));
         assert_eq!(idem.claim("jobs", "j1").await.unwrap(), Claim::InProgress);
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         assert!(matches!(
             idem.claim("jobs", "j1").await.unwrap(),
             Claim::Process(_)
@@ -289,7 +295,7 @@ fn an_idempotency_lease_lasts_as_configured() {
 /// saturated in the right direction, not wrapped.
 #[test]
 fn extreme_timestamps_saturate_the_skew() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let guard = ReplayGuard::new(store_at(&clock)).with_clock(clock.clone());
     let ns = Namespace::custom("extremes").unwrap();
     block_on(async {
@@ -300,11 +306,12 @@ fn extreme_timestamps_saturate_the_skew() {
                 window_secs: 300
             })
         ));
-        clock.set(-1_000);
+        // The clock reads no earlier than the epoch, so the most negative skew is -i64::MAX.
+        clock.set(Timestamp::EPOCH);
         assert!(matches!(
             guard.check(&ns, b"b", Some(i64::MAX)).await,
             Err(ReplayError::TimestampOutsideWindow {
-                skew_secs: i64::MIN,
+                skew_secs: -9_223_372_036_854_775_807,
                 window_secs: 300
             })
         ));

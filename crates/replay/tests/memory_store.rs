@@ -14,12 +14,12 @@ use std::time::Duration;
 use palisade_replay::{
     ClaimOutcome, Freshness, FullPolicy, LeaseToken, MemoryNonceStore, ReplayError,
 };
-use palisade_webhook::FixedClock;
+use palisade_webhook::{ManualClock, Timestamp};
 
 const NS: &str = "memory-store-tests";
 const SECOND: Duration = Duration::from_secs(1);
 
-fn store(clock: &Arc<FixedClock>) -> MemoryNonceStore {
+fn store(clock: &Arc<ManualClock>) -> MemoryNonceStore {
     MemoryNonceStore::builder()
         .shards(1)
         .clock(clock.clone())
@@ -28,7 +28,7 @@ fn store(clock: &Arc<FixedClock>) -> MemoryNonceStore {
 }
 
 /// One shard and no amortized sweep during a test: expiry alone decides.
-fn unswept_store(clock: &Arc<FixedClock>) -> MemoryNonceStore {
+fn unswept_store(clock: &Arc<ManualClock>) -> MemoryNonceStore {
     MemoryNonceStore::builder()
         .shards(1)
         .clock(clock.clone())
@@ -59,13 +59,13 @@ fn token(n: u8) -> LeaseToken {
 /// completed one, not "in progress" under the dead claim.
 #[test]
 fn a_swept_claim_leaves_no_lease() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = store(&clock);
     assert_eq!(
         s.claim_now(NS, b"id", token(1), SECOND).unwrap(),
         ClaimOutcome::Claimed
     );
-    clock.advance(2);
+    clock.advance(Duration::from_secs(2));
     s.sweep();
     assert!(s.is_empty());
     recorded_again_as_completed(&s);
@@ -76,7 +76,7 @@ fn a_swept_claim_leaves_no_lease() {
 /// A removed claim leaves no token behind either.
 #[test]
 fn a_removed_claim_leaves_no_lease() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = store(&clock);
     s.claim_now(NS, b"id", token(1), 60 * SECOND).unwrap();
     // A second claim keeps the lease table non-empty while the first is removed.
@@ -93,11 +93,11 @@ fn a_removed_claim_leaves_no_lease() {
 /// An expired entry is not "held": removing or releasing it answers false, and the id is free.
 #[test]
 fn expired_entries_are_not_held() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = unswept_store(&clock);
     s.insert_if_absent_now(NS, b"kept", SECOND).unwrap();
     s.claim_now(NS, b"leased", token(1), SECOND).unwrap();
-    clock.advance(1);
+    clock.advance(Duration::from_secs(1));
     assert!(!s.remove_now(NS, b"kept").unwrap());
     assert!(!s.release_now(NS, b"leased", token(1)).unwrap());
     assert_eq!(
@@ -109,7 +109,7 @@ fn expired_entries_are_not_held() {
         ClaimOutcome::Claimed
     );
     // One millisecond before expiry both are still held.
-    clock.advance_millis(999);
+    clock.advance(Duration::from_millis(999));
     assert!(s.release_now(NS, b"leased", token(2)).unwrap());
     assert!(s.remove_now(NS, b"kept").unwrap());
 }
@@ -141,7 +141,7 @@ fn the_configured_shape_is_reported() {
 /// counts every live entry across shards.
 #[test]
 fn the_cap_holds_across_shards() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = MemoryNonceStore::builder()
         .capacity(64)
         .clock(clock.clone())
@@ -176,7 +176,7 @@ fn the_cap_holds_across_shards() {
 /// would reach only 256 of them and refuse three quarters of the capacity).
 #[test]
 fn every_shard_is_used() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = MemoryNonceStore::builder()
         .shards(1_024)
         .capacity(1_024)
@@ -197,12 +197,12 @@ fn every_shard_is_used() {
 /// completed entry: the dead claim's token does not survive into it.
 #[test]
 fn an_expired_claim_recorded_again_leaves_no_lease() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = unswept_store(&clock);
     s.claim_now(NS, b"id", token(1), SECOND).unwrap();
     // Another live claim keeps the lease table non-empty.
     s.claim_now(NS, b"other", token(3), 60 * SECOND).unwrap();
-    clock.advance(2);
+    clock.advance(Duration::from_secs(2));
     recorded_again_as_completed(&s);
 }
 
@@ -210,10 +210,10 @@ fn an_expired_claim_recorded_again_leaves_no_lease() {
 /// expired claims do not pile up in a store that only sees claims.
 #[test]
 fn claims_sweep_expired_entries_after_the_interval() {
-    let clock = Arc::new(FixedClock::new(1_000));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = store(&clock); // sweep interval: 1 s
     s.claim_now(NS, b"old", token(1), SECOND).unwrap();
-    clock.advance(2);
+    clock.advance(Duration::from_secs(2));
     s.claim_now(NS, b"new", token(2), SECOND).unwrap();
     assert_eq!(s.len(), 1, "the expired claim was swept");
 }

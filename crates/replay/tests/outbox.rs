@@ -14,7 +14,7 @@ use std::time::Duration;
 use palisade_replay::{
     Claim, IdempotencyKey, MemoryNonceStore, Outbox, OutboxError, ReplayError, Sent,
 };
-use palisade_webhook::FixedClock;
+use palisade_webhook::{ManualClock, Timestamp};
 
 #[test]
 fn generated_keys_are_uuid_v4_and_distinct() {
@@ -181,7 +181,7 @@ fn begin_sent_and_failed_answer_whether_the_lease_was_ours() {
 #[test]
 fn ttl_and_lease_are_the_configured_ones() {
     rt().block_on(async {
-        let clock = Arc::new(FixedClock::new(1_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
         let store = MemoryNonceStore::builder()
             .clock(clock.clone())
             .build()
@@ -194,16 +194,16 @@ fn ttl_and_lease_are_the_configured_ones() {
             panic!("a new key is to be sent")
         };
         assert_eq!(lease.ttl(), Duration::from_secs(3_600));
-        clock.advance(9);
+        clock.advance(Duration::from_secs(9));
         assert_eq!(outbox.begin(&key).await.unwrap(), Claim::InProgress);
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         let Claim::Process(lease) = outbox.begin(&key).await.unwrap() else {
             panic!("an expired lease is taken over")
         };
         assert!(outbox.sent(&lease).await.unwrap());
-        clock.advance(3_599);
+        clock.advance(Duration::from_secs(3_599));
         assert_eq!(outbox.begin(&key).await.unwrap(), Claim::Skip);
-        clock.advance(1);
+        clock.advance(Duration::from_secs(1));
         assert!(matches!(
             outbox.begin(&key).await.unwrap(),
             Claim::Process(_)

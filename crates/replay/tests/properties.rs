@@ -14,7 +14,7 @@ use std::time::Duration;
 use palisade_replay::{
     MemoryNonceStore, Namespace, ReplayError, ReplayGuard, SequenceWindow, Window,
 };
-use palisade_webhook::{Clock, FixedClock};
+use palisade_webhook::{Clock, ManualClock, Timestamp};
 use proptest::prelude::*;
 
 proptest! {
@@ -61,7 +61,7 @@ proptest! {
         ops in proptest::collection::vec((0u8..6, -400i64..400, 0i64..120), 1..300),
     ) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
-        let clock = Arc::new(FixedClock::new(1_000_000));
+        let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000_000)));
         let store = MemoryNonceStore::builder().clock(clock.clone()).build().unwrap();
         let window = Window { max_age: Duration::from_secs(300), max_future_skew: Duration::from_secs(60) };
         let guard = ReplayGuard::new(store).with_clock(clock.clone()).with_window(window);
@@ -69,7 +69,7 @@ proptest! {
         let mut accepted = HashSet::new();
         rt.block_on(async {
             for (key, ts_offset, advance) in ops {
-                clock.advance(advance);
+                clock.advance(Duration::from_secs(advance.unsigned_abs()));
                 let now = 1_000_000 + ts_offset; // timestamps near the start
                 let id = [key];
                 match guard.check(&ns, &id, Some(now)).await {

@@ -1,76 +1,7 @@
-//! Clocks and timestamp tolerance.
-
-use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+//! Timestamp tolerance, and the parsing of signed Unix timestamps. The clock is
+//! `palisade-core`'s.
 
 use crate::WebhookError;
-
-/// A source of the current wall-clock time (UTC, Unix epoch).
-///
-/// Verifiers, replay guards and stores read the time through this trait, so tests and
-/// replayed traffic can fix it. Implementors provide milliseconds; seconds are derived
-/// (rounded down).
-pub trait Clock: Send + Sync {
-    /// The current time, in milliseconds since the Unix epoch.
-    fn now_unix_millis(&self) -> i64;
-
-    /// The current time, in whole seconds since the Unix epoch (rounded down).
-    fn now_unix_secs(&self) -> i64 {
-        self.now_unix_millis().div_euclid(1000)
-    }
-}
-
-/// The operating system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_unix_millis(&self) -> i64 {
-        match SystemTime::now().duration_since(UNIX_EPOCH) {
-            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
-            // A clock set before 1970: report how far before.
-            Err(e) => i64::try_from(e.duration().as_millis()).map_or(i64::MIN, |ms| -ms),
-        }
-    }
-}
-
-/// A clock that stays where it is set: for tests and for re-verifying stored requests.
-#[derive(Debug, Default)]
-pub struct FixedClock(AtomicI64);
-
-impl FixedClock {
-    /// A clock reading `unix_secs` seconds.
-    pub fn new(unix_secs: i64) -> Self {
-        Self(AtomicI64::new(unix_secs.saturating_mul(1000)))
-    }
-
-    /// A clock reading `unix_millis` milliseconds.
-    pub fn from_millis(unix_millis: i64) -> Self {
-        Self(AtomicI64::new(unix_millis))
-    }
-
-    /// Moves the clock to `unix_secs` seconds.
-    pub fn set(&self, unix_secs: i64) {
-        self.0
-            .store(unix_secs.saturating_mul(1000), Ordering::SeqCst);
-    }
-
-    /// Moves the clock forward (or back, when negative) by `secs` seconds.
-    pub fn advance(&self, secs: i64) {
-        self.advance_millis(secs.saturating_mul(1000));
-    }
-
-    /// Moves the clock forward (or back, when negative) by `millis` milliseconds.
-    pub fn advance_millis(&self, millis: i64) {
-        self.0.fetch_add(millis, Ordering::SeqCst);
-    }
-}
-
-impl Clock for FixedClock {
-    fn now_unix_millis(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 /// How far a signed timestamp may lie from `now`, in whole seconds, each way.
 ///
@@ -206,19 +137,5 @@ mod tests {
         ] {
             assert_eq!(parse_unix_secs(bad), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn fixed_clock_moves() {
-        let c = FixedClock::new(10);
-        c.advance(5);
-        assert_eq!(c.now_unix_secs(), 15);
-        c.advance_millis(999);
-        assert_eq!(c.now_unix_secs(), 15);
-        assert_eq!(c.now_unix_millis(), 15_999);
-        c.set(1);
-        assert_eq!(c.now_unix_secs(), 1);
-        c.advance_millis(-1);
-        assert_eq!(c.now_unix_secs(), 0);
     }
 }

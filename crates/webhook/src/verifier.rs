@@ -10,8 +10,9 @@ use crate::headers::{Headers, Lookup};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
 use crate::mac::{Algorithm, Sink, Tag};
-use crate::time::{Clock, SystemClock, Tolerance};
+use crate::time::Tolerance;
 use crate::{Provider, Verified, WebhookError};
+use palisade_core::{Clock, SystemClock};
 
 /// The shortest secret accepted where a provider states no minimum, in bytes (128 bits).
 pub const MIN_SECRET_LEN: usize = 16;

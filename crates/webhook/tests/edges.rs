@@ -405,20 +405,21 @@ fn the_system_clock_reads_the_time() {
 }
 
 #[test]
-fn a_fixed_clock_reads_what_it_was_set_to() {
-    use palisade_webhook::{Clock, FixedClock};
-    let c = FixedClock::from_millis(1_700_000_000_250);
+fn a_manual_clock_reads_what_it_was_set_to() {
+    use palisade_webhook::{Clock, ManualClock, Timestamp};
+    use std::time::Duration;
+    let c = ManualClock::new(Timestamp::from_unix_millis(1_700_000_000_250));
     assert_eq!(c.now_unix_millis(), 1_700_000_000_250);
     assert_eq!(c.now_unix_secs(), 1_700_000_000);
-    c.advance_millis(800);
+    c.advance(Duration::from_millis(800));
     assert_eq!(c.now_unix_millis(), 1_700_000_001_050);
-    c.advance(-2);
+    c.rewind(Duration::from_secs(2));
     assert_eq!(c.now_unix_secs(), 1_699_999_999);
-    c.set(42);
+    c.set(Timestamp::from_unix_secs(42));
     assert_eq!(c.now_unix_millis(), 42_000);
-    assert_eq!(FixedClock::new(-1).now_unix_millis(), -1_000);
-    // Before the epoch, seconds round down (towards the past).
-    assert_eq!(FixedClock::from_millis(-1).now_unix_secs(), -1);
+    // The epoch is the earliest reading: a clock rewound past it stays there.
+    c.rewind(Duration::from_secs(43));
+    assert_eq!((c.now_unix_secs(), c.now_unix_millis()), (0, 0));
 }
 
 /// Twilio signs form parameters, or a body bound by `bodySHA256`; any other body is refused

@@ -8,14 +8,15 @@
 )]
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, KeyInit, Mac};
 use palisade_webhook::{
-    Algorithm, Encoding, FixedClock, GitHub, Headers, HmacScheme, Key, Message, Meta, Provider,
+    Algorithm, Encoding, GitHub, Headers, HmacScheme, Key, ManualClock, Message, Meta, Provider,
     Request, Scheme, SecretString, Shopify, SignedHeaders, Slack, StandardWebhooks, Stripe,
-    TimestampUnit, Tolerance, Twilio, Vapi, Verifier, WebhookError,
+    Timestamp, TimestampUnit, Tolerance, Twilio, Vapi, Verifier, WebhookError,
 };
 
 const T: i64 = 1_700_000_000;
@@ -244,16 +245,18 @@ fn tolerance_can_differ_per_direction() {
 
 #[test]
 fn verify_and_sign_read_the_configured_clock() {
-    let clock = Arc::new(FixedClock::new(T));
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(
+        T.unsigned_abs(),
+    )));
     let v = Verifier::new(Slack, [secret("s-0123456789abcdef")])
         .unwrap()
         .with_clock(clock.clone());
     let h = v.sign(&Message::new(BODY)).unwrap();
     let t = T.to_string();
     assert_eq!(h.get("X-Slack-Request-Timestamp"), Some(t.as_str()));
-    clock.advance(300);
+    clock.advance(Duration::from_secs(300));
     assert!(v.verify(&Request::new(&h, BODY)).is_ok());
-    clock.advance(1);
+    clock.advance(Duration::from_secs(1));
     assert!(matches!(
         v.verify(&Request::new(&h, BODY)),
         Err(WebhookError::TimestampOutsideTolerance { skew_secs: 301, .. })

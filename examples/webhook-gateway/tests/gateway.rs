@@ -460,7 +460,10 @@ async fn nonce_capacity_caps_the_memory_store() {
         }
         first.get_or_insert((headers, body));
     }
-    assert!(refused && (1..=64).contains(&accepted), "{accepted} accepted");
+    assert!(
+        refused && (1..=64).contains(&accepted),
+        "{accepted} accepted"
+    );
     let (headers, body) = first.unwrap();
     let retry = http(addr, "POST", "/webhooks/stripe", &headers, &body, None).await;
     assert_eq!(retry.status, 200, "{}", retry.body);
