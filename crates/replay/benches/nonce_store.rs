@@ -35,7 +35,7 @@ fn prefilled() -> (Arc<MemoryNonceStore>, Arc<ManualClock>) {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_700_000_000)));
     let store = MemoryNonceStore::builder()
         .clock(clock.clone())
-        .capacity(10_000_000)
+        .cap(10_000_000)
         .build()
         .unwrap();
     for n in 0..LIVE {

@@ -13,23 +13,24 @@ pub enum ReplayError {
     /// Answer with a retryable status (HTTP 409), so the provider retries after the lease.
     #[error("in progress: a delivery with this id is being handled")]
     InProgress,
-    /// The signed timestamp lies outside the guard's window.
+    /// The signed timestamp lies outside the guard's [`Tolerance`](palisade_webhook::Tolerance)
+    /// (the same fields as `WebhookError::TimestampOutsideTolerance`).
     ///
     /// `skew_secs` is `now - timestamp` in seconds: positive when too old, negative when
     /// from the future.
     ///
     /// `Display` says only the direction ("too old" or "in the future"): the message may
-    /// reach the client, and the skew and window would reveal the server's clock and the
+    /// reach the client, and the skew and tolerance would reveal the server's clock and the
     /// bound to aim for. Log the fields (or the `Debug` form) for the operator.
     #[error(
-        "timestamp outside the replay window: {}",
+        "timestamp outside the replay tolerance: {}",
         if *skew_secs >= 0 { "too old" } else { "in the future" }
     )]
-    TimestampOutsideWindow {
+    TimestampOutsideTolerance {
         /// `now - timestamp`, in seconds.
         skew_secs: i64,
         /// The bound that was exceeded in that direction, in seconds.
-        window_secs: u64,
+        tolerance_secs: u64,
     },
     /// A sequence number at or below the bottom of a [`SequenceWindow`](crate::SequenceWindow).
     #[error("sequence number {seq} is older than the window (lowest accepted {lowest})")]
@@ -47,10 +48,10 @@ pub enum ReplayError {
     },
     /// The store is at its entry cap and its policy is to refuse (fail closed) rather than
     /// forget live ids.
-    #[error("nonce store is full ({capacity} live entries)")]
+    #[error("nonce store is full ({cap} live entries)")]
     StoreFull {
-        /// The configured cap.
-        capacity: usize,
+        /// The configured cap, in entries.
+        cap: usize,
     },
     /// The store could not be reached or answered with an error (connection refused, I/O).
     #[error("nonce store unavailable: {reason}")]
@@ -75,7 +76,7 @@ pub enum ReplayError {
 
 impl ReplayError {
     /// Whether this error means "the store could not decide" (unavailable, timeout, full),
-    /// as opposed to a decision (replayed, outside the window) or a configuration mistake.
+    /// as opposed to a decision (replayed, outside the tolerance) or a configuration mistake.
     pub fn is_store_failure(&self) -> bool {
         matches!(
             self,
@@ -84,17 +85,26 @@ impl ReplayError {
     }
 }
 
+impl From<palisade_webhook::OutsideTolerance> for ReplayError {
+    fn from(e: palisade_webhook::OutsideTolerance) -> Self {
+        Self::TimestampOutsideTolerance {
+            skew_secs: e.skew_secs,
+            tolerance_secs: e.tolerance_secs,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::ReplayError;
 
-    /// The message may reach the client: it must not reveal the server's clock or window.
+    /// The message may reach the client: it must not reveal the server's clock or tolerance.
     #[test]
-    fn window_display_reveals_no_numbers() {
-        for (skew_secs, window_secs) in [(301, 300), (-86_461, 86_400), (i64::MIN, 7)] {
-            let e = ReplayError::TimestampOutsideWindow {
+    fn tolerance_display_reveals_no_numbers() {
+        for (skew_secs, tolerance_secs) in [(301, 300), (-86_461, 86_400), (i64::MIN, 7)] {
+            let e = ReplayError::TimestampOutsideTolerance {
                 skew_secs,
-                window_secs,
+                tolerance_secs,
             };
             let shown = e.to_string();
             assert!(!shown.bytes().any(|b| b.is_ascii_digit()), "{shown}");
@@ -105,7 +115,7 @@ mod tests {
             };
             assert!(shown.ends_with(direction), "{shown}");
             // The detail stays in the fields, for the operator's logs.
-            assert!(format!("{e:?}").contains(&window_secs.to_string()));
+            assert!(format!("{e:?}").contains(&tolerance_secs.to_string()));
         }
     }
 }

@@ -1,69 +1,12 @@
-//! `ReplayGuard`: a timestamp window combined with a nonce store.
+//! `ReplayGuard`: a timestamp tolerance combined with a nonce store.
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use palisade_webhook::{Clock, Provider, SystemClock, Verified};
+use palisade_webhook::{Clock, Provider, SystemClock, Tolerance, Verified};
 
 use crate::{ClaimOutcome, Freshness, LeaseToken, NonceStore, ReplayError};
-
-/// The timestamps a [`ReplayGuard`] accepts: at most `max_age` old and at most
-/// `max_future_skew` ahead of its clock, both inclusive, in whole seconds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Window {
-    /// Largest accepted age (`now - timestamp`).
-    pub max_age: Duration,
-    /// Largest accepted lead into the future (`timestamp - now`), for senders whose clocks
-    /// run ahead.
-    pub max_future_skew: Duration,
-}
-
-impl Window {
-    /// Five minutes each way, the providers' own tolerance.
-    pub const DEFAULT: Self = Self {
-        max_age: Duration::from_secs(300),
-        max_future_skew: Duration::from_secs(300),
-    };
-
-    /// How long an id must be remembered so that it cannot expire while its timestamp is
-    /// still accepted: a timestamp `max_future_skew` ahead stays acceptable for
-    /// `max_age + max_future_skew`, plus one second for the rounding of timestamps to
-    /// seconds.
-    pub fn ttl(&self) -> Duration {
-        self.max_age
-            .saturating_add(self.max_future_skew)
-            .saturating_add(Duration::from_secs(1))
-    }
-
-    fn check(&self, timestamp: i64, now: i64) -> Result<(), ReplayError> {
-        let skew = i128::from(now) - i128::from(timestamp);
-        let (limit, exceeded) = if skew >= 0 {
-            let limit = self.max_age.as_secs();
-            (limit, skew > i128::from(limit))
-        } else {
-            let limit = self.max_future_skew.as_secs();
-            (limit, -skew > i128::from(limit))
-        };
-        if exceeded {
-            return Err(ReplayError::TimestampOutsideWindow {
-                skew_secs: i64::try_from(skew).unwrap_or(if skew > 0 {
-                    i64::MAX
-                } else {
-                    i64::MIN
-                }),
-                window_secs: limit,
-            });
-        }
-        Ok(())
-    }
-}
-
-impl Default for Window {
-    fn default() -> Self {
-        Self::DEFAULT
-    }
-}
 
 /// A namespace for replay ids: one per provider, optionally per route and per tenant, so that
 /// two providers (or two routes, or two tenants) can never collide on an id.
@@ -120,12 +63,13 @@ impl Namespace {
     }
 }
 
-/// Refuses a request that was seen before: a timestamp [`Window`] checked against a
-/// [`Clock`], and a [`NonceStore`] that remembers ids for at least as long as the window
-/// accepts their timestamps.
+/// Refuses a request that was seen before: a timestamp [`Tolerance`] (the same type a
+/// [`Verifier`](palisade_webhook::Verifier) checks signatures' timestamps against) checked
+/// against a [`Clock`], and a [`NonceStore`] that remembers ids for at least as long as the
+/// tolerance accepts their timestamps.
 ///
 /// **The TTL is derived, not configured**: ids with a signed timestamp are kept for
-/// [`Window::ttl`], so one can never expire while its timestamp would still be accepted.
+/// [`Tolerance::ttl`], so one can never expire while its timestamp would still be accepted.
 /// Ids without a signed timestamp (GitHub, Meta, Shopify, Twilio, Vapi's secret header sign
 /// none) are kept for [`ReplayGuard::with_untimestamped_ttl`] (default 72 hours): for those
 /// providers the replay key is a hash of the signed bytes, and nothing but memory stops an
@@ -147,7 +91,7 @@ impl Namespace {
 /// ```
 pub struct ReplayGuard<S> {
     store: S,
-    window: Window,
+    tolerance: Tolerance,
     untimestamped_ttl: Duration,
     lease: Duration,
     clock: Arc<dyn Clock>,
@@ -208,26 +152,27 @@ impl<S: NonceStore> ReplayGuard<S> {
     /// timeouts (Stripe and GitHub wait 10 s for an answer, Svix 15 s).
     pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
-    /// A guard over `store` with the default window (300 s each way) and the system clock.
+    /// A guard over `store` with the default tolerance ([`Tolerance::DEFAULT`], 300 s each
+    /// way) and the system clock.
     pub fn new(store: S) -> Self {
         Self {
             store,
-            window: Window::DEFAULT,
+            tolerance: Tolerance::DEFAULT,
             untimestamped_ttl: Self::DEFAULT_UNTIMESTAMPED_TTL,
             lease: Self::DEFAULT_LEASE,
             clock: Arc::new(SystemClock),
         }
     }
 
-    /// Replaces the timestamp window; the TTL of timestamped ids follows it.
+    /// Replaces the timestamp tolerance; the TTL of timestamped ids follows it.
     #[must_use]
-    pub fn with_window(mut self, window: Window) -> Self {
-        self.window = window;
+    pub fn with_tolerance(mut self, tolerance: Tolerance) -> Self {
+        self.tolerance = tolerance;
         self
     }
 
     /// How long to remember ids that carry no signed timestamp. It is never shorter than the
-    /// window's TTL.
+    /// tolerance's TTL.
     #[must_use]
     pub fn with_untimestamped_ttl(mut self, ttl: Duration) -> Self {
         self.untimestamped_ttl = ttl;
@@ -248,24 +193,24 @@ impl<S: NonceStore> ReplayGuard<S> {
         self.lease
     }
 
-    /// Replaces the clock the window is checked against.
+    /// Replaces the clock the tolerance is checked against.
     #[must_use]
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self
     }
 
-    /// The window.
-    pub fn window(&self) -> Window {
-        self.window
+    /// The timestamp tolerance.
+    pub fn tolerance(&self) -> Tolerance {
+        self.tolerance
     }
 
     /// The TTL used for an id with (`true`) or without (`false`) a signed timestamp.
     pub fn ttl(&self, timestamped: bool) -> Duration {
         if timestamped {
-            self.window.ttl()
+            self.tolerance.ttl()
         } else {
-            self.untimestamped_ttl.max(self.window.ttl())
+            self.untimestamped_ttl.max(self.tolerance.ttl())
         }
     }
 
@@ -275,10 +220,10 @@ impl<S: NonceStore> ReplayGuard<S> {
     }
 
     /// Accepts `id` in `namespace` once: checks `timestamp` (Unix seconds, when the sender
-    /// signed one) against the window, then records the id.
+    /// signed one) against the tolerance, then records the id.
     ///
     /// # Errors
-    /// [`ReplayError::TimestampOutsideWindow`], [`ReplayError::Replayed`], or the store's
+    /// [`ReplayError::TimestampOutsideTolerance`], [`ReplayError::Replayed`], or the store's
     /// failure ([`ReplayError::is_store_failure`]), on which the request must be refused.
     pub async fn check(
         &self,
@@ -287,7 +232,7 @@ impl<S: NonceStore> ReplayGuard<S> {
         timestamp: Option<i64>,
     ) -> Result<(), ReplayError> {
         if let Some(ts) = timestamp {
-            self.window.check(ts, self.clock.now_unix_secs())?;
+            self.tolerance.check(ts, self.clock.now_unix_secs())?;
         }
         let ttl = self.ttl(timestamp.is_some());
         match self
@@ -321,10 +266,10 @@ impl<S: NonceStore> ReplayGuard<S> {
 
 impl<S: NonceStore> ReplayGuard<S> {
     /// Claims a delivery: checks `timestamp` (Unix seconds, when the sender signed one)
-    /// against the window, then claims `id` in `namespace` for the [lease](Self::lease).
+    /// against the tolerance, then claims `id` in `namespace` for the [lease](Self::lease).
     ///
     /// # Errors
-    /// [`ReplayError::TimestampOutsideWindow`]; [`ReplayError::InProgress`] while another claim
+    /// [`ReplayError::TimestampOutsideTolerance`]; [`ReplayError::InProgress`] while another claim
     /// holds the lease; [`ReplayError::Replayed`] when the delivery was completed; the store's
     /// failure ([`ReplayError::is_store_failure`]), on which the request must be refused.
     pub async fn claim(
@@ -334,7 +279,7 @@ impl<S: NonceStore> ReplayGuard<S> {
         timestamp: Option<i64>,
     ) -> Result<Lease, ReplayError> {
         if let Some(ts) = timestamp {
-            self.window.check(ts, self.clock.now_unix_secs())?;
+            self.tolerance.check(ts, self.clock.now_unix_secs())?;
         }
         let token = LeaseToken::random()?;
         match self
@@ -399,7 +344,7 @@ impl<S: NonceStore> ReplayGuard<S> {
 impl<S> fmt::Debug for ReplayGuard<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ReplayGuard")
-            .field("window", &self.window)
+            .field("tolerance", &self.tolerance)
             .field("untimestamped_ttl", &self.untimestamped_ttl)
             .field("lease", &self.lease)
             .finish_non_exhaustive()
@@ -421,11 +366,11 @@ mod tests {
     }
 
     #[test]
-    fn ttl_always_covers_the_window() {
+    fn ttl_always_covers_the_tolerance() {
         let g = ReplayGuard::new(MemoryNonceStore::new())
-            .with_window(Window {
-                max_age: Duration::from_secs(600),
-                max_future_skew: Duration::from_secs(60),
+            .with_tolerance(Tolerance {
+                past_secs: 600,
+                future_secs: 60,
             })
             .with_untimestamped_ttl(Duration::from_secs(1));
         assert_eq!(g.ttl(true), Duration::from_secs(661));
@@ -433,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn window_bounds_and_expiry() {
+    fn tolerance_bounds_and_expiry() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(10_000)));
         let store = MemoryNonceStore::builder()
             .clock(clock.clone())
@@ -446,16 +391,16 @@ mod tests {
             assert!(g.check(&ns, b"b", Some(10_300)).await.is_ok());
             assert!(matches!(
                 g.check(&ns, b"c", Some(9_699)).await,
-                Err(ReplayError::TimestampOutsideWindow {
+                Err(ReplayError::TimestampOutsideTolerance {
                     skew_secs: 301,
-                    window_secs: 300
+                    tolerance_secs: 300
                 })
             ));
             assert!(matches!(
                 g.check(&ns, b"d", Some(10_301)).await,
-                Err(ReplayError::TimestampOutsideWindow {
+                Err(ReplayError::TimestampOutsideTolerance {
                     skew_secs: -301,
-                    window_secs: 300
+                    tolerance_secs: 300
                 })
             ));
             // The id signed 300 s in the future stays remembered for as long as its
@@ -468,7 +413,7 @@ mod tests {
             clock.advance(Duration::from_secs(1));
             assert!(matches!(
                 g.check(&ns, b"b", Some(10_300)).await,
-                Err(ReplayError::TimestampOutsideWindow { .. })
+                Err(ReplayError::TimestampOutsideTolerance { .. })
             ));
         });
     }

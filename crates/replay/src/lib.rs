@@ -18,12 +18,15 @@ mod store;
 pub mod testing;
 
 pub use error::ReplayError;
-pub use guard::{Lease, Namespace, ReplayGuard, Window};
+pub use guard::{Lease, Namespace, ReplayGuard};
 pub use idempotency::{Claim, Idempotency};
-pub use memory::{FullPolicy, MemoryNonceStore, MemoryNonceStoreBuilder};
+pub use memory::{
+    DEFAULT_NONCE_CAP, DEFAULT_NONCE_CAP_POLICY, MemoryNonceStore, MemoryNonceStoreBuilder,
+};
 pub use outbox::{
     IDEMPOTENCY_KEY_HEADER, IdempotencyKey, MAX_IDEMPOTENCY_KEY_LEN, Outbox, OutboxError, Sent,
 };
+pub use palisade_webhook::{CapPolicy, Tolerance};
 pub use sequence::SequenceWindow;
 pub use store::{
     ClaimOutcome, Freshness, LeaseToken, NonceStore, check_arguments, check_namespace, ttl_millis,

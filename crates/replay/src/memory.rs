@@ -6,27 +6,27 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use palisade_webhook::{Clock, SystemClock};
+use palisade_webhook::{CapPolicy, Clock, SystemClock};
 use siphasher::sip128::{Hasher128, SipHasher13};
 
 use crate::store::{ClaimOutcome, LeaseToken, check_arguments, check_namespace, ttl_millis};
 use crate::{Freshness, NonceStore, ReplayError};
 
-/// What [`MemoryNonceStore`] does when an insert would exceed its entry cap (after expired
-/// entries have been swept).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-#[non_exhaustive]
-pub enum FullPolicy {
-    /// Refuse the insert with [`ReplayError::StoreFull`]: the request is refused (fail
-    /// closed) and no live id is forgotten. The default: a flood cannot make the store forget
-    /// the ids that protect real requests.
-    #[default]
-    Refuse,
-    /// Forget the live entry that would expire soonest and insert. Requests keep flowing
-    /// during a flood, at the cost that the forgotten id could be replayed until its
-    /// timestamp leaves the window.
-    EvictSoonestExpiring,
-}
+/// The default cap on live entries of a [`MemoryNonceStore`]: one million, about 33 MB of heap
+/// (33 bytes per entry, `docs/benchmarks.md`). An id stays live for its time-to-live (for a
+/// [`ReplayGuard`](crate::ReplayGuard), the tolerance's [`ttl`](palisade_webhook::Tolerance::ttl):
+/// 601 s by default), so the default holds about 1,660 new ids a second at that TTL.
+pub const DEFAULT_NONCE_CAP: usize = 1_000_000;
+
+/// What a full [`MemoryNonceStore`] does by default with a new id: [`CapPolicy::Refuse`].
+/// The insert fails with [`ReplayError::StoreFull`] and the request is refused (fail
+/// closed); no live id is forgotten, so a flood cannot make the store forget the ids that
+/// protect real requests.
+///
+/// With [`CapPolicy::EvictSoonestExpiring`] the store forgets the one live entry of the shard
+/// that would expire soonest and inserts: requests keep flowing during a flood, at the cost
+/// that the forgotten id could be replayed until its timestamp leaves the tolerance.
+pub const DEFAULT_NONCE_CAP_POLICY: CapPolicy = CapPolicy::Refuse;
 
 /// An entry key: a 128-bit fingerprint of the namespace and the id, SipHash-1-3 with its
 /// 128-bit output (the `siphasher` crate) in one pass, under a random key drawn when the store
@@ -132,8 +132,9 @@ impl Shard {
 ///   place by an insert of the same id. [`MemoryNonceStore::sweep`] sweeps everything at once,
 ///   and with the `sweeper` feature [`MemoryNonceStore::spawn_sweeper`] runs it on a tokio
 ///   task.
-/// - **A hard cap** on live entries (default 1,000,000), split evenly over the shards, with
-///   a [`FullPolicy`] when full (default: refuse, that is fail closed).
+/// - **A hard cap** on live entries ([`DEFAULT_NONCE_CAP`]), split evenly over the shards
+///   (each holds `cap / shards`, rounded up), with a [`CapPolicy`] when a shard is full
+///   ([`DEFAULT_NONCE_CAP_POLICY`]: refuse, that is fail closed).
 /// - **Memory per entry** is fixed: a 16-byte fingerprint and an 8-byte expiry in a hash table,
 ///   plus a 16-byte [`LeaseToken`] in a second table while a delivery is
 ///   [claimed](NonceStore::claim) and in flight; `docs/benchmarks.md` gives the measured bytes
@@ -163,16 +164,16 @@ pub struct MemoryNonceStore {
     sip_key: (u64, u64),
     clock: Arc<dyn Clock>,
     cap_per_shard: usize,
-    capacity: usize,
-    policy: FullPolicy,
+    cap: usize,
+    policy: CapPolicy,
     sweep_interval_ms: i64,
 }
 
 /// Configures a [`MemoryNonceStore`].
 pub struct MemoryNonceStoreBuilder {
     shards: usize,
-    capacity: usize,
-    policy: FullPolicy,
+    cap: usize,
+    policy: CapPolicy,
     sweep_interval: Duration,
     clock: Arc<dyn Clock>,
 }
@@ -181,8 +182,8 @@ impl Default for MemoryNonceStoreBuilder {
     fn default() -> Self {
         Self {
             shards: 64,
-            capacity: 1_000_000,
-            policy: FullPolicy::Refuse,
+            cap: DEFAULT_NONCE_CAP,
+            policy: DEFAULT_NONCE_CAP_POLICY,
             sweep_interval: Duration::from_secs(1),
             clock: Arc::new(SystemClock),
         }
@@ -198,16 +199,16 @@ impl MemoryNonceStoreBuilder {
         self
     }
 
-    /// Hard cap on live entries (default 1,000,000).
+    /// Hard cap on live entries (default [`DEFAULT_NONCE_CAP`]), split evenly over the shards.
     #[must_use]
-    pub fn capacity(mut self, capacity: usize) -> Self {
-        self.capacity = capacity;
+    pub fn cap(mut self, cap: usize) -> Self {
+        self.cap = cap;
         self
     }
 
-    /// What to do when full (default [`FullPolicy::Refuse`]).
+    /// What a full shard does with a new id (default [`DEFAULT_NONCE_CAP_POLICY`]: refuse).
     #[must_use]
-    pub fn full_policy(mut self, policy: FullPolicy) -> Self {
+    pub fn cap_policy(mut self, policy: CapPolicy) -> Self {
         self.policy = policy;
         self
     }
@@ -229,12 +230,10 @@ impl MemoryNonceStoreBuilder {
     /// Builds the store.
     ///
     /// # Errors
-    /// [`ReplayError::InvalidConfig`] for a zero capacity.
+    /// [`ReplayError::InvalidConfig`] for a zero cap.
     pub fn build(self) -> Result<MemoryNonceStore, ReplayError> {
-        if self.capacity == 0 {
-            return Err(ReplayError::InvalidConfig {
-                reason: "zero capacity",
-            });
+        if self.cap == 0 {
+            return Err(ReplayError::InvalidConfig { reason: "zero cap" });
         }
         Ok(MemoryNonceStore::from_builder(self))
     }
@@ -255,7 +254,7 @@ impl MemoryNonceStore {
 
     fn from_builder(b: MemoryNonceStoreBuilder) -> Self {
         let shards = b.shards.clamp(1, 1 << 16).next_power_of_two();
-        let capacity = b.capacity.max(1);
+        let cap = b.cap.max(1);
         let now = b.clock.now_unix_millis();
         Self {
             shards: (0..shards)
@@ -273,8 +272,8 @@ impl MemoryNonceStore {
                 (random.hash_one(0u8), random.hash_one(1u8))
             },
             clock: b.clock,
-            cap_per_shard: capacity.div_ceil(shards),
-            capacity,
+            cap_per_shard: cap.div_ceil(shards),
+            cap,
             policy: b.policy,
             sweep_interval_ms: ttl_millis(b.sweep_interval),
         }
@@ -339,7 +338,7 @@ impl MemoryNonceStore {
     }
 
     /// Inserts `key` (absent from the shard) with `expires`, making room first: sweeps when
-    /// the shard is at its cap, then applies the [`FullPolicy`].
+    /// the shard is at its cap, then applies the [`CapPolicy`].
     fn insert_new(
         &self,
         shard: &mut Shard,
@@ -351,12 +350,10 @@ impl MemoryNonceStore {
             shard.sweep(now, self.sweep_interval_ms);
             if shard.entries.len() >= self.cap_per_shard {
                 match self.policy {
-                    FullPolicy::Refuse => {
-                        return Err(ReplayError::StoreFull {
-                            capacity: self.capacity,
-                        });
+                    CapPolicy::Refuse => {
+                        return Err(ReplayError::StoreFull { cap: self.cap });
                     }
-                    FullPolicy::EvictSoonestExpiring => {
+                    CapPolicy::EvictSoonestExpiring => {
                         let soonest = shard
                             .entries
                             .iter()
@@ -501,8 +498,8 @@ impl MemoryNonceStore {
     }
 
     /// The configured cap on live entries.
-    pub fn capacity(&self) -> usize {
-        self.capacity
+    pub fn cap(&self) -> usize {
+        self.cap
     }
 
     /// Sweeps every `every` on the current tokio runtime until the store is dropped.
@@ -576,7 +573,7 @@ impl std::fmt::Debug for MemoryNonceStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MemoryNonceStore")
             .field("shards", &self.shards.len())
-            .field("capacity", &self.capacity)
+            .field("cap", &self.cap)
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
@@ -588,11 +585,11 @@ mod tests {
 
     use super::*;
 
-    fn store(capacity: usize, policy: FullPolicy, clock: Arc<ManualClock>) -> MemoryNonceStore {
+    fn store(cap: usize, policy: CapPolicy, clock: Arc<ManualClock>) -> MemoryNonceStore {
         MemoryNonceStore::builder()
             .shards(1)
-            .capacity(capacity)
-            .full_policy(policy)
+            .cap(cap)
+            .cap_policy(policy)
             .clock(clock)
             .build()
             .unwrap()
@@ -601,7 +598,7 @@ mod tests {
     #[test]
     fn expiry_and_reuse() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let s = store(10, CapPolicy::Refuse, clock.clone());
         let ttl = Duration::from_secs(10);
         assert_eq!(
             s.insert_if_absent_now("n", b"a", ttl).unwrap(),
@@ -624,7 +621,7 @@ mod tests {
     #[test]
     fn full_store_refuses_then_recovers_after_expiry() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(3, FullPolicy::Refuse, clock.clone());
+        let s = store(3, CapPolicy::Refuse, clock.clone());
         let ttl = Duration::from_secs(5);
         for id in [b"1", b"2", b"3"] {
             assert_eq!(
@@ -634,7 +631,7 @@ mod tests {
         }
         assert!(matches!(
             s.insert_if_absent_now("n", b"4", ttl),
-            Err(ReplayError::StoreFull { capacity: 3 })
+            Err(ReplayError::StoreFull { cap: 3 })
         ));
         // Live ids are not forgotten.
         assert_eq!(
@@ -652,7 +649,7 @@ mod tests {
     #[test]
     fn evict_policy_forgets_the_soonest_expiring() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(2, FullPolicy::EvictSoonestExpiring, clock);
+        let s = store(2, CapPolicy::EvictSoonestExpiring, clock);
         s.insert_if_absent_now("n", b"short", Duration::from_secs(1))
             .unwrap();
         s.insert_if_absent_now("n", b"long", Duration::from_secs(100))
@@ -682,13 +679,13 @@ mod tests {
                 .is_err()
         );
         assert!(s.insert_if_absent_now("n", b"a", Duration::ZERO).is_err());
-        assert!(MemoryNonceStore::builder().capacity(0).build().is_err());
+        assert!(MemoryNonceStore::builder().cap(0).build().is_err());
     }
 
     #[test]
     fn amortized_sweep_drops_expired_entries() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(1_000, FullPolicy::Refuse, clock.clone());
+        let s = store(1_000, CapPolicy::Refuse, clock.clone());
         for i in 0..100u32 {
             s.insert_if_absent_now("n", &i.to_le_bytes(), Duration::from_millis(500))
                 .unwrap();
@@ -706,7 +703,7 @@ mod tests {
     #[test]
     fn claim_complete_release_states() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let s = store(10, CapPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(60);
         let ttl = Duration::from_secs(600);
         assert_eq!(
@@ -769,7 +766,7 @@ mod tests {
     #[test]
     fn expired_lease_is_claimable_and_complete_after_loss_still_completes() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(10, FullPolicy::Refuse, clock.clone());
+        let s = store(10, CapPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(60);
         let ttl = Duration::from_secs(600);
         assert_eq!(
@@ -821,7 +818,7 @@ mod tests {
     #[test]
     fn claims_count_towards_the_cap_and_are_swept() {
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-        let s = store(2, FullPolicy::Refuse, clock.clone());
+        let s = store(2, CapPolicy::Refuse, clock.clone());
         let lease = Duration::from_secs(1);
         assert_eq!(
             s.claim_now("n", b"1", A, lease).unwrap(),
@@ -833,11 +830,11 @@ mod tests {
         );
         assert!(matches!(
             s.claim_now("n", b"3", A, lease),
-            Err(ReplayError::StoreFull { capacity: 2 })
+            Err(ReplayError::StoreFull { cap: 2 })
         ));
         assert!(matches!(
             s.complete_now("n", b"3", A, lease),
-            Err(ReplayError::StoreFull { capacity: 2 })
+            Err(ReplayError::StoreFull { cap: 2 })
         ));
         clock.advance(Duration::from_secs(2));
         s.sweep();
@@ -846,7 +843,7 @@ mod tests {
             lock(&s.shards[0]).leases.is_empty(),
             "tokens swept with their entries"
         );
-        let evicting = store(1, FullPolicy::EvictSoonestExpiring, clock);
+        let evicting = store(1, CapPolicy::EvictSoonestExpiring, clock);
         evicting.claim_now("n", b"1", A, lease).unwrap();
         evicting.claim_now("n", b"2", B, lease).unwrap();
         assert!(
@@ -877,7 +874,7 @@ mod tests {
             .unwrap();
         rt.block_on(async {
             let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
-            let s = Arc::new(store(100, FullPolicy::Refuse, clock.clone()));
+            let s = Arc::new(store(100, CapPolicy::Refuse, clock.clone()));
             for i in 0..10u8 {
                 s.insert_if_absent_now("n", &[i], Duration::from_secs(1))
                     .unwrap();

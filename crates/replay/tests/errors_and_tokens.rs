@@ -19,7 +19,7 @@ fn only_an_undecided_store_is_a_store_failure() {
             reason: "connection refused".into(),
         },
         ReplayError::StoreTimeout { millis: 250 },
-        ReplayError::StoreFull { capacity: 10 },
+        ReplayError::StoreFull { cap: 10 },
     ];
     for e in &failures {
         assert!(e.is_store_failure(), "{e:?}");
@@ -27,9 +27,9 @@ fn only_an_undecided_store_is_a_store_failure() {
     let decisions = [
         ReplayError::Replayed,
         ReplayError::InProgress,
-        ReplayError::TimestampOutsideWindow {
+        ReplayError::TimestampOutsideTolerance {
             skew_secs: 301,
-            window_secs: 300,
+            tolerance_secs: 300,
         },
         ReplayError::SequenceTooOld { seq: 1, lowest: 2 },
         ReplayError::SequenceReplayed { seq: 3 },

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_replay::{
-    Claim, Idempotency, MemoryNonceStore, Namespace, ReplayError, ReplayGuard, Window,
+    Claim, Idempotency, MemoryNonceStore, Namespace, ReplayError, ReplayGuard, Tolerance,
 };
 use palisade_webhook::{
     ManualClock, Provider, Request, SecretString, StandardWebhooks, Timestamp, Verified, Verifier,
@@ -92,15 +92,15 @@ fn a_verified_request_outside_the_window_is_refused_before_the_store() {
     block_on(async {
         assert!(matches!(
             guard.check_verified(&verified, None).await,
-            Err(ReplayError::TimestampOutsideWindow {
+            Err(ReplayError::TimestampOutsideTolerance {
                 skew_secs: 301,
-                window_secs: 300
+                tolerance_secs: 300
             })
         ));
         let ns = Namespace::provider(Provider::Standard);
         assert!(matches!(
             guard.claim_verified(&verified, &ns).await,
-            Err(ReplayError::TimestampOutsideWindow { .. })
+            Err(ReplayError::TimestampOutsideTolerance { .. })
         ));
     });
     assert!(guard.store().is_empty());
@@ -207,33 +207,33 @@ fn an_untimestamped_id_is_remembered_for_72_hours_by_default() {
 
 #[test]
 fn the_configured_window_is_the_one_applied() {
-    assert_eq!(Window::default(), Window::DEFAULT);
-    let narrow = Window {
-        max_age: Duration::from_secs(10),
-        max_future_skew: Duration::from_secs(2),
+    assert_eq!(Tolerance::default(), Tolerance::DEFAULT);
+    let narrow = Tolerance {
+        past_secs: 10,
+        future_secs: 2,
     };
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(5_000)));
     let guard = ReplayGuard::new(store_at(&clock))
         .with_clock(clock.clone())
-        .with_window(narrow);
-    assert_eq!(guard.window(), narrow);
+        .with_tolerance(narrow);
+    assert_eq!(guard.tolerance(), narrow);
     let ns = Namespace::custom("narrow").unwrap();
     block_on(async {
         guard.check(&ns, b"a", Some(4_990)).await.unwrap();
         let r = guard.check(&ns, b"b", Some(4_989)).await;
         assert!(matches!(
             r,
-            Err(ReplayError::TimestampOutsideWindow {
+            Err(ReplayError::TimestampOutsideTolerance {
                 skew_secs: 11,
-                window_secs: 10
+                tolerance_secs: 10
             })
         ));
         guard.check(&ns, b"c", Some(5_002)).await.unwrap();
         assert!(matches!(
             guard.check(&ns, b"d", Some(5_003)).await,
-            Err(ReplayError::TimestampOutsideWindow {
+            Err(ReplayError::TimestampOutsideTolerance {
                 skew_secs: -3,
-                window_secs: 2
+                tolerance_secs: 2
             })
         ));
     });
@@ -301,18 +301,18 @@ fn extreme_timestamps_saturate_the_skew() {
     block_on(async {
         assert!(matches!(
             guard.check(&ns, b"a", Some(i64::MIN)).await,
-            Err(ReplayError::TimestampOutsideWindow {
+            Err(ReplayError::TimestampOutsideTolerance {
                 skew_secs: i64::MAX,
-                window_secs: 300
+                tolerance_secs: 300
             })
         ));
         // The clock reads no earlier than the epoch, so the most negative skew is -i64::MAX.
         clock.set(Timestamp::EPOCH);
         assert!(matches!(
             guard.check(&ns, b"b", Some(i64::MAX)).await,
-            Err(ReplayError::TimestampOutsideWindow {
+            Err(ReplayError::TimestampOutsideTolerance {
                 skew_secs: -9_223_372_036_854_775_807,
-                window_secs: 300
+                tolerance_secs: 300
             })
         ));
     });

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_replay::{
-    ClaimOutcome, Freshness, FullPolicy, LeaseToken, MemoryNonceStore, ReplayError,
+    CapPolicy, ClaimOutcome, Freshness, LeaseToken, MemoryNonceStore, ReplayError,
 };
 use palisade_webhook::{ManualClock, Timestamp};
 
@@ -118,21 +118,21 @@ fn expired_entries_are_not_held() {
 fn the_configured_shape_is_reported() {
     let s = MemoryNonceStore::builder()
         .shards(3)
-        .capacity(10)
-        .full_policy(FullPolicy::EvictSoonestExpiring)
+        .cap(10)
+        .cap_policy(CapPolicy::EvictSoonestExpiring)
         .build()
         .unwrap();
-    assert_eq!(s.capacity(), 10);
+    assert_eq!(s.cap(), 10);
     assert!(s.is_empty());
     assert_eq!(s.len(), 0);
     let shown = format!("{s:?}");
     // Shards are rounded up to a power of two.
     assert!(shown.contains("shards: 4"), "{shown}");
-    assert!(shown.contains("capacity: 10"), "{shown}");
+    assert!(shown.contains("cap: 10"), "{shown}");
     assert!(shown.contains("EvictSoonestExpiring"), "{shown}");
-    assert_eq!(MemoryNonceStore::new().capacity(), 1_000_000);
+    assert_eq!(MemoryNonceStore::new().cap(), palisade_replay::DEFAULT_NONCE_CAP);
     assert!(matches!(
-        MemoryNonceStore::builder().capacity(0).build(),
+        MemoryNonceStore::builder().cap(0).build(),
         Err(ReplayError::InvalidConfig { .. })
     ));
 }
@@ -143,7 +143,7 @@ fn the_configured_shape_is_reported() {
 fn the_cap_holds_across_shards() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = MemoryNonceStore::builder()
-        .capacity(64)
+        .cap(64)
         .clock(clock.clone())
         .build()
         .unwrap();
@@ -152,7 +152,7 @@ fn the_cap_holds_across_shards() {
     for i in 0u32..2_000 {
         match s.insert_if_absent_now(NS, &i.to_be_bytes(), 60 * SECOND) {
             Ok(Freshness::Fresh) => fresh += 1,
-            Err(ReplayError::StoreFull { capacity: 64 }) => full += 1,
+            Err(ReplayError::StoreFull { cap: 64 }) => full += 1,
             other => panic!("{other:?}"),
         }
     }
@@ -179,14 +179,14 @@ fn every_shard_is_used() {
     let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000)));
     let s = MemoryNonceStore::builder()
         .shards(1_024)
-        .capacity(1_024)
+        .cap(1_024)
         .clock(clock.clone())
         .build()
         .unwrap();
     // 30 000 random fingerprints leave a given shard empty with probability e^-29.
     for i in 0u32..30_000 {
         match s.insert_if_absent_now(NS, &i.to_be_bytes(), 60 * SECOND) {
-            Ok(Freshness::Fresh) | Err(ReplayError::StoreFull { capacity: 1_024 }) => {}
+            Ok(Freshness::Fresh) | Err(ReplayError::StoreFull { cap: 1_024 }) => {}
             other => panic!("{other:?}"),
         }
     }

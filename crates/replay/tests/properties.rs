@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_replay::{
-    MemoryNonceStore, Namespace, ReplayError, ReplayGuard, SequenceWindow, Window,
+    MemoryNonceStore, Namespace, ReplayError, ReplayGuard, SequenceWindow, Tolerance,
 };
 use palisade_webhook::{Clock, ManualClock, Timestamp};
 use proptest::prelude::*;
@@ -63,8 +63,8 @@ proptest! {
         let rt = tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap();
         let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(1_000_000)));
         let store = MemoryNonceStore::builder().clock(clock.clone()).build().unwrap();
-        let window = Window { max_age: Duration::from_secs(300), max_future_skew: Duration::from_secs(60) };
-        let guard = ReplayGuard::new(store).with_clock(clock.clone()).with_window(window);
+        let tolerance = Tolerance { past_secs: 300, future_secs: 60 };
+        let guard = ReplayGuard::new(store).with_clock(clock.clone()).with_tolerance(tolerance);
         let ns = Namespace::custom("prop").unwrap();
         let mut accepted = HashSet::new();
         rt.block_on(async {
@@ -79,7 +79,7 @@ proptest! {
                         let age = clock.now_unix_secs() - now;
                         assert!((-60..=300).contains(&age), "accepted outside the window: age {age}");
                     }
-                    Err(ReplayError::Replayed | ReplayError::TimestampOutsideWindow { .. }) => {}
+                    Err(ReplayError::Replayed | ReplayError::TimestampOutsideTolerance { .. }) => {}
                     Err(e) => panic!("unexpected {e}"),
                 }
             }

@@ -147,10 +147,7 @@ impl Stack {
 /// that long: with the default 1,000,000 entries the store would fill and, failing closed,
 /// answer 503.
 fn nonce_store() -> MemoryNonceStore {
-    MemoryNonceStore::builder()
-        .capacity(16_000_000)
-        .build()
-        .unwrap()
+    MemoryNonceStore::builder().cap(16_000_000).build().unwrap()
 }
 
 /// Distinct signed deliveries, numbered from a counter shared by every stack.

@@ -357,7 +357,7 @@ impl<S> Clone for Shared<S> {
 /// | outcome | status | event | `outcome` label |
 /// |---|---|---|---|
 /// | verified (and claimed) | inner service's | `webhook.verified` (debug) | `verified` |
-/// | `NoMatchingSignature`, `TimestampOutsideTolerance`, `BodyHashMismatch`, `UnsignedBody`, a replay timestamp outside the guard's window | 401 | `webhook.signature_invalid` | `signature_invalid` |
+/// | `NoMatchingSignature`, `TimestampOutsideTolerance`, `BodyHashMismatch`, `UnsignedBody`, a replay timestamp outside the guard's tolerance | 401 | `webhook.signature_invalid` | `signature_invalid` |
 /// | `MissingHeader`, `MalformedHeader`, `InvalidUrl`, unreadable body | 400 | `webhook.malformed` | `malformed` |
 /// | body too large | 413 | `webhook.malformed` | `too_large` |
 /// | duplicate of a completed delivery | 200 (configurable), `Palisade-Webhook-Duplicate: completed` | `webhook.replay` | `replay` |
@@ -928,7 +928,7 @@ impl Refusal {
                     return plain(StatusCode::SERVICE_UNAVAILABLE, "replay check unavailable");
                 }
                 match error {
-                    ReplayError::TimestampOutsideWindow { .. } => {
+                    ReplayError::TimestampOutsideTolerance { .. } => {
                         emit!(Level::WARN, telemetry::WEBHOOK_SIGNATURE_INVALID, provider, status = 401u16, error = ?error);
                         count(provider, "signature_invalid");
                         plain(

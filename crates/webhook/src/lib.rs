@@ -37,7 +37,7 @@ pub use key::Key;
 pub use lazy::LazyVerified;
 pub use mac::Algorithm;
 pub use meta::Meta;
-pub use palisade_core::{Clock, ManualClock, SystemClock, Timestamp};
+pub use palisade_core::{CapPolicy, Clock, ManualClock, SystemClock, Timestamp};
 pub use secrecy::SecretString;
 pub use shopify::Shopify;
 pub use slack::Slack;
@@ -46,7 +46,7 @@ pub use standard::{
     StandardWebhooks,
 };
 pub use stripe::{MAX_V1 as STRIPE_MAX_V1, Stripe, StripeSignatureHeader};
-pub use time::Tolerance;
+pub use time::{OutsideTolerance, Tolerance};
 pub use twilio::Twilio;
 pub use vapi::Vapi;
 pub use verified::{Provider, REPLAY_KEY_BLAKE3_FROM, ReplayKey, Verified};

@@ -1,6 +1,8 @@
 //! Timestamp tolerance, and the parsing of signed Unix timestamps. The clock is
 //! `palisade-core`'s.
 
+use std::time::Duration;
+
 use crate::WebhookError;
 
 /// How far a signed timestamp may lie from `now`, in whole seconds, each way.
@@ -8,6 +10,10 @@ use crate::WebhookError;
 /// Both bounds are inclusive: with the default of 300 s, a request signed exactly 300 s ago
 /// (or 300 s ahead) is accepted and one at 301 s is refused, as Stripe's, Slack's and the
 /// Standard Webhooks libraries do.
+///
+/// The one tolerance type of the workspace: a [`Verifier`](crate::Verifier) checks signed
+/// timestamps against it, and `palisade-replay`'s guard checks the timestamps it is handed
+/// and derives from it how long an id is remembered ([`ttl`](Self::ttl)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Tolerance {
     /// Largest accepted age (`now - timestamp`), in seconds.
@@ -28,11 +34,24 @@ impl Tolerance {
         }
     }
 
+    /// How long an id must be remembered so that it cannot be forgotten while its timestamp
+    /// is still accepted: a timestamp `future_secs` ahead stays acceptable for
+    /// `past_secs + future_secs`, plus one second for the rounding of timestamps to seconds
+    /// (601 s for the default).
+    pub const fn ttl(&self) -> Duration {
+        Duration::from_secs(
+            self.past_secs
+                .saturating_add(self.future_secs)
+                .saturating_add(1),
+        )
+    }
+
     /// Checks `timestamp` (Unix seconds) against `now` (Unix seconds).
     ///
     /// # Errors
-    /// [`WebhookError::TimestampOutsideTolerance`] with the skew when outside either bound.
-    pub fn check(&self, timestamp: i64, now: i64) -> Result<(), WebhookError> {
+    /// [`OutsideTolerance`] with the skew and the bound exceeded, when outside either bound
+    /// (it converts into [`WebhookError::TimestampOutsideTolerance`] with `?`).
+    pub fn check(&self, timestamp: i64, now: i64) -> Result<(), OutsideTolerance> {
         let skew = i128::from(now) - i128::from(timestamp);
         let (limit, exceeded) = if skew >= 0 {
             (self.past_secs, skew > i128::from(self.past_secs))
@@ -42,12 +61,33 @@ impl Tolerance {
         if exceeded {
             let skew_secs =
                 i64::try_from(skew).unwrap_or(if skew > 0 { i64::MAX } else { i64::MIN });
-            return Err(WebhookError::TimestampOutsideTolerance {
+            return Err(OutsideTolerance {
                 skew_secs,
                 tolerance_secs: limit,
             });
         }
         Ok(())
+    }
+}
+
+/// A timestamp outside a [`Tolerance`]: what [`Tolerance::check`] refuses with. Each crate
+/// turns it into its own error (`WebhookError::TimestampOutsideTolerance`,
+/// `ReplayError::TimestampOutsideTolerance`) with the same two fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OutsideTolerance {
+    /// `now - timestamp`, in seconds (negative for a timestamp in the future), saturated to
+    /// the `i64` range.
+    pub skew_secs: i64,
+    /// The bound that was exceeded in that direction, in seconds.
+    pub tolerance_secs: u64,
+}
+
+impl From<OutsideTolerance> for WebhookError {
+    fn from(e: OutsideTolerance) -> Self {
+        Self::TimestampOutsideTolerance {
+            skew_secs: e.skew_secs,
+            tolerance_secs: e.tolerance_secs,
+        }
     }
 }
 
@@ -80,10 +120,15 @@ mod tests {
     #[test]
     fn bounds_are_inclusive() {
         let t = Tolerance::DEFAULT;
+        assert_eq!(t.ttl(), std::time::Duration::from_secs(601));
+        assert_eq!(
+            Tolerance::symmetric(u64::MAX).ttl(),
+            std::time::Duration::from_secs(u64::MAX)
+        );
         assert!(t.check(1000, 1300).is_ok());
         assert!(t.check(1300, 1000).is_ok());
         assert_eq!(
-            t.check(1000, 1301),
+            t.check(1000, 1301).map_err(WebhookError::from),
             Err(WebhookError::TimestampOutsideTolerance {
                 skew_secs: 301,
                 tolerance_secs: 300
@@ -91,7 +136,7 @@ mod tests {
         );
         assert_eq!(
             t.check(1301, 1000),
-            Err(WebhookError::TimestampOutsideTolerance {
+            Err(OutsideTolerance {
                 skew_secs: -301,
                 tolerance_secs: 300
             })
@@ -99,14 +144,14 @@ mod tests {
         // A skew that does not fit an `i64` is reported saturated, with its sign.
         assert_eq!(
             t.check(i64::MAX, i64::MIN),
-            Err(WebhookError::TimestampOutsideTolerance {
+            Err(OutsideTolerance {
                 skew_secs: i64::MIN,
                 tolerance_secs: 300
             })
         );
         assert_eq!(
             t.check(i64::MIN, i64::MAX),
-            Err(WebhookError::TimestampOutsideTolerance {
+            Err(OutsideTolerance {
                 skew_secs: i64::MAX,
                 tolerance_secs: 300
             })

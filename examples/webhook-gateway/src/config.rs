@@ -15,10 +15,6 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// The default largest webhook body, in bytes (64 KiB).
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024;
 
-/// The default cap on live replay ids of the `memory` store, [`Config::nonce_capacity`]:
-/// one million, the replay crate's own default.
-pub const DEFAULT_NONCE_CAPACITY: usize = 1_000_000;
-
 /// The demo secrets, one per provider, used by [`Config::demo`]. They are public (listed in the
 /// README): never use them for a real route.
 pub const DEMO_SECRETS: [(&str, &str); 8] = [
@@ -58,14 +54,14 @@ pub struct Config {
     /// `postgres://…` (shared by every gateway on that server).
     #[serde(default = "default_store")]
     pub store: String,
-    /// With `store = "memory"`: the cap on live replay ids ([`DEFAULT_NONCE_CAPACITY`] when
-    /// absent; about 33 bytes of heap each, so 33 MB at the default). Each delivery's id stays
-    /// live for its provider's tolerance window (300 s for Stripe), so the default holds about
-    /// 3,300 deliveries a second; past the cap, deliveries are refused with 503 (fail closed:
-    /// no id is forgotten, and providers retry). Refused with a Redis or Postgres store,
-    /// which have no cap of their own.
+    /// With `store = "memory"`: the cap on live replay ids (`palisade_replay::DEFAULT_NONCE_CAP`,
+    /// one million, when absent; about 33 bytes of heap each, so 33 MB at the default). A
+    /// timestamped delivery's id stays live for 601 s (the 300 s tolerance each way, plus a
+    /// second), so the default holds about 1,660 deliveries a second; past the cap, deliveries
+    /// are refused with 503 (fail closed: no id is forgotten, and providers retry). Refused
+    /// with a Redis or Postgres store, which have no cap of their own.
     #[serde(default)]
-    pub nonce_capacity: Option<usize>,
+    pub nonce_cap: Option<usize>,
     /// A name added to every route's replay namespace (which is the provider and the route
     /// name alone when absent), so that gateways sharing a Redis or Postgres store keep apart
     /// what must not meet, such as staging and production.
@@ -255,7 +251,7 @@ impl Config {
         Self {
             listen: default_listen(),
             store: default_store(),
-            nonce_capacity: None,
+            nonce_cap: None,
             replay_namespace: None,
             max_body: Some(DEFAULT_MAX_BODY),
             events_token: Some(SecretString::from(DEMO_EVENTS_TOKEN)),

@@ -45,7 +45,7 @@ use palisade_ratelimit::{
     AlgorithmKind, DEFAULT_SHIELD_CAP, FallbackMode, FallbackStore, Limit, MemoryStore, Policy,
     Quota, RateLimitError, RateLimitStore,
 };
-use palisade_replay::{MemoryNonceStore, NonceStore, ReplayGuard};
+use palisade_replay::{DEFAULT_NONCE_CAP, MemoryNonceStore, NonceStore, ReplayGuard};
 use palisade_tower::{
     ClientIp, ContentTypeLayer, QueryCredentialLayer, RateLimitLayer, VerifiedWebhook, WebhookLayer,
 };
@@ -54,9 +54,8 @@ use palisade_webhook::{AnyScheme, Provider, WebhookError};
 use tower::ServiceBuilder;
 
 pub use config::{
-    Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEFAULT_NONCE_CAPACITY, DEMO_EVENTS_TOKEN,
-    DEMO_SECRETS, DEMO_TWILIO_URL, MIN_EVENTS_TOKEN_LEN, RateLimitConfig, RouteConfig,
-    SecretsConfig,
+    Config, DEFAULT_LISTEN, DEFAULT_MAX_BODY, DEMO_EVENTS_TOKEN, DEMO_SECRETS, DEMO_TWILIO_URL,
+    MIN_EVENTS_TOKEN_LEN, RateLimitConfig, RouteConfig, SecretsConfig,
 };
 pub use events::{StoredEvent, StoredPhone};
 #[cfg(unix)]
@@ -162,16 +161,16 @@ fn shared_rates<P: RateLimitStore + 'static>(primary: P) -> Arc<dyn RateLimitSto
 
 /// The stores the configuration names: `memory` (this process only), `redis://…` or
 /// `postgres://…` (shared by every gateway on the same server).
-async fn stores(store: &str, nonce_capacity: Option<usize>) -> Result<Stores, GatewayError> {
+async fn stores(store: &str, nonce_cap: Option<usize>) -> Result<Stores, GatewayError> {
     if store == "memory" {
-        let capacity = nonce_capacity.unwrap_or(DEFAULT_NONCE_CAPACITY);
+        let cap = nonce_cap.unwrap_or(DEFAULT_NONCE_CAP);
         let nonces = MemoryNonceStore::builder()
-            .capacity(capacity)
+            .cap(cap)
             .build()
-            .map_err(|e| GatewayError::Config(format!("nonce_capacity: {e}")))?;
+            .map_err(|e| GatewayError::Config(format!("nonce_cap: {e}")))?;
         tracing::info!(
             store = "memory",
-            nonce_capacity = capacity,
+            nonce_cap = cap,
             "replay and rate limits: in-memory stores (this process only)"
         );
         return Ok(Stores {
@@ -179,10 +178,9 @@ async fn stores(store: &str, nonce_capacity: Option<usize>) -> Result<Stores, Ga
             rates: Arc::new(MemoryStore::new()),
         });
     }
-    if nonce_capacity.is_some() {
+    if nonce_cap.is_some() {
         return Err(GatewayError::Config(
-            "nonce_capacity sets the cap of the memory store; Redis and Postgres have none"
-                .to_owned(),
+            "nonce_cap sets the cap of the memory store; Redis and Postgres have none".to_owned(),
         ));
     }
     if store.starts_with("redis://") || store.starts_with("rediss://") {
@@ -363,7 +361,7 @@ async fn build_with(config: &Config, failing_writes: u32) -> Result<Gateway, Gat
     let Stores {
         nonces,
         rates: rate_store,
-    } = stores(&config.store, config.nonce_capacity).await?;
+    } = stores(&config.store, config.nonce_cap).await?;
     let keyring = Keyring::generate()?;
     tracing::warn!(
         "dev keyring generated in memory at start: stored phone numbers cannot be decrypted after a restart; load a keyset (Keyring::from_json) in production"

@@ -433,15 +433,15 @@ async fn config_file_and_rate_limit() {
     assert!(build(&unknown).await.is_err());
 }
 
-/// `nonce_capacity` caps the memory store's live replay ids: past it a new delivery is
+/// `nonce_cap` caps the memory store's live replay ids: past it a new delivery is
 /// refused with 503 (fail closed, the provider retries) while a retry of a remembered delivery
 /// is still answered as a duplicate, not handled again; a shared store refuses the setting.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nonce_capacity_caps_the_memory_store() {
+async fn nonce_cap_caps_the_memory_store() {
     // The cap is split over the store's 64 shards (one id each here), so a shard that
     // already holds an id refuses the next one it is handed: within 65 deliveries at most.
     let mut config = Config::demo();
-    config.nonce_capacity = Some(64);
+    config.nonce_cap = Some(64);
     let addr = start(&config).await;
     let mut accepted = 0;
     let mut refused = false;
@@ -477,11 +477,11 @@ async fn nonce_capacity_caps_the_memory_store() {
     );
 
     let mut zero = Config::demo();
-    zero.nonce_capacity = Some(0);
+    zero.nonce_cap = Some(0);
     assert!(build(&zero).await.is_err());
     let mut shared = Config::demo();
     shared.store = "redis://127.0.0.1:6379/".to_owned();
-    shared.nonce_capacity = Some(10);
+    shared.nonce_cap = Some(10);
     let err = build(&shared).await.err().unwrap().to_string();
-    assert!(err.contains("nonce_capacity"), "{err}");
+    assert!(err.contains("nonce_cap"), "{err}");
 }
