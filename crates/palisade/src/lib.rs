@@ -6,7 +6,7 @@
 //! |---|---|---|
 //! | `webhook` (default) | [`palisade-webhook`](webhook) | verify and sign webhook requests for Standard Webhooks, Stripe, GitHub, Meta, Slack, Twilio, Shopify, Vapi and any HMAC scheme |
 //! | `ed25519` | | Standard Webhooks `v1a` (Ed25519) signatures |
-//! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp windows, nonce stores, sequence windows, idempotency |
+//! | `replay` | [`palisade-replay`](replay) | refuse replays: timestamp tolerance, nonce stores, sequence windows, idempotency |
 //! | `ratelimit` | [`palisade-ratelimit`](ratelimit) | rate limits that hold behind a load balancer: GCRA, token and leaky buckets, fixed and sliding windows, multi-limit policies, penalty box, memory and fallback stores |
 //! | `pii` | [`palisade-pii`](pii) | field-level encryption of personal data: AES-256-GCM(-SIV) envelopes bound to their row, keyrings with rotation and KEK-protected keysets, blind indexes for lookups, masking |
 //! | `otp` | [`palisade-otp`](otp) | one-time codes that cannot be brute-forced or raced: keyed hashes under rotating peppers, one atomic check-and-count per answer, resend cooldown and issue rate limit; HOTP with a look-ahead window and TOTP (RFC 4226/6238), no reuse, throttled checks; `otpauth://` Key URIs; recovery codes |
@@ -19,6 +19,7 @@
 //! | `rbac` | [`palisade-rbac`](rbac) | roles, permissions and scopes with one segment-wise wildcard syntax (`admin:*` never matches `administrator:read`); policy files compiled to bitset checks (inheritance closure, deny wins, located errors, hot reload); tenants and explicit global roles; ownership checks answering 404 rather than leaking existence; assignment and relation stores; the `Principal` authentication hands to authorization |
 //! | `audit` | [`palisade-audit`](audit) | a tamper-evident record of who touched personal data and credentials, and why: typed events that refuse plaintext personal data, required reasons (`export`, `anonymize`, recordings), per-tenant HMAC-SHA256 chains with key epochs, Ed25519 checkpoints that detect truncation, retention by export then purge, memory and JSONL sinks (Postgres in `postgres`), an audited `palisade-pii` decryption |
 //! | `sanitize-html` | | rich-text HTML cleaning with `ammonia` (`palisade_sanitize::html`), URL attributes checked by the SSRF policy |
+//! | `core` | [`palisade-core`](core) | the vocabulary the crates share, one type per concept: the `Clock` and its nanosecond `Timestamp`, `SystemClock`, `ManualClock` for tests, the `CapPolicy` of bounded tables; enabled by `webhook` and `ratelimit`, which re-export them |
 //! | `telemetry` | [`palisade-telemetry`](telemetry) | the stable names of the security events (`tracing`) and metrics every crate emits, one list for log pipelines, alerts and dashboards; enabled by `ratelimit`, `tower`, `auth`, `rbac`, `audit` and `secrets` |
 //!
 //! With `tower`, the `auth`, `rbac` and `audit` features also enable palisade-tower's
@@ -104,6 +105,10 @@ pub use palisade_secrets as secrets;
 #[cfg(feature = "telemetry")]
 #[doc(inline)]
 pub use palisade_telemetry as telemetry;
+
+#[cfg(feature = "core")]
+#[doc(inline)]
+pub use palisade_core as core;
 
 // The README's Rust snippets and each crate's docs (`crates/<name>/src/lib.md`, the crate's
 // `//!` docs), compiled and run here as doctests with the facade's paths only: an example
