@@ -86,7 +86,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, iters, |t, _| {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if n.is_multiple_of(64) {
-                            clock.advance(Duration::from_millis(64 / threads as u64));
+                            clock.advance(Duration::from_millis(64 / threads));
                         }
                         black_box(store.insert_if_absent_now("bench", &id(t, n), TTL).unwrap());
                     })
@@ -122,7 +122,7 @@ fn bench(c: &mut Criterion) {
                     run(threads, iters, |t, _| {
                         let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if n.is_multiple_of(64) {
-                            clock.advance(Duration::from_millis(64 / threads as u64));
+                            clock.advance(Duration::from_millis(64 / threads));
                         }
                         let key = id(t, n);
                         let c = store

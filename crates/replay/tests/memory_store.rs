@@ -130,7 +130,10 @@ fn the_configured_shape_is_reported() {
     assert!(shown.contains("shards: 4"), "{shown}");
     assert!(shown.contains("cap: 10"), "{shown}");
     assert!(shown.contains("EvictSoonestExpiring"), "{shown}");
-    assert_eq!(MemoryNonceStore::new().cap(), palisade_replay::DEFAULT_NONCE_CAP);
+    assert_eq!(
+        MemoryNonceStore::new().cap(),
+        palisade_replay::DEFAULT_NONCE_CAP
+    );
     assert!(matches!(
         MemoryNonceStore::builder().cap(0).build(),
         Err(ReplayError::InvalidConfig { .. })
