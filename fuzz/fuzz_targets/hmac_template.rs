@@ -10,7 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use palisade_fuzz::{NOW, fields, fixed};
 use palisade_webhook::{
-    Algorithm, Encoding, HmacScheme, Message, Request, TimestampUnit, Verifier,
+    Encoding, HmacAlgorithm, HmacScheme, Message, Request, TimestampUnit, Verifier,
 };
 use secrecy::SecretString;
 
@@ -27,9 +27,9 @@ fuzz_target!(|data: &[u8]| {
     let body = body.unwrap_or_default();
 
     let algorithm = match config & 0b11 {
-        0 => Algorithm::Sha1,
-        2 => Algorithm::Sha512,
-        _ => Algorithm::Sha256,
+        0 => HmacAlgorithm::Sha1,
+        2 => HmacAlgorithm::Sha512,
+        _ => HmacAlgorithm::Sha256,
     };
     let encoding = if config & 0b100 != 0 {
         Encoding::Base64

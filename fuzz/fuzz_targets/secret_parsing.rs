@@ -8,7 +8,7 @@
 use libfuzzer_sys::fuzz_target;
 use palisade_fuzz::{NOW, SEP, fixed};
 use palisade_webhook::{
-    Algorithm, AnyScheme, Encoding, GitHub, HmacScheme, Message, Provider, Request, Scheme,
+    AnyScheme, Encoding, GitHub, HmacAlgorithm, HmacScheme, Message, Provider, Request, Scheme,
     StandardWebhooks, Verifier, WebhookError,
 };
 use secrecy::SecretString;
@@ -66,7 +66,7 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     check(AnyScheme::from(GitHub::with_legacy_sha1()), &secrets);
-    let base64_secrets = HmacScheme::builder("X-Signature", Algorithm::Sha256, Encoding::Hex)
+    let base64_secrets = HmacScheme::builder("X-Signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .secret_is_base64(true)
         .build()
         .expect("valid scheme");

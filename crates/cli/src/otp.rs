@@ -8,7 +8,7 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
-use palisade_otp::{Algorithm, DEFAULT_STEP, Hotp, KeyUri, OtpSecret, Totp};
+use palisade_otp::{DEFAULT_STEP, HmacAlgorithm, Hotp, KeyUri, OtpSecret, Totp};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroizing;
 
@@ -33,7 +33,7 @@ pub(crate) enum AlgorithmArg {
     Sha512,
 }
 
-impl From<AlgorithmArg> for Algorithm {
+impl From<AlgorithmArg> for HmacAlgorithm {
     fn from(a: AlgorithmArg) -> Self {
         match a {
             AlgorithmArg::Sha1 => Self::Sha1,

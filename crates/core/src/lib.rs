@@ -1,7 +1,8 @@
 //! The vocabulary every `palisade-*` crate shares, so that one concept has one name and one
 //! type across the workspace: the [`Clock`] and its nanosecond [`Timestamp`], the operating
-//! system's [`SystemClock`], a [`ManualClock`] for tests, and the [`CapPolicy`] of a bounded
-//! table.
+//! system's [`SystemClock`], a [`ManualClock`] for tests, the [`CapPolicy`] of a bounded
+//! table, and the [`HmacAlgorithm`] that webhook signatures and HOTP/TOTP codes are computed
+//! with.
 //!
 //! The crates that use them re-export them (`palisade_webhook::Clock`,
 //! `palisade_ratelimit::Clock` and `palisade_replay::CapPolicy` are these types), so most users
@@ -25,6 +26,8 @@
 
 mod cap;
 mod clock;
+mod hmac;
 
 pub use cap::CapPolicy;
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};
+pub use hmac::{HmacAlgorithm, UnknownHmacAlgorithm};

@@ -22,7 +22,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use hmac::{Hmac, KeyInit, Mac};
 use palisade_otp::{
-    Algorithm, ChallengeStore, Hotp, MemoryChallengeStore, NewChallenge, OtpSecret, Pepper,
+    ChallengeStore, HmacAlgorithm, Hotp, MemoryChallengeStore, NewChallenge, OtpSecret, Pepper,
     Peppers, SubjectKey, Totp,
 };
 use secrecy::SecretBox;
@@ -76,7 +76,7 @@ fn code_check(c: &mut Criterion) {
 fn totp_generate(c: &mut Criterion) {
     let secret = b"12345678901234567890".to_vec();
     let ours = Totp::new(
-        Hotp::new(OtpSecret::from_bytes(&secret), Algorithm::Sha1, 6).unwrap(),
+        Hotp::new(OtpSecret::from_bytes(&secret), HmacAlgorithm::Sha1, 6).unwrap(),
         30,
         1,
     )

@@ -5,6 +5,7 @@ use std::fmt;
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
+use palisade_core::HmacAlgorithm;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
@@ -20,40 +21,6 @@ pub const GENERATED_SECRET_LEN: usize = 20;
 pub const MIN_SECRET_LEN: usize = 16;
 /// Default TOTP time step, in seconds (RFC 6238 § 5.2).
 pub const DEFAULT_STEP: u64 = 30;
-
-/// The HMAC hash of HOTP/TOTP (RFC 6238 § 1.2 allows SHA-256 and SHA-512 beside SHA-1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum Algorithm {
-    /// HMAC-SHA-1, the default of RFC 4226 and of authenticator apps.
-    #[default]
-    Sha1,
-    /// HMAC-SHA-256.
-    Sha256,
-    /// HMAC-SHA-512.
-    Sha512,
-}
-
-impl Algorithm {
-    /// The name in an `otpauth://` URI: `SHA1`, `SHA256`, `SHA512`.
-    pub const fn uri_name(self) -> &'static str {
-        match self {
-            Self::Sha1 => "SHA1",
-            Self::Sha256 => "SHA256",
-            Self::Sha512 => "SHA512",
-        }
-    }
-
-    /// Parses `SHA1`/`SHA256`/`SHA512` (any case, with or without a hyphen).
-    pub fn from_name(name: &str) -> Option<Self> {
-        match name.to_ascii_uppercase().replace('-', "").as_str() {
-            "SHA1" => Some(Self::Sha1),
-            "SHA256" => Some(Self::Sha256),
-            "SHA512" => Some(Self::Sha512),
-            _ => None,
-        }
-    }
-}
 
 /// A shared HOTP/TOTP secret (the raw key bytes), zeroed on drop, never printed.
 pub struct OtpSecret(SecretBox<[u8]>);
@@ -128,7 +95,7 @@ impl OtpSecret {
 #[derive(Debug, Clone)]
 pub struct Hotp {
     secret: OtpSecret,
-    algorithm: Algorithm,
+    algorithm: HmacAlgorithm,
     digits: u8,
 }
 
@@ -138,7 +105,7 @@ impl Hotp {
     /// # Errors
     ///
     /// [`OtpError::InvalidOtpParameter`] for digits outside 6–8 or a secret under 16 bytes.
-    pub fn new(secret: OtpSecret, algorithm: Algorithm, digits: u8) -> Result<Self, OtpError> {
+    pub fn new(secret: OtpSecret, algorithm: HmacAlgorithm, digits: u8) -> Result<Self, OtpError> {
         if !(6..=8).contains(&digits) {
             return Err(OtpError::InvalidOtpParameter("digits must be 6 to 8"));
         }
@@ -160,7 +127,7 @@ impl Hotp {
     }
 
     /// The algorithm.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> HmacAlgorithm {
         self.algorithm
     }
 
@@ -175,9 +142,9 @@ impl Hotp {
         let key = self.secret.expose_bytes();
         let mut buf = [0u8; 64];
         let len = match self.algorithm {
-            Algorithm::Sha1 => mac_into::<sha1::Sha1>(key, &msg, &mut buf),
-            Algorithm::Sha256 => mac_into::<sha2::Sha256>(key, &msg, &mut buf),
-            Algorithm::Sha512 => mac_into::<sha2::Sha512>(key, &msg, &mut buf),
+            HmacAlgorithm::Sha1 => mac_into::<sha1::Sha1>(key, &msg, &mut buf),
+            HmacAlgorithm::Sha256 => mac_into::<sha2::Sha256>(key, &msg, &mut buf),
+            HmacAlgorithm::Sha512 => mac_into::<sha2::Sha512>(key, &msg, &mut buf),
         };
         let offset = usize::from(buf.get(len.saturating_sub(1)).copied().unwrap_or(0) & 0x0f);
         let mut word = [0u8; 4];

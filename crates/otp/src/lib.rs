@@ -31,14 +31,14 @@ pub use challenge::{
 pub use code::{Alphabet, CROCKFORD, CodePolicy};
 pub use error::OtpError;
 pub use hotp::{
-    Algorithm, DEFAULT_STEP, GENERATED_SECRET_LEN, Hotp, MIN_SECRET_LEN, OtpSecret, Totp,
-    TotpOutcome,
+    DEFAULT_STEP, GENERATED_SECRET_LEN, Hotp, MIN_SECRET_LEN, OtpSecret, Totp, TotpOutcome,
 };
 pub use issuer::{
     ChallengePolicy, Challenges, DEFAULT_COOLDOWN, DEFAULT_MAX_ATTEMPTS, DEFAULT_TTL, Issued,
 };
 pub use lookahead::{DEFAULT_LOOK_AHEAD, HotpOutcome, HotpVerifier, MAX_LOOK_AHEAD};
 pub use memory::MemoryChallengeStore;
+pub use palisade_core::HmacAlgorithm;
 pub use password::{MAX_PASSWORD_BYTES, MAX_PHC_BYTES, PasswordError, PasswordPolicy, Passwords};
 pub use pepper::{CodeHash, MAX_PEPPER_ID_LEN, MIN_PEPPER_LEN, Pepper, Peppers};
 pub use recovery::{RECOVERY_PURPOSE, issue_recovery_codes, use_recovery_code};

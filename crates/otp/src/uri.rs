@@ -14,7 +14,9 @@ use secrecy::ExposeSecret;
 use zeroize::Zeroize;
 
 use crate::error::OtpError;
-use crate::hotp::{Algorithm, DEFAULT_STEP, OtpSecret};
+use palisade_core::HmacAlgorithm;
+
+use crate::hotp::{DEFAULT_STEP, OtpSecret};
 
 /// Everything but RFC 3986's unreserved characters and `@` (allowed in a path and a query)
 /// is percent-encoded: a space is `%20`, as in the Key Uri Format's examples, `:` is `%3A`.
@@ -55,7 +57,7 @@ pub struct KeyUri {
     /// The shared secret.
     pub secret: OtpSecret,
     /// The HMAC algorithm (SHA-1 by default).
-    pub algorithm: Algorithm,
+    pub algorithm: HmacAlgorithm,
     /// The number of digits (6 by default).
     pub digits: u8,
 }
@@ -70,7 +72,7 @@ impl KeyUri {
             issuer,
             account: account.into(),
             secret,
-            algorithm: Algorithm::Sha1,
+            algorithm: HmacAlgorithm::Sha1,
             digits: 6,
         }
     }
@@ -203,8 +205,10 @@ impl KeyUri {
             (p, None) => p,
         };
         let algorithm = match algorithm {
-            None => Algorithm::Sha1,
-            Some(a) => Algorithm::from_name(&a).ok_or(OtpError::InvalidUri("unknown algorithm"))?,
+            None => HmacAlgorithm::Sha1,
+            Some(a) => {
+                HmacAlgorithm::from_name(&a).ok_or(OtpError::InvalidUri("unknown algorithm"))?
+            }
         };
         let digits = match digits {
             None => 6,

@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, AttemptLimit, ChallengeStore, DEFAULT_LOOK_AHEAD, Hotp, HotpOutcome, HotpVerifier,
-    MAX_LOOK_AHEAD, MemoryChallengeStore, OtpError, OtpSecret, SubjectKey, Totp, TotpOutcome,
+    AttemptLimit, ChallengeStore, DEFAULT_LOOK_AHEAD, HmacAlgorithm, Hotp, HotpOutcome,
+    HotpVerifier, MAX_LOOK_AHEAD, MemoryChallengeStore, OtpError, OtpSecret, SubjectKey, Totp,
+    TotpOutcome,
 };
 use palisade_ratelimit::{
     AlgorithmKind, Limit, ManualClock, MemoryStore, Policy, Quota, Timestamp,
@@ -21,7 +22,7 @@ use palisade_ratelimit::{
 fn hotp() -> Hotp {
     Hotp::new(
         OtpSecret::from_bytes(b"12345678901234567890"),
-        Algorithm::Sha1,
+        HmacAlgorithm::Sha1,
         6,
     )
     .unwrap()

@@ -11,9 +11,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, ChallengePolicy, ChallengeState, ChallengeStore, Challenges, CheckOutcome,
-    CodePolicy, Hotp, MemoryChallengeStore, OtpError, OtpSecret, Pepper, Peppers, RecoveryOutcome,
-    SubjectKey, Totp, TotpOutcome, issue_recovery_codes, use_recovery_code,
+    ChallengePolicy, ChallengeState, ChallengeStore, Challenges, CheckOutcome, CodePolicy,
+    HmacAlgorithm, Hotp, MemoryChallengeStore, OtpError, OtpSecret, Pepper, Peppers,
+    RecoveryOutcome, SubjectKey, Totp, TotpOutcome, issue_recovery_codes, use_recovery_code,
 };
 use palisade_ratelimit::{Limit, ManualClock, MemoryStore, Policy, Quota, Timestamp};
 use secrecy::ExposeSecret;
@@ -140,7 +140,7 @@ async fn totp_codes_are_accepted_once() {
     let store = MemoryChallengeStore::new();
     let secret = OtpSecret::generate().unwrap();
     assert_eq!(secret.expose_bytes().len(), 20);
-    let totp = Totp::new(Hotp::new(secret, Algorithm::Sha1, 6).unwrap(), 30, 1).unwrap();
+    let totp = Totp::new(Hotp::new(secret, HmacAlgorithm::Sha1, 6).unwrap(), 30, 1).unwrap();
     let key = SubjectKey::new("acme", "totp", "alice");
     let t = 1_800_000_015;
     let code = totp.generate_at(t);
@@ -182,10 +182,10 @@ async fn totp_codes_are_accepted_once() {
 #[test]
 fn otp_parameters_are_checked() {
     let s = || OtpSecret::from_bytes(&[1u8; 20]);
-    assert!(Hotp::new(s(), Algorithm::Sha1, 5).is_err());
-    assert!(Hotp::new(s(), Algorithm::Sha1, 9).is_err());
-    assert!(Hotp::new(OtpSecret::from_bytes(&[1u8; 15]), Algorithm::Sha1, 6).is_err());
-    assert!(Totp::new(Hotp::new(s(), Algorithm::Sha1, 6).unwrap(), 0, 1).is_err());
+    assert!(Hotp::new(s(), HmacAlgorithm::Sha1, 5).is_err());
+    assert!(Hotp::new(s(), HmacAlgorithm::Sha1, 9).is_err());
+    assert!(Hotp::new(OtpSecret::from_bytes(&[1u8; 15]), HmacAlgorithm::Sha1, 6).is_err());
+    assert!(Totp::new(Hotp::new(s(), HmacAlgorithm::Sha1, 6).unwrap(), 0, 1).is_err());
     let b32 = s().to_base32();
     assert_eq!(
         OtpSecret::from_base32(&b32.expose_secret().to_lowercase())

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, ChallengeState, ChallengeStore, CheckOutcome, Hotp, HotpOutcome, HotpVerifier,
+    ChallengeState, ChallengeStore, CheckOutcome, HmacAlgorithm, Hotp, HotpOutcome, HotpVerifier,
     MemoryChallengeStore, NewChallenge, OtpSecret, Pepper, Peppers, SubjectKey, Totp,
 };
 use proptest::prelude::*;
@@ -49,7 +49,7 @@ proptest! {
         alg in 0usize..3,
         guess in 0u32..100_000_000,
     ) {
-        let algorithm = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512][alg];
+        let algorithm = [HmacAlgorithm::Sha1, HmacAlgorithm::Sha256, HmacAlgorithm::Sha512][alg];
         let hotp = Hotp::new(OtpSecret::from_bytes(&secret), algorithm, digits).unwrap();
         let totp = Totp::new(hotp, 30, 1).unwrap();
         let guess = format!("{:0width$}", guess % 10u32.pow(u32::from(digits)), width = usize::from(digits));
@@ -120,7 +120,7 @@ proptest! {
         look_ahead in 1u64..=20,
         target in 0u64..1_040,
     ) {
-        let hotp = Hotp::new(OtpSecret::from_bytes(&secret), Algorithm::Sha1, digits).unwrap();
+        let hotp = Hotp::new(OtpSecret::from_bytes(&secret), HmacAlgorithm::Sha1, digits).unwrap();
         let v = HotpVerifier::new(hotp).with_look_ahead(look_ahead).unwrap();
         let code = v.hotp().generate(target);
         // Leave out the rare case of the target's code equal to another compared counter's.
@@ -155,7 +155,7 @@ proptest! {
     fn accepted_hotp_counters_strictly_increase(
         offsets in proptest::collection::vec(-5i64..15, 1..40),
     ) {
-        let hotp = Hotp::new(OtpSecret::from_bytes(b"12345678901234567890"), Algorithm::Sha1, 6).unwrap();
+        let hotp = Hotp::new(OtpSecret::from_bytes(b"12345678901234567890"), HmacAlgorithm::Sha1, 6).unwrap();
         let v = HotpVerifier::new(hotp);
         let store = MemoryChallengeStore::new();
         let key = SubjectKey::new("t", "hotp", "s");

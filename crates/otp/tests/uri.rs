@@ -7,7 +7,7 @@
     clippy::indexing_slicing
 )]
 
-use palisade_otp::{Algorithm, KeyUri, MAX_URI_LEN, OtpError, OtpKind, OtpSecret};
+use palisade_otp::{HmacAlgorithm, KeyUri, MAX_URI_LEN, OtpError, OtpKind, OtpSecret};
 use proptest::prelude::*;
 use secrecy::ExposeSecret;
 
@@ -22,7 +22,7 @@ fn google_authenticator_wiki_examples() {
     assert_eq!(u.issuer.as_deref(), Some("Example"));
     assert_eq!(u.account, "alice@google.com");
     assert_eq!(u.secret.expose_bytes(), b"Hello!\xde\xad\xbe\xef");
-    assert_eq!((u.algorithm, u.digits), (Algorithm::Sha1, 6));
+    assert_eq!((u.algorithm, u.digits), (HmacAlgorithm::Sha1, 6));
 
     let u = KeyUri::parse(
         "otpauth://totp/ACME%20Co:john.doe@email.com?secret=HXDMVJECJJWSRB3HWIZR4IFUGFTMXBOZ&issuer=ACME%20Co&algorithm=SHA1&digits=6&period=30",
@@ -51,7 +51,7 @@ fn google_authenticator_wiki_examples() {
     )
     .unwrap();
     assert_eq!(u.kind, OtpKind::Hotp { counter: 42 });
-    assert_eq!((u.algorithm, u.digits), (Algorithm::Sha256, 8));
+    assert_eq!((u.algorithm, u.digits), (HmacAlgorithm::Sha256, 8));
 }
 
 #[test]
@@ -147,7 +147,7 @@ proptest! {
     ) {
         let account = account.trim_start().to_owned();
         prop_assume!(!account.is_empty());
-        let algorithm = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512][alg];
+        let algorithm = [HmacAlgorithm::Sha1, HmacAlgorithm::Sha256, HmacAlgorithm::Sha512][alg];
         let u = KeyUri { kind, issuer: issuer.clone(), account: account.clone(), secret: OtpSecret::from_bytes(&secret), algorithm, digits };
         if issuer.is_none() && (account == "." || account == "..") {
             // A lone dot segment cannot survive a URI path: refused on write, never lost.

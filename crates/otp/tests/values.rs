@@ -11,8 +11,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use palisade_otp::{
-    Algorithm, AttemptLimit, ChallengePolicy, ChallengeState, ChallengeStore, Challenges,
-    CheckOutcome, CodeHash, CodePolicy, Hotp, KeyUri, MAX_PHC_BYTES, MAX_URI_LEN,
+    AttemptLimit, ChallengePolicy, ChallengeState, ChallengeStore, Challenges, CheckOutcome,
+    CodeHash, CodePolicy, HmacAlgorithm, Hotp, KeyUri, MAX_PHC_BYTES, MAX_URI_LEN,
     MemoryChallengeStore, OtpError, OtpSecret, PasswordError, PasswordPolicy, Passwords, Pepper,
     Peppers, SubjectKey, Totp, issue_recovery_codes,
 };
@@ -109,9 +109,9 @@ fn only_verified_is_verified() {
 fn generators_keep_their_parameters() {
     let secret = || OtpSecret::from_bytes(b"12345678901234567890");
     for (algorithm, digits) in [
-        (Algorithm::Sha1, 6),
-        (Algorithm::Sha256, 8),
-        (Algorithm::Sha512, 7),
+        (HmacAlgorithm::Sha1, 6),
+        (HmacAlgorithm::Sha256, 8),
+        (HmacAlgorithm::Sha512, 7),
     ] {
         let hotp = Hotp::new(secret(), algorithm, digits).unwrap();
         assert_eq!((hotp.algorithm(), hotp.digits()), (algorithm, digits));

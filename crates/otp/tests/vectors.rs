@@ -8,8 +8,8 @@
 )]
 
 use palisade_otp::{
-    Algorithm, ChallengeStore, Hotp, HotpOutcome, HotpVerifier, MemoryChallengeStore, OtpSecret,
-    SubjectKey, Totp,
+    ChallengeStore, HmacAlgorithm, Hotp, HotpOutcome, HotpVerifier, MemoryChallengeStore,
+    OtpSecret, SubjectKey, Totp,
 };
 use serde_json::Value;
 
@@ -19,8 +19,8 @@ fn vectors() -> Value {
     serde_json::from_str(include_str!("vectors/otp.json")).unwrap()
 }
 
-fn algorithm(name: &str) -> Algorithm {
-    Algorithm::from_name(name).unwrap_or_else(|| panic!("algorithm {name}"))
+fn algorithm(name: &str) -> HmacAlgorithm {
+    HmacAlgorithm::from_name(name).unwrap_or_else(|| panic!("algorithm {name}"))
 }
 
 #[test]

@@ -9,7 +9,7 @@ use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::Algorithm;
+use crate::mac::HmacAlgorithm;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, Verified, WebhookError, headers};
@@ -25,7 +25,7 @@ static SHA256: HmacScheme = HmacScheme::fixed(
     &HUB_SIGNATURE_256,
     "sha256=",
     Encoding::Hex,
-    Algorithm::Sha256,
+    HmacAlgorithm::Sha256,
     BODY,
     None,
 );
@@ -34,7 +34,7 @@ static SHA1: HmacScheme = HmacScheme::fixed(
     &HUB_SIGNATURE,
     "sha1=",
     Encoding::Hex,
-    Algorithm::Sha1,
+    HmacAlgorithm::Sha1,
     BODY,
     None,
 );

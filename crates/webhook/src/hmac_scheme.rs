@@ -8,7 +8,7 @@ use crate::error::SecretError;
 use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
 use crate::lazy::{KeySource, LazyVerified};
-use crate::mac::{Algorithm, Sink};
+use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
@@ -99,13 +99,13 @@ pub enum TimestampUnit {
 /// `secretIsBase64`) and of most home-grown schemes (Cal.com, internal services).
 ///
 /// ```
-/// use palisade_webhook::{Algorithm, Encoding, HmacScheme, Message, Request, Verifier};
+/// use palisade_webhook::{HmacAlgorithm, Encoding, HmacScheme, Message, Request, Verifier};
 /// use secrecy::SecretString;
 ///
 /// // Cal.com: `X-Cal-Signature-256: <hex HMAC-SHA256 of the body>`.
-/// let cal = HmacScheme::builder("X-Cal-Signature-256", Algorithm::Sha256, Encoding::Hex).build()?;
+/// let cal = HmacScheme::builder("X-Cal-Signature-256", HmacAlgorithm::Sha256, Encoding::Hex).build()?;
 /// // A scheme that also signs a timestamp header.
-/// let internal = HmacScheme::builder("X-Signature", Algorithm::Sha512, Encoding::Base64)
+/// let internal = HmacScheme::builder("X-Signature", HmacAlgorithm::Sha512, Encoding::Base64)
 ///     .prefix("v1=")
 ///     .timestamp_header("X-Timestamp")
 ///     .template("{timestamp}.{method}.{body}")
@@ -119,7 +119,7 @@ pub enum TimestampUnit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HmacScheme {
     provider: Provider,
-    algorithm: Algorithm,
+    algorithm: HmacAlgorithm,
     encoding: Encoding,
     signature_header: Name,
     prefix: Cow<'static, str>,
@@ -144,7 +144,7 @@ impl HmacScheme {
     /// written in `encoding`. Defaults: no prefix, template `{body}`, no timestamp or id.
     pub fn builder(
         signature_header: impl Into<Cow<'static, str>>,
-        algorithm: Algorithm,
+        algorithm: HmacAlgorithm,
         encoding: Encoding,
     ) -> HmacSchemeBuilder {
         HmacSchemeBuilder {
@@ -170,7 +170,7 @@ impl HmacScheme {
         signature_header: &'static KnownHeader,
         prefix: &'static str,
         encoding: Encoding,
-        algorithm: Algorithm,
+        algorithm: HmacAlgorithm,
         template: &'static [Part],
         timestamp_header: Option<&'static KnownHeader>,
     ) -> Self {
@@ -192,7 +192,7 @@ impl HmacScheme {
     }
 
     /// The HMAC algorithm.
-    pub fn algorithm(&self) -> Algorithm {
+    pub fn algorithm(&self) -> HmacAlgorithm {
         self.algorithm
     }
 
@@ -632,7 +632,7 @@ mod tests {
 
     #[test]
     fn build_checks_consistency() {
-        let b = || HmacScheme::builder("x-sig", Algorithm::Sha256, Encoding::Hex);
+        let b = || HmacScheme::builder("x-sig", HmacAlgorithm::Sha256, Encoding::Hex);
         assert!(b().template("{timestamp}.{body}").build().is_err());
         assert!(b().timestamp_header("x-ts").build().is_err());
         assert!(
@@ -648,7 +648,7 @@ mod tests {
                 .is_ok()
         );
         assert!(
-            HmacScheme::builder("bad header", Algorithm::Sha256, Encoding::Hex)
+            HmacScheme::builder("bad header", HmacAlgorithm::Sha256, Encoding::Hex)
                 .build()
                 .is_err()
         );

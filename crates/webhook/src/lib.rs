@@ -35,9 +35,10 @@ pub use headers::{Headers, KnownHeader, Lookup};
 pub use hmac_scheme::{HmacScheme, HmacSchemeBuilder, TimestampUnit};
 pub use key::Key;
 pub use lazy::LazyVerified;
-pub use mac::Algorithm;
 pub use meta::Meta;
-pub use palisade_core::{CapPolicy, Clock, ManualClock, SystemClock, Timestamp};
+pub use palisade_core::{
+    CapPolicy, Clock, HmacAlgorithm, ManualClock, SystemClock, Timestamp, UnknownHmacAlgorithm,
+};
 pub use secrecy::SecretString;
 pub use shopify::Shopify;
 pub use slack::Slack;

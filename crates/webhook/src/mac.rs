@@ -5,60 +5,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::key::Key;
-
-/// The hash function under HMAC (RFC 2104) that a scheme uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum Algorithm {
-    /// HMAC-SHA1, 20-byte tags. Only for senders that still use it (Twilio, GitHub's legacy
-    /// `X-Hub-Signature`); HMAC-SHA1 remains a secure MAC, but prefer SHA-256.
-    Sha1,
-    /// HMAC-SHA256, 32-byte tags.
-    Sha256,
-    /// HMAC-SHA512, 64-byte tags.
-    Sha512,
-}
-
-impl Algorithm {
-    /// Tag length in bytes.
-    pub const fn tag_len(self) -> usize {
-        match self {
-            Self::Sha1 => 20,
-            Self::Sha256 => 32,
-            Self::Sha512 => 64,
-        }
-    }
-
-    /// Lowercase name as providers write it: `sha1`, `sha256`, `sha512`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Sha1 => "sha1",
-            Self::Sha256 => "sha256",
-            Self::Sha512 => "sha512",
-        }
-    }
-}
-
-impl std::str::FromStr for Algorithm {
-    type Err = crate::WebhookError;
-
-    /// Accepts `sha1`, `sha256`, `sha512`, any case, with an optional `hmac-`/`hmac_` prefix.
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let lower = s.to_ascii_lowercase();
-        let name = lower
-            .strip_prefix("hmac-")
-            .or_else(|| lower.strip_prefix("hmac_"))
-            .unwrap_or(&lower);
-        match name {
-            "sha1" | "sha-1" => Ok(Self::Sha1),
-            "sha256" | "sha-256" => Ok(Self::Sha256),
-            "sha512" | "sha-512" => Ok(Self::Sha512),
-            _ => Err(crate::WebhookError::config(
-                "unknown HMAC algorithm (expected sha1, sha256 or sha512)",
-            )),
-        }
-    }
-}
+pub(crate) use palisade_core::HmacAlgorithm;
 
 /// Anything the signed message can be fed into: a MAC or a plain hash.
 pub(crate) trait Sink {
@@ -153,12 +100,16 @@ where
 
 /// Computes the HMAC of the message that `feed` writes, from `key`'s precomputed keyed state.
 /// `None` when `key` is not an HMAC key.
-pub(crate) fn hmac(algorithm: Algorithm, key: &Key, feed: &dyn Fn(&mut dyn Sink)) -> Option<Tag> {
+pub(crate) fn hmac(
+    algorithm: HmacAlgorithm,
+    key: &Key,
+    feed: &dyn Fn(&mut dyn Sink),
+) -> Option<Tag> {
     let key = key.as_hmac()?;
     Some(match algorithm {
-        Algorithm::Sha1 => tag_of(key.sha1()?, feed),
-        Algorithm::Sha256 => tag_of(key.sha256()?, feed),
-        Algorithm::Sha512 => tag_of(key.sha512()?, feed),
+        HmacAlgorithm::Sha1 => tag_of(key.sha1()?, feed),
+        HmacAlgorithm::Sha256 => tag_of(key.sha256()?, feed),
+        HmacAlgorithm::Sha512 => tag_of(key.sha512()?, feed),
     })
 }
 
@@ -183,7 +134,7 @@ mod tests {
     // RFC 4231 test case 2 ("Jefe" / "what do ya want for nothing?").
     #[test]
     fn rfc4231_case_2() {
-        let tag = hmac(Algorithm::Sha256, &Key::hmac(b"Jefe"), &|s| {
+        let tag = hmac(HmacAlgorithm::Sha256, &Key::hmac(b"Jefe"), &|s| {
             s.put(b"what do ya want ");
             s.put(b"for nothing?");
         })
@@ -192,7 +143,7 @@ mod tests {
             hex::encode(tag.as_bytes()),
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
         );
-        let tag = hmac(Algorithm::Sha512, &Key::hmac(b"Jefe"), &|s| {
+        let tag = hmac(HmacAlgorithm::Sha512, &Key::hmac(b"Jefe"), &|s| {
             s.put(b"what do ya want for nothing?")
         })
         .unwrap();
@@ -205,7 +156,7 @@ mod tests {
     // RFC 2202 test case 2 for HMAC-SHA1.
     #[test]
     fn rfc2202_case_2() {
-        let tag = hmac(Algorithm::Sha1, &Key::hmac(b"Jefe"), &|s| {
+        let tag = hmac(HmacAlgorithm::Sha1, &Key::hmac(b"Jefe"), &|s| {
             s.put(b"what do ya want for nothing?")
         })
         .unwrap();
@@ -220,8 +171,14 @@ mod tests {
 
     #[test]
     fn algorithm_names() {
-        assert_eq!("SHA256".parse::<Algorithm>().unwrap(), Algorithm::Sha256);
-        assert_eq!("hmac_sha1".parse::<Algorithm>().unwrap(), Algorithm::Sha1);
-        assert!("md5".parse::<Algorithm>().is_err());
+        assert_eq!(
+            "SHA256".parse::<HmacAlgorithm>().unwrap(),
+            HmacAlgorithm::Sha256
+        );
+        assert_eq!(
+            "hmac_sha1".parse::<HmacAlgorithm>().unwrap(),
+            HmacAlgorithm::Sha1
+        );
+        assert!("md5".parse::<HmacAlgorithm>().is_err());
     }
 }

@@ -8,7 +8,7 @@
 use crate::Provider;
 use crate::encoding::Encoding;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::Algorithm;
+use crate::mac::HmacAlgorithm;
 
 fixed_hmac_scheme! {
     /// Meta's (Facebook, Instagram, WhatsApp Cloud API) webhook signature scheme.
@@ -20,7 +20,7 @@ fixed_hmac_scheme! {
         &crate::github::HUB_SIGNATURE_256,
         "sha256=",
         Encoding::Hex,
-        Algorithm::Sha256,
+        HmacAlgorithm::Sha256,
         &[Part::Body],
         None,
     )

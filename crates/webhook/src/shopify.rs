@@ -7,7 +7,7 @@ use crate::Provider;
 use crate::encoding::Encoding;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::Algorithm;
+use crate::mac::HmacAlgorithm;
 
 static HMAC_SHA256: KnownHeader =
     KnownHeader::new("X-Shopify-Hmac-Sha256", "x-shopify-hmac-sha256");
@@ -22,7 +22,7 @@ fixed_hmac_scheme! {
         &HMAC_SHA256,
         "",
         Encoding::Base64,
-        Algorithm::Sha256,
+        HmacAlgorithm::Sha256,
         &[Part::Body],
         None,
     )

@@ -9,7 +9,7 @@ use crate::Provider;
 use crate::encoding::Encoding;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::Algorithm;
+use crate::mac::HmacAlgorithm;
 
 static SIGNATURE: KnownHeader = KnownHeader::new("X-Slack-Signature", "x-slack-signature");
 static TIMESTAMP: KnownHeader =
@@ -26,7 +26,7 @@ fixed_hmac_scheme! {
         &SIGNATURE,
         "v0=",
         Encoding::Hex,
-        Algorithm::Sha256,
+        HmacAlgorithm::Sha256,
         &[
             Part::Literal(Cow::Borrowed("v0:")),
             Part::Timestamp,

@@ -13,7 +13,7 @@ use crate::encoding::{Encoding, decode_base64_secret};
 use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
-use crate::mac::{Algorithm, Sink};
+use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, random_id};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
@@ -195,7 +195,7 @@ impl Scheme for StandardWebhooks {
             s.put(request.body);
         };
         let signatures = Signatures::of(sigs, n.signature.as_str())?;
-        let hmac_match = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+        let hmac_match = first_match(keys, HmacAlgorithm::Sha256, &feed, |tag| {
             signatures
                 .v1()
                 .iter()
@@ -244,7 +244,7 @@ impl Scheme for StandardWebhooks {
         };
         let signature = match &key.0 {
             KeyRepr::Hmac(_) => {
-                let tag = crate::verifier::sign_tag(key, Algorithm::Sha256, &feed)?;
+                let tag = crate::verifier::sign_tag(key, HmacAlgorithm::Sha256, &feed)?;
                 format!("v1,{}", Encoding::Base64.encode(tag.as_bytes()))
             }
             #[cfg(feature = "ed25519")]

@@ -11,7 +11,7 @@ use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::Key;
 use crate::lazy::{KeySource, LazyVerified};
-use crate::mac::{Algorithm, Sink};
+use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
@@ -173,7 +173,7 @@ impl Scheme for Stripe {
             s.put(b".");
             s.put(request.body);
         };
-        let (secret_index, ()) = first_match(keys, Algorithm::Sha256, &feed, |tag| {
+        let (secret_index, ()) = first_match(keys, HmacAlgorithm::Sha256, &feed, |tag| {
             decoded
                 .iter()
                 .zip(&usable)
@@ -200,7 +200,7 @@ impl Scheme for Stripe {
         now: i64,
     ) -> Result<SignedHeaders, WebhookError> {
         let t = message.timestamp.unwrap_or(now).to_string();
-        let tag = sign_tag(key, Algorithm::Sha256, &|s| {
+        let tag = sign_tag(key, HmacAlgorithm::Sha256, &|s| {
             s.put(t.as_bytes());
             s.put(b".");
             s.put(message.body);

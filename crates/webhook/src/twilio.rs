@@ -36,7 +36,7 @@ use subtle::ConstantTimeEq;
 use crate::encoding::Encoding;
 use crate::headers::{self, Headers, KnownHeader};
 use crate::key::Key;
-use crate::mac::{Algorithm, Sink};
+use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
@@ -64,14 +64,14 @@ const FORM: &str = "application/x-www-form-urlencoded";
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Twilio {
-    sign_with: Algorithm,
+    sign_with: HmacAlgorithm,
 }
 
 impl Default for Twilio {
     /// Verifies SHA-1 and SHA-256 signatures; signs with SHA-1, as Twilio does by default.
     fn default() -> Self {
         Self {
-            sign_with: Algorithm::Sha1,
+            sign_with: HmacAlgorithm::Sha1,
         }
     }
 }
@@ -81,7 +81,7 @@ impl Twilio {
     /// Verification is the same as [`Twilio::default`].
     pub const fn signing_sha256() -> Self {
         Self {
-            sign_with: Algorithm::Sha256,
+            sign_with: HmacAlgorithm::Sha256,
         }
     }
 }
@@ -140,17 +140,17 @@ fn is_form(headers: &dyn Headers) -> bool {
 }
 
 /// The algorithm announced by `X-Twilio-Webhooks-Signature-Settings` (SHA-1 when absent).
-fn announced_algorithm(headers: &dyn Headers) -> Result<Algorithm, WebhookError> {
+fn announced_algorithm(headers: &dyn Headers) -> Result<HmacAlgorithm, WebhookError> {
     let Some(value) = headers::optional(headers, SETTINGS)? else {
-        return Ok(Algorithm::Sha1);
+        return Ok(HmacAlgorithm::Sha1);
     };
-    let mut algorithm = Algorithm::Sha1;
+    let mut algorithm = HmacAlgorithm::Sha1;
     for item in value.split([';', ',']) {
         if let Some((k, v)) = item.split_once('=')
             && k.trim().eq_ignore_ascii_case("algorithm")
         {
-            algorithm = match v.trim().parse::<Algorithm>() {
-                Ok(a @ (Algorithm::Sha1 | Algorithm::Sha256)) => a,
+            algorithm = match v.trim().parse::<HmacAlgorithm>() {
+                Ok(a @ (HmacAlgorithm::Sha1 | HmacAlgorithm::Sha256)) => a,
                 _ => return Err(WebhookError::malformed(SETTINGS, "unknown algorithm")),
             };
         }
@@ -296,7 +296,7 @@ impl Scheme for Twilio {
         if form {
             out.push("Content-Type", FORM);
         }
-        if self.sign_with == Algorithm::Sha256 {
+        if self.sign_with == HmacAlgorithm::Sha256 {
             out.push(SETTINGS, "algorithm=HMAC_SHA256");
         }
         out.push(SIGNATURE.as_str(), Encoding::Base64.encode(tag.as_bytes()));
@@ -449,10 +449,10 @@ mod tests {
     #[test]
     fn settings_header() {
         let h = [(SETTINGS, "algorithm=HMAC_SHA256")];
-        assert_eq!(announced_algorithm(&h).unwrap(), Algorithm::Sha256);
+        assert_eq!(announced_algorithm(&h).unwrap(), HmacAlgorithm::Sha256);
         let h = [(SETTINGS, "algorithm=MD5")];
         assert!(announced_algorithm(&h).is_err());
         let none: [(&str, &str); 0] = [];
-        assert_eq!(announced_algorithm(&none).unwrap(), Algorithm::Sha1);
+        assert_eq!(announced_algorithm(&none).unwrap(), HmacAlgorithm::Sha1);
     }
 }

@@ -20,7 +20,7 @@ use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::{Algorithm, Sink};
+use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::Tolerance;
 use crate::verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
@@ -98,7 +98,7 @@ impl Vapi {
             &SIGNATURE,
             "",
             Encoding::Hex,
-            Algorithm::Sha256,
+            HmacAlgorithm::Sha256,
             &[
                 Part::Timestamp,
                 Part::Literal(Cow::Borrowed(".")),
@@ -110,7 +110,7 @@ impl Vapi {
 
     /// A builder preset with Vapi's defaults, to adjust for a custom credential.
     pub fn plan_builder() -> crate::HmacSchemeBuilder {
-        HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+        HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
             .timestamp_header("x-timestamp")
             .template("{timestamp}.{body}")
             .provider(Provider::Vapi)

@@ -9,7 +9,7 @@ use crate::error::SecretError;
 use crate::headers::{Headers, Lookup};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::{Algorithm, Sink, Tag};
+use crate::mac::{HmacAlgorithm, Sink, Tag};
 use crate::time::Tolerance;
 use crate::{Provider, Verified, WebhookError};
 use palisade_core::{Clock, SystemClock};
@@ -465,7 +465,7 @@ impl<S: fmt::Debug> fmt::Debug for Verifier<S> {
 /// the first key for which `accept` finds a matching signature, with what `accept` returned.
 pub(crate) fn first_match<T>(
     keys: &[Key],
-    algorithm: Algorithm,
+    algorithm: HmacAlgorithm,
     feed: &dyn Fn(&mut dyn Sink),
     mut accept: impl FnMut(&Tag) -> Option<T>,
 ) -> Option<(usize, T)> {
@@ -481,7 +481,7 @@ pub(crate) fn first_match<T>(
 /// [`WebhookError::InvalidConfig`] when `key` is not an HMAC key (an Ed25519 key).
 pub(crate) fn sign_tag(
     key: &Key,
-    algorithm: Algorithm,
+    algorithm: HmacAlgorithm,
     feed: &dyn Fn(&mut dyn Sink),
 ) -> Result<Tag, WebhookError> {
     crate::mac::hmac(algorithm, key, feed)

@@ -10,7 +10,7 @@
 )]
 
 use palisade_webhook::{
-    Algorithm, Encoding, GitHub, HmacScheme, Key, Message, Meta, Request, Scheme, SecretString,
+    Encoding, GitHub, HmacAlgorithm, HmacScheme, Key, Message, Meta, Request, Scheme, SecretString,
     Shopify, Slack, StandardWebhooks, Stripe, Twilio, Vapi, Verifier,
 };
 
@@ -237,14 +237,14 @@ fn allocations_per_verify_call() {
     );
 
     // A custom scheme whose header names are `&'static str`, and the same with `String`s.
-    let static_names = HmacScheme::builder("X-Signature", Algorithm::Sha256, Encoding::Hex)
+    let static_names = HmacScheme::builder("X-Signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .timestamp_header("X-Timestamp")
         .template("{timestamp}.{method}.{url}.{body}")
         .build()
         .unwrap();
     let owned_names = HmacScheme::builder(
         String::from("X-Signature"),
-        Algorithm::Sha256,
+        HmacAlgorithm::Sha256,
         Encoding::Hex,
     )
     .timestamp_header(String::from("X-Timestamp"))

@@ -10,7 +10,7 @@
 
 use hmac::{Hmac, KeyInit, Mac};
 use palisade_webhook::{
-    Algorithm, Encoding, HmacScheme, Message, Request, SecretString, Tolerance, Verifier,
+    Encoding, HmacAlgorithm, HmacScheme, Message, Request, SecretString, Tolerance, Verifier,
     WebhookError,
 };
 
@@ -34,7 +34,7 @@ fn hex_hmac_sha256(key: &[u8], parts: &[&[u8]]) -> String {
 /// sign) is refused even when correctly signed, so one time has one signed form.
 #[test]
 fn hmac_scheme_refuses_non_canonical_timestamps() {
-    let scheme = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+    let scheme = HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .timestamp_header("x-timestamp")
         .template("{timestamp}.{body}")
         .build()
@@ -72,7 +72,7 @@ fn hmac_scheme_refuses_non_canonical_timestamps() {
 #[test]
 fn hmac_scheme_refuses_adjacent_placeholders() {
     let build = |template: &str| {
-        HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+        HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
             .timestamp_header("x-timestamp")
             .id_header("x-id")
             .template(template)
@@ -115,7 +115,7 @@ fn hmac_scheme_refuses_adjacent_placeholders() {
 /// skew or the tolerance; the fields keep them for the logs.
 #[test]
 fn tolerance_error_display_reveals_no_clock() {
-    let scheme = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+    let scheme = HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .timestamp_header("x-timestamp")
         .template("{timestamp}.{body}")
         .build()
@@ -333,7 +333,7 @@ fn secrets_shorter_than_the_provider_minimum_are_refused() {
         })
     );
     // Base64 secrets of an HMAC scheme count decoded bytes.
-    let scheme = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+    let scheme = HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .secret_is_base64(true)
         .build()
         .unwrap();
@@ -357,26 +357,30 @@ fn secrets_shorter_than_the_provider_minimum_are_refused() {
 
 #[test]
 fn an_hmac_scheme_reports_its_configuration() {
-    let scheme = HmacScheme::builder("X-Acme-Signature", Algorithm::Sha512, Encoding::Base64)
+    let scheme = HmacScheme::builder("X-Acme-Signature", HmacAlgorithm::Sha512, Encoding::Base64)
         .build()
         .unwrap();
     assert_eq!(scheme.signature_header(), "X-Acme-Signature");
-    assert_eq!(scheme.algorithm(), Algorithm::Sha512);
+    assert_eq!(scheme.algorithm(), HmacAlgorithm::Sha512);
 }
 
 #[test]
 fn hmac_algorithms_by_name() {
     for (alg, name) in [
-        (Algorithm::Sha1, "sha1"),
-        (Algorithm::Sha256, "sha256"),
-        (Algorithm::Sha512, "sha512"),
+        (HmacAlgorithm::Sha1, "sha1"),
+        (HmacAlgorithm::Sha256, "sha256"),
+        (HmacAlgorithm::Sha512, "sha512"),
     ] {
         assert_eq!(alg.as_str(), name);
-        assert_eq!(name.parse::<Algorithm>().ok(), Some(alg));
+        assert_eq!(name.parse::<HmacAlgorithm>().ok(), Some(alg));
         let spelled = format!("HMAC-{}", name.to_ascii_uppercase().replace("SHA", "SHA-"));
-        assert_eq!(spelled.parse::<Algorithm>().ok(), Some(alg), "{spelled}");
+        assert_eq!(
+            spelled.parse::<HmacAlgorithm>().ok(),
+            Some(alg),
+            "{spelled}"
+        );
     }
-    assert!("md5".parse::<Algorithm>().is_err());
+    assert!("md5".parse::<HmacAlgorithm>().is_err());
 }
 
 /// The system clock reads the operating system's time, in milliseconds (`verify` uses it).

@@ -10,7 +10,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use palisade_webhook::{
-    Algorithm, Encoding, GitHub, HmacScheme, Message, Meta, Provider, Request, Scheme,
+    Encoding, GitHub, HmacAlgorithm, HmacScheme, Message, Meta, Provider, Request, Scheme,
     SecretString, Shopify, SignedHeaders, Slack, StandardWebhooks, Stripe, Twilio, Vapi, Verified,
     Verifier, WebhookError,
 };
@@ -395,7 +395,7 @@ proptest! {
 
     #[test]
     fn generic_hmac_scheme(secret in ascii_secret(), body in body(), ts in timestamp(), m in mutation()) {
-        let scheme = HmacScheme::builder("X-Signature", Algorithm::Sha512, Encoding::Base64)
+        let scheme = HmacScheme::builder("X-Signature", HmacAlgorithm::Sha512, Encoding::Base64)
             .prefix("v1=")
             .timestamp_header("X-Timestamp")
             .id_header("X-Id")

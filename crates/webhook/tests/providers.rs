@@ -14,9 +14,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use hmac::{Hmac, KeyInit, Mac};
 use palisade_webhook::{
-    Algorithm, Encoding, GitHub, Headers, HmacScheme, Key, ManualClock, Message, Meta, Provider,
-    Request, Scheme, SecretString, Shopify, SignedHeaders, Slack, StandardWebhooks, Stripe,
-    Timestamp, TimestampUnit, Tolerance, Twilio, Vapi, Verifier, WebhookError,
+    Encoding, GitHub, Headers, HmacAlgorithm, HmacScheme, Key, ManualClock, Message, Meta,
+    Provider, Request, Scheme, SecretString, Shopify, SignedHeaders, Slack, StandardWebhooks,
+    Stripe, Timestamp, TimestampUnit, Tolerance, Twilio, Vapi, Verifier, WebhookError,
 };
 
 const T: i64 = 1_700_000_000;
@@ -799,7 +799,7 @@ fn vapi_custom_plan_with_base64_secret() {
 
 #[test]
 fn custom_scheme_over_timestamp_method_url_and_body() {
-    let scheme = HmacScheme::builder("X-Signature", Algorithm::Sha256, Encoding::Hex)
+    let scheme = HmacScheme::builder("X-Signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .prefix("v1=")
         .timestamp_header("X-Timestamp")
         .template("{timestamp}.{method}.{url}.{body}")
@@ -894,7 +894,7 @@ fn assert_default_tolerance_with<S: Scheme>(
 
 #[test]
 fn custom_scheme_with_id_and_millisecond_timestamps() {
-    let scheme = HmacScheme::builder("X-Sig", Algorithm::Sha512, Encoding::Base64)
+    let scheme = HmacScheme::builder("X-Sig", HmacAlgorithm::Sha512, Encoding::Base64)
         .timestamp_header("X-Ts")
         .timestamp_unit(TimestampUnit::Milliseconds)
         .id_header("X-Id")
@@ -928,13 +928,13 @@ fn custom_scheme_with_id_and_millisecond_timestamps() {
 
 #[test]
 fn custom_scheme_configuration_is_checked() {
-    let b = || HmacScheme::builder("X-Sig", Algorithm::Sha256, Encoding::Hex);
+    let b = || HmacScheme::builder("X-Sig", HmacAlgorithm::Sha256, Encoding::Hex);
     for bad in [
         b().template("{timestamp}.{body}").build(),
         b().template("{method}").build(),
         b().template("{body}{nope}").build(),
         b().id_header("X-Id").build(),
-        HmacScheme::builder("", Algorithm::Sha256, Encoding::Hex).build(),
+        HmacScheme::builder("", HmacAlgorithm::Sha256, Encoding::Hex).build(),
     ] {
         assert!(
             matches!(bad, Err(WebhookError::InvalidConfig { .. })),
@@ -1197,7 +1197,7 @@ fn debug_output_never_contains_the_secret() {
         format!(
             "{:?}",
             Verifier::new(
-                HmacScheme::builder("X-Sig", Algorithm::Sha256, Encoding::Hex)
+                HmacScheme::builder("X-Sig", HmacAlgorithm::Sha256, Encoding::Hex)
                     .build()
                     .unwrap(),
                 [secret("other-0123456789abcdef"), secret(SECRET)]

@@ -8,7 +8,7 @@
 )]
 
 use palisade_webhook::{
-    Algorithm, Encoding, GitHub, HmacScheme, Message, Meta, ReplayKey, Request, Scheme,
+    Encoding, GitHub, HmacAlgorithm, HmacScheme, Message, Meta, ReplayKey, Request, Scheme,
     SecretString, Shopify, Slack, StandardWebhooks, Stripe, Twilio, Vapi, Verified, Verifier,
 };
 
@@ -117,7 +117,7 @@ fn replay_keys_do_not_depend_on_the_matching_secret() {
         S2,
     );
     same_key("twilio", &Twilio::default(), S1, S2, FORM, Some(URL));
-    let timestamped = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Base64)
+    let timestamped = HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Base64)
         .timestamp_header("x-timestamp")
         .template("{timestamp}.{method}.{body}")
         .build()
@@ -128,11 +128,11 @@ fn replay_keys_do_not_depend_on_the_matching_secret() {
         S1,
         S2,
     );
-    let plain = HmacScheme::builder("x-signature", Algorithm::Sha512, Encoding::Hex)
+    let plain = HmacScheme::builder("x-signature", HmacAlgorithm::Sha512, Encoding::Hex)
         .build()
         .unwrap();
     json("hmac over the body", &|| plain.clone().into(), S1, S2);
-    let with_id = HmacScheme::builder("x-signature", Algorithm::Sha256, Encoding::Hex)
+    let with_id = HmacScheme::builder("x-signature", HmacAlgorithm::Sha256, Encoding::Hex)
         .id_header("x-id")
         .template("{id}:{body}")
         .build()

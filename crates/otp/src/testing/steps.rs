@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::challenge::SubjectKey;
-use crate::hotp::{Algorithm, Hotp, OtpSecret};
+use palisade_core::HmacAlgorithm;
+
+use crate::hotp::{Hotp, OtpSecret};
 use crate::lookahead::{HotpOutcome, HotpVerifier};
 use crate::store::ChallengeStore;
 use crate::testing::unique_key;
@@ -78,7 +80,7 @@ pub async fn last_step_reads_accepted_steps<S: ChallengeStore + ?Sized>(store: &
 fn rfc4226_hotp() -> Hotp {
     Hotp::new(
         OtpSecret::from_bytes(b"12345678901234567890"),
-        Algorithm::Sha1,
+        HmacAlgorithm::Sha1,
         6,
     )
     .unwrap()
