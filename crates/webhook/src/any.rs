@@ -7,7 +7,7 @@ use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{
     GitHub, HmacScheme, Meta, Provider, Shopify, Slack, StandardWebhooks, Stripe, Twilio, Vapi,
-    Verified, WebhookError,
+    WebhookError,
 };
 
 /// Any scheme of this crate, chosen at run time.
@@ -114,16 +114,6 @@ impl Scheme for AnyScheme {
 
     fn parse_secret(&self, secret: &str) -> Result<Key, SecretError> {
         self.inner().parse_secret(secret)
-    }
-
-    fn verify(
-        &self,
-        keys: &[Key],
-        request: &Request<'_>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
-        self.inner().verify(keys, request, now, tolerance)
     }
 
     fn verify_lazy<'a>(

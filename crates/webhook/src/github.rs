@@ -12,7 +12,7 @@ use crate::lazy::LazyVerified;
 use crate::mac::HmacAlgorithm;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
-use crate::{Provider, Verified, WebhookError, headers};
+use crate::{Provider, WebhookError, headers};
 
 const BODY: &[Part] = &[Part::Body];
 /// `X-Hub-Signature-256`, shared with Meta.
@@ -92,16 +92,6 @@ impl GitHub {
 impl Scheme for GitHub {
     fn provider(&self) -> Provider {
         Provider::GitHub
-    }
-
-    fn verify(
-        &self,
-        keys: &[Key],
-        request: &Request<'_>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
-        self.pick(request).verify(keys, request, now, tolerance)
     }
 
     fn verify_lazy<'a>(

@@ -13,7 +13,7 @@ use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
 };
-use crate::{Provider, ReplayKey, Verified, WebhookError};
+use crate::{Provider, ReplayKey, WebhookError};
 
 /// One piece of a signed-message template.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -401,17 +401,6 @@ impl Scheme for HmacScheme {
         Ok(Key::hmac(secret.as_bytes()))
     }
 
-    fn verify(
-        &self,
-        keys: &[Key],
-        request: &Request<'_>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
-        self.verify_lazy(keys, request, now, tolerance)
-            .map(LazyVerified::into_verified)
-    }
-
     fn verify_lazy<'a>(
         &'a self,
         keys: &[Key],
@@ -576,16 +565,6 @@ macro_rules! fixed_hmac_scheme {
         impl $crate::Scheme for $name {
             fn provider(&self) -> $crate::Provider {
                 $crate::Scheme::provider(Self::scheme())
-            }
-
-            fn verify(
-                &self,
-                keys: &[$crate::Key],
-                request: &$crate::Request<'_>,
-                now: i64,
-                tolerance: &$crate::Tolerance,
-            ) -> Result<$crate::Verified, $crate::WebhookError> {
-                $crate::Scheme::verify(Self::scheme(), keys, request, now, tolerance)
             }
 
             fn verify_lazy<'a>(

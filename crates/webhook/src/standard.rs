@@ -13,6 +13,7 @@ use crate::encoding::{Encoding, decode_base64_secret};
 use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
+use crate::lazy::LazyVerified;
 use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, random_id};
@@ -169,13 +170,13 @@ impl Scheme for StandardWebhooks {
         Ok(Key::hmac(&key))
     }
 
-    fn verify(
-        &self,
+    fn verify_lazy<'a>(
+        &'a self,
         keys: &[Key],
-        request: &Request<'_>,
+        request: &Request<'a>,
         now: i64,
         tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
+    ) -> Result<LazyVerified<'a>, WebhookError> {
         let (n, id) = names_and_id(request.headers)?;
         let ts = headers::required(request.headers, &n.timestamp)?;
         let sigs = headers::required(request.headers, &n.signature)?;
@@ -212,12 +213,12 @@ impl Scheme for StandardWebhooks {
             )
             .ok_or(WebhookError::NoMatchingSignature)?,
         };
-        Ok(Verified::body_signed(
+        Ok(LazyVerified::from(Verified::body_signed(
             Provider::Standard,
             Some(timestamp),
             ReplayKey::from_id(Provider::Standard, id),
             secret_index,
-        ))
+        )))
     }
 
     fn sign(

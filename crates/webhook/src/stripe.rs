@@ -16,7 +16,7 @@ use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
 };
-use crate::{Provider, Verified, WebhookError, headers};
+use crate::{Provider, WebhookError, headers};
 
 static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
 
@@ -131,17 +131,6 @@ impl Scheme for Stripe {
         let material = secret.strip_prefix("whsec_").unwrap_or(secret);
         SecretError::check_len(material.len(), MIN_SECRET_LEN)?;
         Ok(Key::hmac(secret.as_bytes()))
-    }
-
-    fn verify(
-        &self,
-        keys: &[Key],
-        request: &Request<'_>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
-        self.verify_lazy(keys, request, now, tolerance)
-            .map(LazyVerified::into_verified)
     }
 
     fn verify_lazy<'a>(

@@ -36,6 +36,7 @@ use subtle::ConstantTimeEq;
 use crate::encoding::Encoding;
 use crate::headers::{self, Headers, KnownHeader};
 use crate::key::Key;
+use crate::lazy::LazyVerified;
 use crate::mac::{HmacAlgorithm, Sink};
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
@@ -219,13 +220,13 @@ impl Scheme for Twilio {
         Provider::Twilio
     }
 
-    fn verify(
-        &self,
+    fn verify_lazy<'a>(
+        &'a self,
         keys: &[Key],
-        request: &Request<'_>,
+        request: &Request<'a>,
         _now: i64,
         _tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
+    ) -> Result<LazyVerified<'a>, WebhookError> {
         let encoded = headers::required(request.headers, &SIGNATURE)?;
         let algorithm = announced_algorithm(request.headers)?;
         let mut buf = [0u8; 64];
@@ -268,12 +269,12 @@ impl Scheme for Twilio {
             s.put(without_port(url).as_bytes());
             params.feed(s);
         });
-        Ok(Verified::body_signed(
+        Ok(LazyVerified::from(Verified::body_signed(
             Provider::Twilio,
             None,
             replay_key,
             secret_index,
-        ))
+        )))
     }
 
     fn sign(

@@ -136,17 +136,17 @@ impl Scheme for Vapi {
         }
     }
 
-    fn verify(
-        &self,
+    fn verify_lazy<'a>(
+        &'a self,
         keys: &[Key],
-        request: &Request<'_>,
+        request: &Request<'a>,
         now: i64,
         tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError> {
+    ) -> Result<LazyVerified<'a>, WebhookError> {
         // The secret header is read only in its own mode, so a stray or repeated
         // `x-vapi-secret` cannot affect an HMAC verifier.
         if let Mode::Hmac(plan) = &self.mode {
-            return plan.verify(keys, request, now, tolerance);
+            return plan.verify_lazy(keys, request, now, tolerance);
         }
         let presented = headers::required(request.headers, &SECRET_HEADER)?;
         // Compare digests so neither the content nor the length of the secret leaks through
@@ -159,7 +159,7 @@ impl Scheme for Vapi {
                     .is_some_and(|s| bool::from(digest(s).ct_eq(&presented)))
             })
             .ok_or(WebhookError::NoMatchingSignature)?;
-        Ok(Verified {
+        Ok(LazyVerified::from(Verified {
             provider: Provider::Vapi,
             timestamp: None,
             replay_key: ReplayKey::derive(Provider::Vapi, &|s: &mut dyn Sink| {
@@ -167,22 +167,7 @@ impl Scheme for Vapi {
             }),
             secret_index,
             body_signed: false,
-        })
-    }
-
-    fn verify_lazy<'a>(
-        &'a self,
-        keys: &[Key],
-        request: &Request<'a>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<LazyVerified<'a>, WebhookError> {
-        match &self.mode {
-            Mode::Hmac(plan) => plan.verify_lazy(keys, request, now, tolerance),
-            Mode::SecretHeader => self
-                .verify(keys, request, now, tolerance)
-                .map(LazyVerified::from),
-        }
+        }))
     }
 
     fn sign(

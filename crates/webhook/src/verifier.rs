@@ -230,35 +230,36 @@ pub trait Scheme: Send + Sync {
         Ok(Key::hmac(secret.as_bytes()))
     }
 
-    /// Verifies `request` at time `now` (Unix seconds) against every key in order.
+    /// Verifies `request` at time `now` (Unix seconds) against every key in order; the
+    /// replay key may be left to be computed when asked for ([`LazyVerified::replay_key`]).
+    /// The schemes whose key is a hash of the signed content (GitHub, Meta, Shopify, Slack,
+    /// Stripe, [`HmacScheme`](crate::HmacScheme), [`AnyScheme`](crate::AnyScheme) holding one
+    /// of them) defer it; the others return a key already known
+    /// (`LazyVerified::from(Verified)`).
     ///
     /// # Errors
     /// The [`WebhookError`] that says what failed.
-    fn verify(
-        &self,
-        keys: &[Key],
-        request: &Request<'_>,
-        now: i64,
-        tolerance: &Tolerance,
-    ) -> Result<Verified, WebhookError>;
-
-    /// As [`verify`](Self::verify), but the replay key may be left to be computed when asked
-    /// for ([`LazyVerified::replay_key`]). The default verifies with [`verify`](Self::verify)
-    /// (key computed); the schemes whose key is a hash of the signed content (GitHub, Meta,
-    /// Shopify, Slack, Stripe, [`HmacScheme`](crate::HmacScheme), [`AnyScheme`](crate::AnyScheme)
-    /// holding one of them) defer it.
-    ///
-    /// # Errors
-    /// As [`verify`](Self::verify).
     fn verify_lazy<'a>(
         &'a self,
         keys: &[Key],
         request: &Request<'a>,
         now: i64,
         tolerance: &Tolerance,
-    ) -> Result<LazyVerified<'a>, WebhookError> {
-        self.verify(keys, request, now, tolerance)
-            .map(LazyVerified::from)
+    ) -> Result<LazyVerified<'a>, WebhookError>;
+
+    /// As [`verify_lazy`](Self::verify_lazy), with the replay key computed.
+    ///
+    /// # Errors
+    /// As [`verify_lazy`](Self::verify_lazy).
+    fn verify(
+        &self,
+        keys: &[Key],
+        request: &Request<'_>,
+        now: i64,
+        tolerance: &Tolerance,
+    ) -> Result<Verified, WebhookError> {
+        self.verify_lazy(keys, request, now, tolerance)
+            .map(LazyVerified::into_verified)
     }
 
     /// Signs `message` with `key`, as the provider would, at `now` unless the message fixes
