@@ -53,7 +53,7 @@ problems = []
 # one is refused until it is checked and added (a misspelt slug is an error only at upload).
 CATEGORIES = {
     "algorithms", "authentication", "command-line-utilities", "concurrency", "config",
-    "cryptography", "database", "development-tools::debugging", "encoding",
+    "cryptography", "database", "date-and-time", "development-tools::debugging", "encoding",
     "network-programming", "parser-implementations", "text-processing", "web-programming",
     "web-programming::http-server",
 }
