@@ -200,6 +200,11 @@ impl Headers for SignedHeaders {
 /// [`Slack`](crate::Slack), [`Twilio`](crate::Twilio), [`Shopify`](crate::Shopify),
 /// [`Vapi`](crate::Vapi), [`HmacScheme`](crate::HmacScheme) for any other sender, and
 /// [`AnyScheme`](crate::AnyScheme) to choose one at run time. Use them through [`Verifier`].
+///
+/// A scheme of your own implements [`provider`](Self::provider),
+/// [`verify_lazy`](Self::verify_lazy) and [`sign`](Self::sign); [`verify`](Self::verify) is
+/// provided, and [`parse_secret`](Self::parse_secret) has a default. A scheme whose replay key
+/// is known once it has verified returns `Ok(LazyVerified::from(verified))`.
 pub trait Scheme: Send + Sync {
     /// Which provider this scheme implements.
     fn provider(&self) -> Provider;
