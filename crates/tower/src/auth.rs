@@ -4,7 +4,6 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use http::header::{AUTHORIZATION, HeaderName, HeaderValue, WWW_AUTHENTICATE};
@@ -12,6 +11,7 @@ use http::request::Parts;
 use http::{Request, Response, StatusCode};
 use ipnet::IpNet;
 use palisade_auth::{AuthError, Authenticator};
+use palisade_core::{Clock, SystemClock};
 use tower::{Layer, Service};
 
 use crate::BoxFuture;
@@ -39,6 +39,7 @@ struct Shared {
     header: Option<HeaderName>,
     realm: Option<String>,
     on_failure: Option<(ClientIp, FailureHook)>,
+    clock: Arc<dyn Clock>,
 }
 
 /// A [`Layer`] that authenticates every request with an [`Authenticator`] (API keys, JWT
@@ -95,6 +96,7 @@ impl AuthLayer {
                 header: None,
                 realm: None,
                 on_failure: None,
+                clock: Arc::new(SystemClock),
             }),
         }
     }
@@ -103,6 +105,14 @@ impl AuthLayer {
         // Copy-on-write: a clone of the layer taken earlier keeps its own settings.
         f(Arc::make_mut(&mut self.shared));
         self
+    }
+
+    /// The clock that JWT `exp`, `nbf` and `iat` claims, and the end of a retired shared
+    /// token's grace period ([`LegacyTokens::allow_until`](palisade_auth::LegacyTokens::allow_until)),
+    /// are checked against (default [`SystemClock`]). API keys expire on their store's clock.
+    #[must_use]
+    pub fn clock(self, clock: Arc<dyn Clock>) -> Self {
+        self.edit(|s| s.clock = clock)
     }
 
     /// Also reads a raw credential from `header` (`X-API-Key`).
@@ -210,12 +220,6 @@ fn single<'a>(parts: &'a Parts, name: &HeaderName) -> Result<Option<&'a [u8]>, A
     }
 }
 
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 impl Shared {
     async fn authenticate(&self, parts: &mut Parts) -> Result<(), AuthError> {
         let authorization = single(parts, &AUTHORIZATION)?;
@@ -225,7 +229,7 @@ impl Shared {
         };
         let (principal, method) = self
             .auth
-            .authenticate(authorization, custom, unix_now())
+            .authenticate(authorization, custom, self.clock.now().as_unix_secs())
             .await?;
         metrics::counter!(METRIC_AUTH_SUCCESSES, "method" => method.as_str()).increment(1);
         parts.extensions.insert(principal);

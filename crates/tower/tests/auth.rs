@@ -369,3 +369,36 @@ async fn failed_attempts_per_client_feed_the_rate_limiter() {
     .await;
     assert_eq!(status, StatusCode::OK);
 }
+
+/// The layer checks times against its clock: a retired shared token's grace period
+/// (`allow_until`) holds until that clock reaches its end, whatever the system clock says.
+#[tokio::test]
+async fn token_times_are_checked_against_the_layer_clock() {
+    use palisade_core::{ManualClock, Timestamp};
+    const UNTIL: u64 = 2_000_000_000; // 2033: after the system clock of this test
+    let migrating = Principal::new("acme".parse().unwrap(), "legacy-client".parse().unwrap());
+    let auth = Authenticator::new().legacy_tokens(
+        LegacyTokens::new()
+            .with_token(LEGACY.as_bytes())
+            .allow_until(UNTIL, migrating),
+    );
+    let clock = Arc::new(ManualClock::new(Timestamp::from_unix_secs(UNTIL - 1)));
+    let mut svc = Svc::new(layer(auth).clock(clock.clone()).layer(handler()));
+    let bearer = format!("Bearer {LEGACY}");
+    let (status, _, body) = send(
+        &mut svc,
+        request("192.0.2.1:1", &[("authorization", &bearer)], "/"),
+    )
+    .await;
+    assert_eq!(
+        (status, body.as_str()),
+        (StatusCode::OK, "acme/legacy-client legacy_token")
+    );
+    clock.advance(Duration::from_secs(1));
+    let (status, _, _) = send(
+        &mut svc,
+        request("192.0.2.1:1", &[("authorization", &bearer)], "/"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
