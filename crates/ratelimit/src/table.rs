@@ -7,7 +7,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hashbrown::HashTable;
 
-pub(crate) use palisade_core::CapPolicy;
+use palisade_core::CapPolicy;
 
 use crate::sip::SipKey;
 use crate::{Key, RateLimitError};

@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-pub(crate) use palisade_core::{Clock, SystemClock, Timestamp};
+use palisade_core::{Clock, SystemClock, Timestamp};
 
 /// `d` in whole nanoseconds, saturating at `u64::MAX` (about 584 years).
 pub(crate) fn duration_nanos(d: Duration) -> u64 {
@@ -169,16 +169,12 @@ mod tests {
         clock.advance(Duration::from_secs(1));
         assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 1_000_000_000);
         // Back an hour: time stands still, then runs on from there.
-        clock.set(Timestamp::from_unix_nanos(
-            clock.now().as_unix_nanos() - HOUR,
-        ));
+        clock.rewind(Duration::from_nanos(HOUR));
         assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 1_000_000_000);
         clock.advance(Duration::from_secs(2));
         assert_eq!(steady.now(&clock).as_unix_nanos(), t0 + 3_000_000_000);
         // Jitter below a millisecond is passed through (the algorithms see time stand still).
-        clock.set(Timestamp::from_unix_nanos(
-            clock.now().as_unix_nanos() - 500_000,
-        ));
+        clock.rewind(Duration::from_nanos(500_000));
         assert_eq!(
             steady.now(&clock).as_unix_nanos(),
             t0 + 3_000_000_000 - 500_000
@@ -264,9 +260,7 @@ mod tests {
             })
             .collect();
         std::thread::sleep(Duration::from_millis(5));
-        clock.set(Timestamp::from_unix_nanos(
-            clock.now().as_unix_nanos() - HOUR,
-        ));
+        clock.rewind(Duration::from_nanos(HOUR));
         std::thread::sleep(Duration::from_millis(5));
         done.store(true, Ordering::Relaxed);
         for r in readers {

@@ -9,10 +9,10 @@ use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::HmacAlgorithm;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, WebhookError, headers};
+use palisade_core::HmacAlgorithm;
 
 const BODY: &[Part] = &[Part::Body];
 /// `X-Hub-Signature-256`, shared with Meta.

@@ -8,12 +8,13 @@ use crate::error::SecretError;
 use crate::headers::{self, Headers, KnownHeader, Lookup, NameRef};
 use crate::key::Key;
 use crate::lazy::{KeySource, LazyVerified};
-use crate::mac::{HmacAlgorithm, Sink};
+use crate::mac::Sink;
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
 };
 use crate::{Provider, ReplayKey, WebhookError};
+use palisade_core::HmacAlgorithm;
 
 /// One piece of a signed-message template.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,7 +5,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::key::Key;
-pub(crate) use palisade_core::HmacAlgorithm;
+use palisade_core::HmacAlgorithm;
 
 /// Anything the signed message can be fed into: a MAC or a plain hash.
 pub(crate) trait Sink {

@@ -8,7 +8,7 @@
 use crate::Provider;
 use crate::encoding::Encoding;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::HmacAlgorithm;
+use palisade_core::HmacAlgorithm;
 
 fixed_hmac_scheme! {
     /// Meta's (Facebook, Instagram, WhatsApp Cloud API) webhook signature scheme.

@@ -7,7 +7,7 @@ use crate::Provider;
 use crate::encoding::Encoding;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::HmacAlgorithm;
+use palisade_core::HmacAlgorithm;
 
 static HMAC_SHA256: KnownHeader =
     KnownHeader::new("X-Shopify-Hmac-Sha256", "x-shopify-hmac-sha256");

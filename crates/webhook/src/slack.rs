@@ -9,7 +9,7 @@ use crate::Provider;
 use crate::encoding::Encoding;
 use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part, fixed_hmac_scheme};
-use crate::mac::HmacAlgorithm;
+use palisade_core::HmacAlgorithm;
 
 static SIGNATURE: KnownHeader = KnownHeader::new("X-Slack-Signature", "x-slack-signature");
 static TIMESTAMP: KnownHeader =

@@ -14,10 +14,11 @@ use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::{Key, KeyRepr};
 use crate::lazy::LazyVerified;
-use crate::mac::{HmacAlgorithm, Sink};
+use crate::mac::Sink;
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, random_id};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
+use palisade_core::HmacAlgorithm;
 
 /// Shortest and longest HMAC key the spec allows, in bytes once decoded.
 pub const KEY_LEN_RANGE: std::ops::RangeInclusive<usize> = 24..=64;

@@ -11,12 +11,13 @@ use crate::error::SecretError;
 use crate::headers::KnownHeader;
 use crate::key::Key;
 use crate::lazy::{KeySource, LazyVerified};
-use crate::mac::{HmacAlgorithm, Sink};
+use crate::mac::Sink;
 use crate::time::{Tolerance, parse_unix_secs};
 use crate::verifier::{
     MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders, first_match, sign_tag,
 };
 use crate::{Provider, WebhookError, headers};
+use palisade_core::HmacAlgorithm;
 
 static HEADER: KnownHeader = KnownHeader::new("Stripe-Signature", "stripe-signature");
 

@@ -37,10 +37,11 @@ use crate::encoding::Encoding;
 use crate::headers::{self, Headers, KnownHeader};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::{HmacAlgorithm, Sink};
+use crate::mac::Sink;
 use crate::time::Tolerance;
 use crate::verifier::{Message, Request, Scheme, SignedHeaders, first_match, sign_tag};
 use crate::{Provider, ReplayKey, Verified, WebhookError};
+use palisade_core::HmacAlgorithm;
 
 static SIGNATURE: KnownHeader = KnownHeader::new("X-Twilio-Signature", "x-twilio-signature");
 const SETTINGS: &str = "X-Twilio-Webhooks-Signature-Settings";

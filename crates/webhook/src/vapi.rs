@@ -20,10 +20,11 @@ use crate::headers::KnownHeader;
 use crate::hmac_scheme::{HmacScheme, Part};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::{HmacAlgorithm, Sink};
+use crate::mac::Sink;
 use crate::time::Tolerance;
 use crate::verifier::{MIN_SECRET_LEN, Message, Request, Scheme, SignedHeaders};
 use crate::{Provider, ReplayKey, Verified, WebhookError, headers};
+use palisade_core::HmacAlgorithm;
 
 static SECRET_HEADER: KnownHeader = KnownHeader::new("x-vapi-secret", "x-vapi-secret");
 static SIGNATURE: KnownHeader = KnownHeader::new("x-signature", "x-signature");

@@ -9,9 +9,10 @@ use crate::error::SecretError;
 use crate::headers::{Headers, Lookup};
 use crate::key::Key;
 use crate::lazy::LazyVerified;
-use crate::mac::{HmacAlgorithm, Sink, Tag};
+use crate::mac::{Sink, Tag};
 use crate::time::Tolerance;
 use crate::{Provider, Verified, WebhookError};
+use palisade_core::HmacAlgorithm;
 use palisade_core::{Clock, SystemClock};
 
 /// The shortest secret accepted where a provider states no minimum, in bytes (128 bits).
