@@ -4,8 +4,9 @@
 //! | provider | SDK (registry, version pinned in `tests/interop/`) | functions |
 //! |---|---|---|
 //! | Stripe | `stripe` (npm) | `webhooks.generateTestHeaderString`, `webhooks.signature.verifyHeader` |
+//! | Stripe | `stripe` (PyPI) | `WebhookSignature.generate_signature_header`, `WebhookSignature.verify_header` |
 //! | GitHub | `@octokit/webhooks-methods` (npm) | `sign`, `verify` |
-//! | Standard Webhooks | `standardwebhooks` (npm, the specification's reference library) | `Webhook.sign`, `Webhook.verify` |
+//! | Standard Webhooks | `standardwebhooks` (npm and PyPI, the specification's reference libraries) | `Webhook.sign`, `Webhook.verify` |
 //! | Twilio | `twilio` (PyPI) | `RequestValidator.compute_signature`, `RequestValidator.validate` |
 //! | Slack | `slack_sdk` (PyPI) | `SignatureVerifier.generate_signature`, `SignatureVerifier.is_valid` |
 //!
@@ -185,6 +186,15 @@ fn install() -> Result<Sdks, String> {
             "pip install (tests/interop/requirements.txt)",
         )
     })?;
+    // Installs for other pins are stale: removed (best effort), so they do not pile up.
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path != node && path != python && !path.to_string_lossy().contains(".partial-") {
+                let _ = std::fs::remove_dir_all(path);
+            }
+        }
+    }
     // The driver itself is copied on every run of the tests, so an edit takes effect.
     std::fs::copy(src.join("sdk.mjs"), node.join("sdk.mjs"))
         .map_err(|e| format!("sdk.mjs: {e}"))?;
@@ -386,6 +396,11 @@ fn stripe_node_sdk() {
 }
 
 #[test]
+fn stripe_python_sdk() {
+    Round::new(Stripe, "stripe", STRIPE_SECRET, JSON_BODY, python).both_ways();
+}
+
+#[test]
 fn github_octokit_webhooks_methods() {
     Round::new(GitHub::new(), "github", GITHUB_SECRET, JSON_BODY, node).both_ways();
 }
@@ -396,6 +411,20 @@ fn standard_webhooks_reference_library() {
     Round::new(StandardWebhooks, provider, STANDARD_SECRET, JSON_BODY, node)
         .id("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
         .both_ways();
+}
+
+#[test]
+fn standard_webhooks_python_library() {
+    let provider = "standard-webhooks";
+    Round::new(
+        StandardWebhooks,
+        provider,
+        STANDARD_SECRET,
+        JSON_BODY,
+        python,
+    )
+    .id("msg_2KWPBgLlAfxdpx2AI54pPJ85f4W")
+    .both_ways();
 }
 
 #[test]

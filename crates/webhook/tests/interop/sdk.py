@@ -1,20 +1,23 @@
 """Providers' official Python SDKs, driven by palisade-webhook's interop test (tests/interop.rs).
 
 Reads a JSON array of cases on stdin; writes a JSON array of results, one per case, on stdout.
-  {"op": "sign", "provider", "secret", "body", "timestamp", "url"}  -> {"headers": {...}}
+  {"op": "sign", "provider", "secret", "body", "timestamp", "url", "id"}  -> {"headers": {...}}
   {"op": "verify", "provider", "secret", "body", "headers", "url"}  -> {"valid": bool}
 Twilio signs the URL and, for a form body, its parameters; a JSON body is bound by the
 `bodySHA256` query parameter instead. A Twilio case with "algorithm": "HMAC_SHA256" signs as a
 SharedKey webhook does (`X-Twilio-Webhooks-Signature-Settings: algorithm=HMAC_SHA256`); the
 verifier reads the algorithm from that header, as the SDK documents. Slack's verifier uses its
-own clock (300 s).
+own clock (300 s), as do Stripe's and Standard Webhooks' (300 s).
 """
 
 import json
 import sys
+from datetime import datetime, timezone
 from urllib.parse import parse_qsl, urlsplit
 
+import stripe
 from slack_sdk.signature import SignatureVerifier
+from standardwebhooks import Webhook, WebhookVerificationError
 from twilio.request_validator import (
     SIGNATURE_SETTINGS_HEADER,
     RequestValidator,
@@ -52,6 +55,18 @@ def sign(case):
             "X-Slack-Request-Timestamp": timestamp,
             "X-Slack-Signature": verifier.generate_signature(timestamp=timestamp, body=case["body"]),
         }
+    if provider == "stripe":
+        header = stripe.WebhookSignature.generate_signature_header(
+            case["body"], case["secret"], case["timestamp"]
+        )
+        return {"Stripe-Signature": header}
+    if provider == "standard-webhooks":
+        when = datetime.fromtimestamp(case["timestamp"], tz=timezone.utc)
+        return {
+            "webhook-id": case["id"],
+            "webhook-timestamp": str(case["timestamp"]),
+            "webhook-signature": Webhook(case["secret"]).sign(case["id"], when, case["body"]),
+        }
     raise ValueError(f"no Python SDK for {provider}")
 
 
@@ -71,6 +86,20 @@ def verify(case):
             timestamp=headers["X-Slack-Request-Timestamp"],
             signature=headers["X-Slack-Signature"],
         )
+    if provider == "stripe":
+        try:
+            stripe.WebhookSignature.verify_header(
+                case["body"], headers["Stripe-Signature"], case["secret"], tolerance=300
+            )
+        except stripe.SignatureVerificationError:
+            return False
+        return True
+    if provider == "standard-webhooks":
+        try:
+            Webhook(case["secret"]).verify(case["body"], headers, json_parse=False)
+        except WebhookVerificationError:
+            return False
+        return True
     raise ValueError(f"no Python SDK for {provider}")
 
 
