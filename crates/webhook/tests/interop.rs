@@ -10,14 +10,16 @@
 //! | Twilio | `twilio` (PyPI) | `RequestValidator.compute_signature`, `RequestValidator.validate` |
 //! | Slack | `slack_sdk` (PyPI) | `SignatureVerifier.generate_signature`, `SignatureVerifier.is_valid` |
 //!
-//! Meta, Shopify and Vapi ship no SDK function that signs or verifies a webhook on its own;
-//! their published examples are in `tests/vectors.rs`.
+//! Meta, Shopify and Vapi ship no SDK function that signs or verifies a webhook on its own.
+//! Meta's scheme is GitHub's and runs GitHub's published vectors (`tests/vectors.rs`); Shopify
+//! and Vapi are checked against their documented formats (`tests/providers.rs`).
 //!
 //! The drivers (`tests/interop/sdk.mjs`, `tests/interop/sdk.py`) read a JSON array of cases
 //! on stdin and answer one result per case. The SDKs are installed on first use, from the
-//! pinned `package.json` and `requirements.txt`, into `<target>/interop/<digest of the pins>`
-//! (`npm install`, `pip install --target`; the package registries are needed once), or taken
-//! from `PALISADE_INTEROP_DIR`. These tests fail, never skip, when `node`, `npm` or `python3`
+//! pinned `package.json` and `requirements.txt`, into `node-<digest>` and `python-<digest>`
+//! (digests of the pin files) under `<target>/interop/`, or under `PALISADE_INTEROP_DIR` when
+//! it is set (`npm install`, `pip install --target`; the package registries are needed once
+//! per pin). These tests fail, never skip, when `node`, `npm` or `python3`
 //! is missing or the install fails. The SDKs verify against their own clocks, so messages
 //! are signed at the current time.
 #![allow(
